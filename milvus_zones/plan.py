@@ -1,0 +1,296 @@
+"""The topology planner: spec -> what runs in which zone.
+
+This module is the one place where a zone decision is made. It is plain Python on the validated
+spec; components only turn the plan into resources, and the Helm values are derived from it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from milvus_zones.catalog import CHARTS, ChartPin
+from milvus_zones.spec import DeploymentSpec, MessageService, Mode, Redundancy
+
+ZONE_LABEL = "topology.kubernetes.io/zone"
+HOST_LABEL = "kubernetes.io/hostname"
+ROLE_LABEL = "milvus-zones/role"
+POOL_LABEL = "milvus-zones/pool"
+MODE_TAG = "milvus-zones:mode"
+
+
+class Role(StrEnum):
+    QUORUM = "quorum"  # etcd and the message service: 3 zones in the multi-zone modes
+    COMPUTE = "compute"  # Milvus proxies, coordinators, query/data/streaming nodes
+
+
+@dataclass(frozen=True)
+class Taint:
+    key: str
+    value: str
+    effect: str = "NoSchedule"
+
+
+@dataclass(frozen=True)
+class VSwitchPlan:
+    key: str  # e.g. "node-h"
+    zone: str
+    purpose: str  # "node" or "pod"
+    cidr: str
+
+
+@dataclass(frozen=True)
+class NodePoolPlan:
+    key: str  # e.g. "compute-h", "quorum-i", "compute-hi"
+    role: Role
+    zones: tuple[str, ...]  # ordered; with PRIORITY the first is preferred
+    desired_size: int
+    instance_type: str
+    multi_az_policy: str | None  # PRIORITY for the basic mode's relaunch pool, else None
+    labels: dict[str, str]
+    taints: tuple[Taint, ...] = ()
+
+    @property
+    def selector(self) -> dict[str, str]:
+        return {POOL_LABEL: self.labels[POOL_LABEL]}
+
+
+@dataclass(frozen=True)
+class EtcdPlan:
+    replicas: int
+    zones: tuple[str, ...]  # the zones its members sit in, one member each in the multi-zone modes
+    spread_key: str  # topology key of the hard one-member-per-domain rule
+    node_selector: dict[str, str]
+    toleration: Taint
+    volume_size_gi: int
+    pdb_min_available: int
+
+
+@dataclass(frozen=True)
+class MessageServicePlan:
+    kind: MessageService
+    zones: tuple[str, ...]  # where its members (or its durable storage) live
+    replicas: int  # members per stateful role (bookies/brokers/...); 0 for woodpecker (embedded)
+    spread_key: str
+    node_selector: dict[str, str]
+    toleration: Taint
+    durability: str  # "object-storage" (woodpecker on the bucket) or "replicated"
+
+
+@dataclass(frozen=True)
+class ResourceGroupPlan:
+    """One full query replica pinned to one compute zone (multi-zone-ha)."""
+
+    name: str  # lowercase letters and digits only (Kubernetes and Milvus both accept it)
+    zone: str
+    pool: str  # node pool key
+    node_selector: dict[str, str]
+    query_nodes: int
+    streaming_nodes: int
+
+
+@dataclass(frozen=True)
+class ComponentPlan:
+    """A Milvus component outside the resource groups: replicas and how they spread."""
+
+    name: str  # chart value key, e.g. "proxy", "mixCoordinator", "queryNode"
+    replicas: int
+    node_selector: dict[str, str]
+    zone_spread: bool  # hard spread over the compute zones
+    active_standby: bool = False
+
+
+@dataclass(frozen=True)
+class BucketPlan:
+    name: str
+    root_path: str
+    redundancy: Redundancy
+
+
+@dataclass(frozen=True)
+class EgressPlan:
+    zone: str  # where the NAT gateway lives
+    serves: tuple[str, ...]  # zones whose vSwitches route through it
+
+
+@dataclass(frozen=True)
+class TopologyPlan:
+    name: str
+    mode: Mode
+    region: str
+    zones: tuple[str, ...]
+    compute_zones: tuple[str, ...]
+    quorum_zones: tuple[str, ...]
+    control_plane_zones: tuple[str, ...]
+    chart: ChartPin
+    vpc_cidr: str
+    service_cidr: str
+    vswitches: tuple[VSwitchPlan, ...]
+    egress: tuple[EgressPlan, ...]
+    node_pools: tuple[NodePoolPlan, ...]
+    etcd: EtcdPlan
+    message_service: MessageServicePlan
+    components: tuple[ComponentPlan, ...]
+    resource_groups: tuple[ResourceGroupPlan, ...]
+    bucket: BucketPlan
+    namespace: str
+    tags: dict[str, str] = field(default_factory=dict)
+
+    def pool(self, key: str) -> NodePoolPlan:
+        return next(p for p in self.node_pools if p.key == key)
+
+    def pools(self, role: Role) -> tuple[NodePoolPlan, ...]:
+        return tuple(p for p in self.node_pools if p.role is role)
+
+    def vswitch(self, purpose: str, zone: str) -> VSwitchPlan:
+        return next(v for v in self.vswitches if v.purpose == purpose and v.zone == zone)
+
+    def component(self, name: str) -> ComponentPlan:
+        return next(c for c in self.components if c.name == name)
+
+    @property
+    def compute_node_count(self) -> int:
+        return sum(p.desired_size for p in self.pools(Role.COMPUTE))
+
+
+def zone_suffix(zone: str) -> str:
+    """'cn-hangzhou-h' -> 'h', 'ap-northeast-1a' -> '1a': short, stable names for per-zone parts."""
+    tail = zone.rsplit("-", 1)[-1]
+    return re.sub(r"[^a-z0-9]", "", tail.lower())
+
+
+def carve_cidrs(vpc_cidr: str, zone_count: int) -> tuple[list[str], list[str]]:
+    """Node vSwitches get the first sixteenths of the VPC, Terway pod vSwitches its last quarters."""
+    vpc = ipaddress.ip_network(vpc_cidr)
+    sixteenths = list(vpc.subnets(prefixlen_diff=4))
+    quarters = list(vpc.subnets(prefixlen_diff=2))
+    return [str(s) for s in sixteenths[:zone_count]], [str(q) for q in quarters[1:1 + zone_count]]
+
+
+def plan(spec: DeploymentSpec, name: str = "milvus") -> TopologyPlan:
+    zones = tuple(spec.zones)
+    mode = spec.mode
+    tags = {**spec.tags, MODE_TAG: str(mode)}
+
+    # -- which zones do what ----------------------------------------------------------------------
+    if mode is Mode.SINGLE_ZONE:
+        compute_zones = zones[:1]
+        quorum_zones = zones[:1]
+    else:
+        compute_zones = zones[:2]  # primary, secondary
+        quorum_zones = zones  # three zones for etcd and the message service
+    control_plane_zones = zones
+
+    # -- network ------------------------------------------------------------------------------------
+    node_cidrs, pod_cidrs = carve_cidrs(spec.network.vpc_cidr, len(zones))
+    node_cidrs = spec.network.node_cidrs or node_cidrs
+    pod_cidrs = spec.network.pod_cidrs or pod_cidrs
+    vswitches = tuple(
+        VSwitchPlan(f"{purpose}-{zone_suffix(z)}", z, purpose, cidr)
+        for purpose, cidrs in (("node", node_cidrs), ("pod", pod_cidrs))
+        for z, cidr in zip(zones, cidrs)
+    )
+    # One NAT gateway per zone, each zone routing through its own: losing a zone loses only its egress.
+    egress = tuple(EgressPlan(z, (z,)) for z in zones)
+
+    # -- node pools ---------------------------------------------------------------------------------
+    quorum_taint = Taint(ROLE_LABEL, Role.QUORUM.value)
+    pools: list[NodePoolPlan] = []
+    quorum_per_zone = 3 * spec.quorum_nodes_per_zone if mode is Mode.SINGLE_ZONE else spec.quorum_nodes_per_zone
+    for z in quorum_zones:
+        key = f"quorum-{zone_suffix(z)}"
+        pools.append(
+            NodePoolPlan(key, Role.QUORUM, (z,), quorum_per_zone, spec.quorum_instance_type, None,
+                         {ROLE_LABEL: Role.QUORUM.value, POOL_LABEL: key}, (quorum_taint,))
+        )
+    if mode is Mode.MULTI_ZONE_BASIC:
+        # One pool over primary and secondary: nodes go to the primary; when it fails, the pool
+        # relaunches them in the secondary (PRIORITY placement falls back to the next vSwitch).
+        key = "compute-" + "".join(zone_suffix(z) for z in compute_zones)
+        pools.append(
+            NodePoolPlan(key, Role.COMPUTE, compute_zones, spec.compute_node_count, spec.compute_instance_type,
+                         "PRIORITY", {ROLE_LABEL: Role.COMPUTE.value, POOL_LABEL: key})
+        )
+    else:
+        per_zone = spec.compute_node_count // len(compute_zones)
+        for z in compute_zones:
+            key = f"compute-{zone_suffix(z)}"
+            pools.append(
+                NodePoolPlan(key, Role.COMPUTE, (z,), per_zone, spec.compute_instance_type, None,
+                             {ROLE_LABEL: Role.COMPUTE.value, POOL_LABEL: key})
+            )
+    compute_selector = {ROLE_LABEL: Role.COMPUTE.value}
+    quorum_selector = {ROLE_LABEL: Role.QUORUM.value}
+
+    # -- etcd: 3 members, one per zone under a hard rule (per node in single-zone) -----------------
+    spread_key = HOST_LABEL if mode is Mode.SINGLE_ZONE else ZONE_LABEL
+    etcd = EtcdPlan(
+        replicas=3,
+        zones=quorum_zones if mode.multi_zone else quorum_zones * 3,
+        spread_key=spread_key,
+        node_selector=quorum_selector,
+        toleration=quorum_taint,
+        volume_size_gi=spec.etcd_volume_size_gi,
+        pdb_min_available=2,  # a voluntary eviction never breaks quorum
+    )
+
+    # -- message service / WAL ------------------------------------------------------------------------
+    mq_kind = spec.effective_message_service
+    if mq_kind is MessageService.WOODPECKER:
+        # Embedded in the streaming nodes; the log itself lives in the (zone-redundant) bucket.
+        mq = MessageServicePlan(mq_kind, quorum_zones, 0, spread_key, quorum_selector, quorum_taint, "object-storage")
+    else:
+        mq = MessageServicePlan(mq_kind, quorum_zones, 3, spread_key, quorum_selector, quorum_taint, "replicated")
+
+    # -- Milvus components ----------------------------------------------------------------------------
+    ha = mode is Mode.MULTI_ZONE_HA
+    version = spec.milvus_version
+    components: list[ComponentPlan] = [
+        ComponentPlan("proxy", 2, compute_selector, zone_spread=ha),
+        ComponentPlan("mixCoordinator", 2, compute_selector, zone_spread=ha, active_standby=True),
+        ComponentPlan("dataNode", 2, compute_selector, zone_spread=ha),
+    ]
+    if version != "2.6":
+        components.append(ComponentPlan("indexNode", 2, compute_selector, zone_spread=ha))
+    resource_groups: list[ResourceGroupPlan] = []
+    if ha:
+        for p in pools:
+            if p.role is not Role.COMPUTE:
+                continue
+            zone = p.zones[0]
+            resource_groups.append(
+                ResourceGroupPlan(
+                    name=f"rg{zone_suffix(zone)}", zone=zone, pool=p.key, node_selector=p.selector,
+                    query_nodes=p.desired_size,
+                    streaming_nodes=(2 if p.desired_size >= 2 else 1) if version == "2.6" else 0,
+                )
+            )
+    else:
+        components.append(ComponentPlan("queryNode", spec.compute_node_count, compute_selector, zone_spread=False))
+        if version == "2.6":
+            components.append(ComponentPlan("streamingNode", 2, compute_selector, zone_spread=False))
+
+    return TopologyPlan(
+        name=name,
+        mode=mode,
+        region=spec.region,
+        zones=zones,
+        compute_zones=compute_zones,
+        quorum_zones=quorum_zones,
+        control_plane_zones=control_plane_zones,
+        chart=CHARTS[version],
+        vpc_cidr=spec.network.vpc_cidr,
+        service_cidr=spec.network.service_cidr,
+        vswitches=vswitches,
+        egress=egress,
+        node_pools=tuple(pools),
+        etcd=etcd,
+        message_service=mq,
+        components=tuple(components),
+        resource_groups=tuple(resource_groups),
+        bucket=BucketPlan(spec.bucket_name, spec.bucket_root_path, spec.effective_bucket_redundancy),
+        namespace=spec.namespace,
+        tags=tags,
+    )

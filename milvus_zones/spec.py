@@ -1,0 +1,279 @@
+"""The validated deployment spec: what a stack's config asks for, checked before anything is built.
+
+Every rule here produces a message that names the setting (its config key, as the user wrote it)
+and what is allowed. Backends (self-hosted on ACK today) consume the same spec.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+
+from milvus_zones.catalog import CHARTS, OSS_ZRS_REGIONS, REGION_ZONES
+
+
+class Mode(StrEnum):
+    SINGLE_ZONE = "single-zone"
+    MULTI_ZONE_BASIC = "multi-zone-basic"
+    MULTI_ZONE_HA = "multi-zone-ha"
+
+    @property
+    def multi_zone(self) -> bool:
+        return self is not Mode.SINGLE_ZONE
+
+
+class MessageService(StrEnum):
+    WOODPECKER = "woodpecker"
+    PULSAR = "pulsar"
+    KAFKA = "kafka"
+
+
+class Redundancy(StrEnum):
+    ZRS = "ZRS"
+    LRS = "LRS"
+
+
+MilvusVersion = Literal["2.4", "2.5", "2.6"]
+
+# OSS bucket names: 3-63 characters, lowercase letters, digits and hyphens, no hyphen at either end.
+_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
+_ROOT_PATH_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_\-/]{0,127}$")
+_K8S_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+_TAG_KEY_RE = re.compile(r"^(?!aliyun|acs:)[^\s][\S ]{0,127}$")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True
+    )
+
+
+class NetworkSpec(_Model):
+    """Address plan. vSwitch CIDRs are carved from `vpcCidr` in zone order unless given."""
+
+    vpc_cidr: str = Field(default="10.0.0.0/16", description="CIDR of the VPC.")
+    node_cidrs: list[str] | None = Field(
+        default=None, description="One node vSwitch CIDR per zone, in zone order."
+    )
+    pod_cidrs: list[str] | None = Field(
+        default=None, description="One Terway pod vSwitch CIDR per zone, in zone order."
+    )
+    service_cidr: str = Field(
+        default="172.16.0.0/20", description="Kubernetes service CIDR; must lie outside the VPC."
+    )
+
+
+class DeploymentSpec(_Model):
+    """One Milvus deployment, as read from the `milvus-zones:*` keys of a stack config."""
+
+    mode: Mode = Field(description="Deployment mode: single-zone, multi-zone-basic or multi-zone-ha.")
+    region: str = Field(description="Alibaba Cloud region, e.g. cn-hangzhou.")
+    zones: list[str] = Field(
+        description="Zones in order: primary, secondary, third (one zone for single-zone)."
+    )
+    milvus_version: MilvusVersion = Field(default="2.6", description="Milvus minor version.")
+    compute_node_count: Annotated[int, Field(ge=1, le=200)] = Field(
+        default=2, description="Total compute (Milvus worker) nodes; HA splits them evenly over two zones."
+    )
+    compute_instance_type: str = Field(
+        default="ecs.g7.2xlarge", description="ECS instance type of compute nodes."
+    )
+    quorum_instance_type: str = Field(
+        default="ecs.g7.large", description="ECS instance type of quorum nodes (etcd, message service)."
+    )
+    quorum_nodes_per_zone: Annotated[int, Field(ge=1, le=5)] = Field(
+        default=1, description="Quorum nodes in each quorum zone (single-zone: 3 nodes in its zone)."
+    )
+    message_service: MessageService | None = Field(
+        default=None,
+        description="WAL / message service: woodpecker (2.6 only, default there), pulsar (default for 2.4/2.5) or kafka.",
+    )
+    network: NetworkSpec = Field(default_factory=NetworkSpec, description="Address plan.")
+    bucket_name: str = Field(description="OSS bucket for Milvus data (globally unique).")
+    bucket_root_path: str = Field(default="milvus", description="Prefix under which Milvus writes.")
+    bucket_redundancy: Redundancy | None = Field(
+        default=None, description="ZRS or LRS; multi-zone modes require ZRS (the default)."
+    )
+    kubernetes_version: str | None = Field(
+        default=None, description="ACK Kubernetes version; ACK's default when unset."
+    )
+    namespace: str = Field(default="milvus", description="Kubernetes namespace of the release.")
+    etcd_volume_size_gi: Annotated[int, Field(ge=10, le=2000)] = Field(
+        default=20, description="etcd persistent volume size per member, GiB."
+    )
+    api_server_public: bool = Field(
+        default=False, description="Expose the Kubernetes API server on an internet load balancer."
+    )
+    tags: dict[str, str] = Field(default_factory=dict, description="Tags for every taggable resource.")
+
+    # ---- field rules -------------------------------------------------------------------------
+
+    @field_validator("region")
+    @classmethod
+    def _known_region(cls, v: str) -> str:
+        if v not in REGION_ZONES:
+            raise ValueError(f"must be one of: {', '.join(sorted(REGION_ZONES))}")
+        return v
+
+    @field_validator("bucket_name")
+    @classmethod
+    def _bucket_name(cls, v: str) -> str:
+        if not _BUCKET_RE.match(v):
+            raise ValueError(
+                "must be 3-63 characters of lowercase letters, digits and hyphens, "
+                "starting and ending with a letter or digit"
+            )
+        return v
+
+    @field_validator("bucket_root_path")
+    @classmethod
+    def _root_path(cls, v: str) -> str:
+        if not _ROOT_PATH_RE.match(v):
+            raise ValueError("must be a relative path of letters, digits, '_', '-' and '/'")
+        return v
+
+    @field_validator("namespace")
+    @classmethod
+    def _namespace(cls, v: str) -> str:
+        if not _K8S_NAME_RE.match(v):
+            raise ValueError("must be a Kubernetes name: lowercase letters, digits and '-'")
+        return v
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, v: dict[str, str]) -> dict[str, str]:
+        for key in v:
+            if not _TAG_KEY_RE.match(key) or key.startswith("milvus-zones:"):
+                raise ValueError(
+                    f"tag key {key!r} is not allowed: 1-128 characters, not starting with "
+                    "'aliyun', 'acs:' or 'milvus-zones:' (reserved for the mode declaration)"
+                )
+        return v
+
+    # ---- cross-field rules (the seed's limits and the geometry) --------------------------------
+
+    @model_validator(mode="after")
+    def _rules(self) -> DeploymentSpec:
+        problems: list[tuple[str, str]] = []
+        region_zones = REGION_ZONES[self.region]
+        want = 1 if self.mode is Mode.SINGLE_ZONE else 3
+        if len(self.zones) != want:
+            problems.append(
+                ("zones", f"mode {self.mode} needs exactly {want} zone(s) "
+                          f"({'primary' if want == 1 else 'primary, secondary, third'}); got {len(self.zones)}")
+            )
+        if len(set(self.zones)) != len(self.zones):
+            problems.append(("zones", f"zones must be distinct; got {self.zones}"))
+        for z in self.zones:
+            if z not in region_zones:
+                problems.append(
+                    ("zones", f"zone {z!r} is not in region {self.region}; allowed: {', '.join(region_zones)}")
+                )
+
+        if self.mode is Mode.MULTI_ZONE_HA:
+            if self.milvus_version == "2.4":
+                problems.append(
+                    ("milvusVersion", "multi-zone-ha does not support Milvus 2.4; allowed: 2.5, 2.6")
+                )
+            if self.compute_node_count < 2 or self.compute_node_count % 2:
+                problems.append(
+                    ("computeNodeCount",
+                     f"multi-zone-ha needs a multiple of 2 (one equal set per compute zone); got {self.compute_node_count}")
+                )
+
+        mq = self.effective_message_service
+        if mq is MessageService.WOODPECKER and self.milvus_version != "2.6":
+            problems.append(
+                ("messageService", f"woodpecker needs Milvus 2.6; for {self.milvus_version} allowed: pulsar, kafka")
+            )
+
+        redundancy = self.effective_bucket_redundancy
+        if self.mode.multi_zone and redundancy is not Redundancy.ZRS:
+            problems.append(("bucketRedundancy", f"mode {self.mode} requires ZRS; got {redundancy}"))
+        if redundancy is Redundancy.ZRS and self.region not in OSS_ZRS_REGIONS:
+            problems.append(
+                ("bucketRedundancy",
+                 f"OSS ZRS is not offered in {self.region}; regions with ZRS: {', '.join(sorted(OSS_ZRS_REGIONS))}")
+            )
+
+        problems.extend(_network_problems(self.network, len(self.zones)))
+        if problems:
+            raise SpecError(problems)
+        return self
+
+    # ---- derived settings ------------------------------------------------------------------------
+
+    @property
+    def effective_message_service(self) -> MessageService:
+        if self.message_service is not None:
+            return self.message_service
+        return MessageService.WOODPECKER if self.milvus_version == "2.6" else MessageService.PULSAR
+
+    @property
+    def effective_bucket_redundancy(self) -> Redundancy:
+        if self.bucket_redundancy is not None:
+            return self.bucket_redundancy
+        return Redundancy.ZRS if self.region in OSS_ZRS_REGIONS or self.mode.multi_zone else Redundancy.LRS
+
+    @property
+    def chart(self):
+        return CHARTS[self.milvus_version]
+
+
+class SpecError(Exception):
+    """One or more rules broken; each problem is (config key, message).
+
+    Not a ValueError on purpose: pydantic would wrap it and lose the config key.
+    """
+
+    def __init__(self, problems: list[tuple[str, str]]):
+        self.problems = problems
+        super().__init__("; ".join(f"{k}: {m}" for k, m in problems))
+
+
+def _network_problems(net: NetworkSpec, zone_count: int) -> list[tuple[str, str]]:
+    problems: list[tuple[str, str]] = []
+
+    def parse(key: str, value: str) -> ipaddress.IPv4Network | None:
+        try:
+            n = ipaddress.ip_network(value, strict=True)
+        except ValueError:
+            problems.append((key, f"{value!r} is not a valid IPv4 CIDR such as 10.0.0.0/16"))
+            return None
+        if not isinstance(n, ipaddress.IPv4Network):
+            problems.append((key, f"{value!r} must be an IPv4 CIDR"))
+            return None
+        return n
+
+    vpc = parse("network.vpcCidr", net.vpc_cidr)
+    if vpc is not None and not (8 <= vpc.prefixlen <= 20):
+        problems.append(("network.vpcCidr", f"prefix must be /8 to /20; got /{vpc.prefixlen}"))
+    if vpc is not None and not vpc.is_private:
+        problems.append(("network.vpcCidr", f"{net.vpc_cidr} must be a private range (10/8, 172.16/12, 192.168/16)"))
+    svc = parse("network.serviceCidr", net.service_cidr)
+    if vpc is not None and svc is not None and vpc.overlaps(svc):
+        problems.append(("network.serviceCidr", f"{net.service_cidr} overlaps the VPC {net.vpc_cidr}; choose a range outside it"))
+
+    subnets: list[tuple[str, ipaddress.IPv4Network]] = []
+    for key, cidrs in (("network.nodeCidrs", net.node_cidrs), ("network.podCidrs", net.pod_cidrs)):
+        if cidrs is None:
+            continue
+        if len(cidrs) != zone_count:
+            problems.append((key, f"needs one CIDR per zone ({zone_count}); got {len(cidrs)}"))
+        for c in cidrs:
+            n = parse(key, c)
+            if n is None:
+                continue
+            if vpc is not None and not n.subnet_of(vpc):
+                problems.append((key, f"{c} is not inside the VPC {net.vpc_cidr}"))
+            subnets.append((key, n))
+    for i, (ka, a) in enumerate(subnets):
+        for kb, b in subnets[i + 1:]:
+            if a.overlaps(b):
+                problems.append((kb, f"{b} overlaps {a} ({ka}); vSwitch CIDRs must not overlap"))
+    return problems
