@@ -18,7 +18,7 @@ ZONE_LABEL = "topology.kubernetes.io/zone"
 HOST_LABEL = "kubernetes.io/hostname"
 ROLE_LABEL = "milvus-zones/role"
 POOL_LABEL = "milvus-zones/pool"
-MODE_TAG = "milvus-zones:mode"
+MODE_TAG = "milvus-zones/mode"
 
 
 class Role(StrEnum):

@@ -113,6 +113,12 @@ class DeploymentSpec(_Model):
 
     # ---- field rules -------------------------------------------------------------------------
 
+    @field_validator("message_service", "bucket_redundancy", "kubernetes_version", mode="before")
+    @classmethod
+    def _auto(cls, v: object) -> object:
+        # Pulumi config declares optional keys with a default; "auto" / "" mean "derive it".
+        return None if v in ("auto", "") else v
+
     @field_validator("region")
     @classmethod
     def _known_region(cls, v: str) -> str:
@@ -148,10 +154,10 @@ class DeploymentSpec(_Model):
     @classmethod
     def _tags(cls, v: dict[str, str]) -> dict[str, str]:
         for key in v:
-            if not _TAG_KEY_RE.match(key) or key.startswith("milvus-zones:"):
+            if not _TAG_KEY_RE.match(key) or key.startswith("milvus-zones/"):
                 raise ValueError(
                     f"tag key {key!r} is not allowed: 1-128 characters, not starting with "
-                    "'aliyun', 'acs:' or 'milvus-zones:' (reserved for the mode declaration)"
+                    "'aliyun', 'acs:' or 'milvus-zones/' (reserved for the mode declaration)"
                 )
         return v
 
