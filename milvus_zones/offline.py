@@ -104,6 +104,8 @@ def plain(value: Any, reveal: bool = False) -> Any:
         return {k: plain(v, reveal) for k, v in value.items()}
     if value == UNKNOWN:
         return "[unknown]"
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # protobuf carries every number as a double
     return value
 
 

@@ -1,0 +1,114 @@
+"""The spec's rules: each broken rule names its config key and what is allowed."""
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from milvus_zones.spec import DeploymentSpec, MessageService, Mode, Redundancy, SpecError
+from milvus_zones.stackconfig import format_problems, spec_from_config
+
+ZONES3 = ["cn-hangzhou-h", "cn-hangzhou-i", "cn-hangzhou-j"]
+
+
+def config(**overrides):
+    base = {
+        "milvus-zones:mode": "multi-zone-ha",
+        "milvus-zones:region": "cn-hangzhou",
+        "milvus-zones:zones": '["cn-hangzhou-h", "cn-hangzhou-i", "cn-hangzhou-j"]',
+        "milvus-zones:bucketName": "acme-milvus",
+        "milvus-zones:computeNodeCount": "4",
+    }
+    base.update({f"milvus-zones:{k}": v for k, v in overrides.items()})
+    return base
+
+
+def problems(**overrides) -> list[tuple[str, str]]:
+    with pytest.raises(SpecError) as e:
+        spec_from_config(config(**overrides))
+    return e.value.problems
+
+
+def test_valid_ha_config_reads_typed_values_from_pulumi_strings():
+    spec = spec_from_config(config())
+    assert spec.mode is Mode.MULTI_ZONE_HA
+    assert spec.compute_node_count == 4
+    assert spec.zones == ZONES3
+    assert spec.effective_message_service is MessageService.WOODPECKER
+    assert spec.effective_bucket_redundancy is Redundancy.ZRS
+    assert spec.chart.chart_version == "5.0.19"
+
+
+@pytest.mark.parametrize(
+    "overrides, key, fragment",
+    [
+        ({"computeNodeCount": "3"}, "computeNodeCount", "multiple of 2"),
+        ({"computeNodeCount": "0"}, "computeNodeCount", "greater than or equal to 1"),
+        ({"milvusVersion": "2.4"}, "milvusVersion", "does not support Milvus 2.4"),
+        ({"milvusVersion": "2.7"}, "milvusVersion", "'2.4', '2.5' or '2.6'"),
+        ({"zones": '["cn-hangzhou-h", "cn-hangzhou-i"]'}, "zones", "exactly 3 zone(s)"),
+        ({"zones": '["cn-hangzhou-h", "cn-hangzhou-h", "cn-hangzhou-i"]'}, "zones", "distinct"),
+        ({"zones": '["cn-hangzhou-h", "cn-hangzhou-i", "cn-shanghai-l"]'}, "zones", "not in region cn-hangzhou"),
+        ({"region": "mars-1"}, "region", "must be one of"),
+        ({"mode": "multi"}, "mode", "'single-zone', 'multi-zone-basic' or 'multi-zone-ha'"),
+        ({"computNodeCount": "4"}, "computNodeCount", "did you mean 'computeNodeCount'"),
+        ({"bucketRedundancy": "LRS"}, "bucketRedundancy", "requires ZRS"),
+        ({"bucketName": "Acme_Milvus"}, "bucketName", "lowercase letters"),
+        ({"messageService": "woodpecker", "milvusVersion": "2.5"}, "messageService", "woodpecker needs Milvus 2.6"),
+        ({"network": '{"vpcCidr": "10.0.0.0/16", "serviceCidr": "10.0.128.0/20"}'}, "network.serviceCidr", "overlaps the VPC"),
+        (
+            {"network": '{"vpcCidr": "10.0.0.0/16", "nodeCidrs": ["10.0.0.0/20", "10.0.8.0/24", "10.0.32.0/20"]}'},
+            "network.nodeCidrs",
+            "must not overlap",
+        ),
+        ({"network": '{"vpcCidr": "10.0.0.0/16", "nodeCidrs": ["10.1.0.0/20", "10.0.16.0/20", "10.0.32.0/20"]}'},
+         "network.nodeCidrs", "not inside the VPC"),
+        ({"network": '{"vpcCidr": "10.0.0.0/16", "subnets": []}'}, "network.subnets", "unknown setting"),
+        ({"network": '{"vpcCidr": "8.8.0.0/16"}'}, "network.vpcCidr", "private range"),
+        ({"tags": '{"milvus-zones/mode": "x"}'}, "tags", "reserved"),
+    ],
+)
+def test_each_broken_rule_names_its_setting(overrides, key, fragment):
+    found = problems(**overrides)
+    assert any(k == key and fragment in m for k, m in found), found
+
+
+def test_messages_are_prefixed_with_the_config_namespace():
+    with pytest.raises(SpecError) as e:
+        spec_from_config(config(computeNodeCount="5"))
+    assert format_problems(e.value).startswith("milvus-zones:computeNodeCount: ")
+
+
+def test_missing_required_key_says_how_to_set_it():
+    cfg = config()
+    del cfg["milvus-zones:bucketName"]
+    with pytest.raises(SpecError) as e:
+        spec_from_config(cfg)
+    assert e.value.problems == [("bucketName", "required; set it with `pulumi config set milvus-zones:bucketName <value>`")]
+
+
+def test_auto_and_empty_defaults_mean_derived():
+    spec = spec_from_config(config(messageService="auto", bucketRedundancy="auto", kubernetesVersion="", milvusVersion="2.5"))
+    assert spec.effective_message_service is MessageService.PULSAR
+    assert spec.kubernetes_version is None
+
+
+def test_single_zone_accepts_lrs_and_one_zone():
+    spec = spec_from_config(
+        config(mode="single-zone", zones='["cn-hangzhou-h"]', bucketRedundancy="LRS", computeNodeCount="3", milvusVersion="2.4")
+    )
+    assert spec.effective_bucket_redundancy is Redundancy.LRS
+
+
+@settings(max_examples=60, deadline=None)
+@given(count=st.integers(min_value=1, max_value=200), version=st.sampled_from(["2.4", "2.5", "2.6"]))
+def test_ha_accepts_exactly_even_counts_on_supported_versions(count, version):
+    ok = count % 2 == 0 and version != "2.4"
+    try:
+        DeploymentSpec(mode="multi-zone-ha", region="cn-hangzhou", zones=ZONES3, bucket_name="acme-milvus",
+                       compute_node_count=count, milvus_version=version)
+    except SpecError as e:
+        assert not ok, e.problems
+        keys = {k for k, _ in e.problems}
+        assert keys <= {"computeNodeCount", "milvusVersion"}
+    else:
+        assert ok
