@@ -1,0 +1,12 @@
+"""Pulumi ComponentResources of milvus-zones; each turns part of a TopologyPlan into resources."""
+
+from components.cluster import Cluster, ClusterArgs
+from components.deployment import MilvusDeployment, MilvusDeploymentArgs
+from components.milvus import Milvus, MilvusArgs
+from components.network import Network, NetworkArgs
+from components.storage import Storage, StorageArgs
+
+__all__ = [
+    "Cluster", "ClusterArgs", "Milvus", "MilvusArgs", "MilvusDeployment", "MilvusDeploymentArgs",
+    "Network", "NetworkArgs", "Storage", "StorageArgs",
+]

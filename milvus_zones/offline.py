@@ -304,6 +304,13 @@ def run_program(program_dir: Path, stack_cfg: StackConfig, preview: bool = False
         _sync_await(run_in_stack(program))
     except pulumi.RunError as e:
         raise ProgramError(str(e)) from None
+    except Exception as e:  # noqa: BLE001 - a failing program is reported, not dumped
+        if os.environ.get("MILVUS_ZONES_DEBUG"):
+            raise
+        where = _program_frame(e, program_dir)
+        raise ProgramError(
+            f"the program {entry} failed{where}: {type(e).__name__}: {e} (MILVUS_ZONES_DEBUG=1 shows the traceback)"
+        ) from None
     finally:
         sys.path[:] = old_path
     stack_urn = _sync_await(stacks[0].urn.future()) if stacks else ""
@@ -311,6 +318,14 @@ def run_program(program_dir: Path, stack_cfg: StackConfig, preview: bool = False
     for r in monitor.recorded:
         r.parent = r.parent or stack_urn  # the engine parents top-level resources to the stack
     return Graph(project["name"], stack_cfg.stack, monitor.recorded, outputs, stack_urn)
+
+
+def _program_frame(e: BaseException, program_dir: Path) -> str:
+    """' at file:line' of the innermost frame inside the program directory, if any."""
+    import traceback
+
+    frames = [f for f in traceback.extract_tb(e.__traceback__) if f.filename.startswith(str(program_dir))]
+    return f" at {frames[-1].filename}:{frames[-1].lineno}" if frames else ""
 
 
 def run_path_isolated(entry: Path) -> None:

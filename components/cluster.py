@@ -1,0 +1,130 @@
+"""ACK Pro managed cluster over the mode's zones, with node pools per zone and role."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TypedDict
+
+import pulumi
+import pulumi_alicloud as alicloud
+import pulumi_kubernetes as k8s
+
+from milvus_zones.plan import NodePoolPlan
+
+# Terway gives pods VPC addresses from the pod vSwitches; the CSI plugins provision zonal disks for
+# etcd; the pod-identity webhook injects RRSA credentials into pods whose service account asks for it.
+ADDONS = [
+    {"name": "terway-eniip"},
+    {"name": "csi-plugin"},
+    {"name": "csi-provisioner"},
+    {"name": "ack-pod-identity-webhook"},
+]
+
+
+class ClusterArgs(TypedDict):
+    control_plane_zones: Sequence[str]
+    """Zones whose node vSwitches the control plane uses, in order."""
+    node_vswitch_ids: dict[str, pulumi.Input[str]]
+    """Zone -> node vSwitch id."""
+    pod_vswitch_ids: dict[str, pulumi.Input[str]]
+    """Zone -> Terway pod vSwitch id."""
+    node_pools: Sequence[NodePoolPlan]
+    """Node pools from the plan: zones, size, instance type, labels and taints."""
+    service_cidr: str
+    """Kubernetes service CIDR (outside the VPC)."""
+    kubernetes_version: str | None
+    """ACK version; None for ACK's default."""
+    api_server_public: bool
+    """Put the API server behind an internet-facing load balancer."""
+    tags: dict[str, str]
+    """Tags for every taggable resource."""
+
+
+class Cluster(pulumi.ComponentResource):
+    """An ACK Pro cluster (RRSA on, deletion protection on) and its node pools.
+
+    `provider` is a Kubernetes provider configured with the new cluster's kubeconfig; resources that
+    go into the cluster use it and depend on `node_pools` so they are scheduled only once nodes exist.
+    """
+
+    cluster_id: pulumi.Output[str]
+    oidc_provider_arn: pulumi.Output[str]
+    oidc_issuer_url: pulumi.Output[str]
+    kubeconfig: pulumi.Output[str]
+    provider: k8s.Provider
+    node_pools: list[alicloud.cs.NodePool]
+
+    def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("milvus-zones:index:Cluster", name, {}, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        zones = list(args["control_plane_zones"])
+        node_ids = args["node_vswitch_ids"]
+        pod_ids = args["pod_vswitch_ids"]
+
+        def in_order(ids: dict[str, pulumi.Input[str]], order: Sequence[str]) -> list[pulumi.Input[str]]:
+            # A list of per-zone Outputs (not one Output of a list) keeps property dependencies exact.
+            return [ids[z] for z in order]
+
+        cluster = alicloud.cs.ManagedKubernetes(
+            f"{name}-ack",
+            name=f"{name}-ack",
+            cluster_spec="ack.pro.small",
+            version=args["kubernetes_version"],
+            vswitch_ids=in_order(node_ids, zones),
+            pod_vswitch_ids=in_order(pod_ids, zones),
+            service_cidr=args["service_cidr"],
+            proxy_mode="ipvs",
+            enable_rrsa=True,
+            deletion_protection=True,
+            slb_internet_enabled=args["api_server_public"],
+            addons=ADDONS,
+            tags=args["tags"],
+            # Deleting the cluster deletes etcd's disks with it: refuse it in Pulumi as well as in ACK.
+            opts=pulumi.ResourceOptions(parent=self, protect=True),
+        )
+
+        self.node_pools = []
+        for pool in args["node_pools"]:
+            self.node_pools.append(
+                alicloud.cs.NodePool(
+                    f"{name}-{pool.key}",
+                    cluster_id=cluster.id,
+                    node_pool_name=pool.key,
+                    vswitch_ids=in_order(node_ids, pool.zones),
+                    instance_types=[pool.instance_type],
+                    desired_size=str(pool.desired_size),
+                    multi_az_policy=pool.multi_az_policy,
+                    instance_charge_type="PostPaid",
+                    system_disk_category="cloud_essd",
+                    system_disk_size=120,
+                    labels=[{"key": k, "value": v} for k, v in sorted(pool.labels.items())],
+                    taints=[{"key": t.key, "value": t.value, "effect": t.effect} for t in pool.taints],
+                    management={"enable": True, "auto_repair": True, "auto_upgrade": False, "max_unavailable": 1},
+                    tags=args["tags"],
+                    opts=child,
+                )
+            )
+
+        # Not a temporary credential: it would expire between runs, and the provider keeps it (secret) in state.
+        credential = alicloud.cs.get_cluster_credential_output(
+            cluster_id=cluster.id, opts=pulumi.InvokeOutputOptions(parent=self, depends_on=[cluster])
+        )
+        self.kubeconfig = pulumi.Output.secret(credential.kube_config)
+        self.provider = k8s.Provider(
+            f"{name}-k8s",
+            kubeconfig=self.kubeconfig,
+            enable_server_side_apply=True,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[cluster]),
+        )
+
+        self.cluster_id = cluster.id
+        self.oidc_provider_arn = cluster.rrsa_metadata.apply(lambda m: m.ram_oidc_provider_arn if m else None)
+        self.oidc_issuer_url = cluster.rrsa_metadata.apply(lambda m: m.rrsa_oidc_issuer_url if m else None)
+        self.register_outputs(
+            {
+                "cluster_id": self.cluster_id,
+                "oidc_provider_arn": self.oidc_provider_arn,
+                "oidc_issuer_url": self.oidc_issuer_url,
+                "kubeconfig": self.kubeconfig,
+            }
+        )

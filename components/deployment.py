@@ -1,0 +1,112 @@
+"""One Milvus deployment in one region: network, cluster, storage and Milvus, as the plan lays them out."""
+
+from __future__ import annotations
+
+from typing import TypedDict
+
+import pulumi
+import pulumi_alicloud as alicloud
+
+from components.cluster import Cluster
+from components.milvus import SERVICE_ACCOUNT, Milvus
+from components.network import Network
+from components.storage import Storage
+from milvus_zones.plan import TopologyPlan
+
+
+class MilvusDeploymentArgs(TypedDict):
+    plan: TopologyPlan
+    """What goes in which zone, from milvus_zones.plan.plan(spec)."""
+    kubernetes_version: str | None
+    """ACK version; None for ACK's default."""
+    api_server_public: bool
+    """Expose the Kubernetes API server on the internet."""
+    root_password: pulumi.Input[str]
+    """Milvus root password, a Pulumi secret."""
+
+
+class MilvusDeployment(pulumi.ComponentResource):
+    """The whole topology of a mode in one region, with an explicit provider for that region.
+
+    A second region (cross-region HA) is a second instance of this component with its own plan.
+    """
+
+    vpc_id: pulumi.Output[str]
+    cluster_id: pulumi.Output[str]
+    bucket_name: pulumi.Output[str]
+    role_arn: pulumi.Output[str]
+    kubeconfig: pulumi.Output[str]
+    milvus_endpoint: pulumi.Output[str]
+
+    def __init__(self, name: str, args: MilvusDeploymentArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("milvus-zones:index:Deployment", name, {}, opts)
+        plan = args["plan"]
+        region = alicloud.Provider(f"{name}-{plan.region}", region=plan.region, opts=pulumi.ResourceOptions(parent=self))
+        in_region = pulumi.ResourceOptions(parent=self, providers={"alicloud": region})
+
+        network = Network(
+            f"{name}-net",
+            {"vpc_cidr": plan.vpc_cidr, "vswitches": plan.vswitches, "egress": plan.egress, "tags": plan.tags},
+            opts=in_region,
+        )
+        cluster = Cluster(
+            f"{name}-k8s",
+            {
+                "control_plane_zones": plan.control_plane_zones,
+                "node_vswitch_ids": network.node_vswitch_ids,
+                "pod_vswitch_ids": network.pod_vswitch_ids,
+                "node_pools": plan.node_pools,
+                "service_cidr": plan.service_cidr,
+                "kubernetes_version": args["kubernetes_version"],
+                "api_server_public": args["api_server_public"],
+                "tags": plan.tags,
+            },
+            opts=in_region,
+        )
+        storage = Storage(
+            f"{name}-oss",
+            {
+                "bucket": plan.bucket,
+                "role_name": _role_name(name, plan),
+                "oidc_provider_arn": cluster.oidc_provider_arn,
+                "oidc_issuer_url": cluster.oidc_issuer_url,
+                "namespace": plan.namespace,
+                "service_account": SERVICE_ACCOUNT,
+                "tags": plan.tags,
+            },
+            opts=in_region,
+        )
+        milvus = Milvus(
+            f"{name}-milvus",
+            {
+                "plan": plan,
+                "role_name": storage.role_name,
+                "root_password": args["root_password"],
+                "node_vswitch_ids": network.node_vswitch_ids,
+                "provider": cluster.provider,
+                "wait_for": [*cluster.node_pools, storage],
+            },
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+        self.vpc_id = network.vpc_id
+        self.cluster_id = cluster.cluster_id
+        self.bucket_name = storage.bucket_name
+        self.role_arn = storage.role_arn
+        self.kubeconfig = cluster.kubeconfig
+        self.milvus_endpoint = milvus.endpoint
+        self.register_outputs(
+            {
+                "vpc_id": self.vpc_id,
+                "cluster_id": self.cluster_id,
+                "bucket_name": self.bucket_name,
+                "role_arn": self.role_arn,
+                "kubeconfig": self.kubeconfig,
+                "milvus_endpoint": self.milvus_endpoint,
+            }
+        )
+
+
+def _role_name(name: str, plan: TopologyPlan) -> str:
+    # RAM role names: up to 64 letters, digits, '.', '-'; unique per account, so include the bucket.
+    return f"{name}-{plan.bucket.name}"[:64].rstrip("-.")

@@ -1,0 +1,129 @@
+"""The Milvus Helm release(s), with values generated from the plan."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TypedDict
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from milvus_zones.catalog import oss_endpoint
+from milvus_zones.helm_values import ReleaseContext, releases
+from milvus_zones.plan import TopologyPlan
+
+SERVICE_ACCOUNT = "milvus"
+PASSWORD_SECRET = "milvus-root-password"
+RETAIN_STORAGE_CLASS = "milvus-zones-disk-retain"
+# ACK's pod-identity webhook injects RRSA credentials into pods of namespaces carrying this label.
+RRSA_INJECTION_LABEL = "pod-identity.alibabacloud.com/injection"
+
+
+def postrender_command() -> str:
+    """Absolute path of the post-renderer installed beside this interpreter (Helm runs it without a shell)."""
+    return str(Path(sys.prefix) / "bin" / "milvus-zones-postrender")
+
+
+class MilvusArgs(TypedDict):
+    plan: TopologyPlan
+    """The topology plan: zones, pools, replicas, resource groups."""
+    role_name: pulumi.Input[str]
+    """RAM role for OSS access through RRSA."""
+    root_password: pulumi.Input[str]
+    """Milvus root password (a Pulumi secret); stored only in a Kubernetes Secret."""
+    node_vswitch_ids: dict[str, pulumi.Input[str]]
+    """Zone -> node vSwitch id, for the proxy load balancer's zone mappings."""
+    provider: k8s.Provider
+    """Kubernetes provider of the target cluster."""
+    wait_for: Sequence[pulumi.Resource]
+    """What must exist before Helm installs: node pools, the RAM role and its policy."""
+
+
+class Milvus(pulumi.ComponentResource):
+    """Namespace (RRSA injection on), root password Secret, retained-disk StorageClass and the release(s).
+
+    Releases are protected against `pulumi destroy`; etcd's volumes use a StorageClass whose
+    reclaim policy is Retain, so even a deleted claim leaves its disk in place.
+    """
+
+    release_names: pulumi.Output[list[str]]
+    namespace: pulumi.Output[str]
+    endpoint: pulumi.Output[str]
+
+    def __init__(self, name: str, args: MilvusArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("milvus-zones:index:Milvus", name, {}, opts)
+        plan = args["plan"]
+        provider = args["provider"]
+        in_cluster = pulumi.ResourceOptions(parent=self, provider=provider)
+
+        ns = k8s.core.v1.Namespace(
+            f"{name}-ns",
+            metadata={"name": plan.namespace, "labels": {RRSA_INJECTION_LABEL: "on"}},
+            opts=in_cluster,
+        )
+        secret = k8s.core.v1.Secret(
+            f"{name}-root-password",
+            metadata={"name": PASSWORD_SECRET, "namespace": ns.metadata.name},
+            type="Opaque",
+            string_data={"password": pulumi.Output.secret(args["root_password"])},
+            opts=in_cluster,
+        )
+        storage_class = k8s.storage.v1.StorageClass(
+            f"{name}-disk-retain",
+            metadata={"name": RETAIN_STORAGE_CLASS},
+            provisioner="diskplugin.csi.alibabacloud.com",
+            parameters={"type": "cloud_essd,cloud_ssd", "fstype": "ext4"},
+            reclaim_policy="Retain",
+            # Zonal disks: bind only once the pod is scheduled, so the disk lands in the pod's zone.
+            volume_binding_mode="WaitForFirstConsumer",
+            allow_volume_expansion=True,
+            opts=in_cluster,
+        )
+
+        def context(role_name: str, vswitch_ids: dict[str, str]) -> ReleaseContext:
+            return ReleaseContext(
+                role_name=role_name,
+                service_account=SERVICE_ACCOUNT,
+                password_secret=PASSWORD_SECRET,
+                oss_endpoint=oss_endpoint(plan.region),
+                vpc_cidr=plan.vpc_cidr,
+                lb_vswitch_ids=vswitch_ids,
+                storage_class=RETAIN_STORAGE_CLASS,
+            )
+
+        # The set of releases depends on the plan only; their values also need resource ids.
+        shape = releases(plan, context("", {z: "" for z in plan.compute_zones}))
+        inputs = pulumi.Output.all(args["role_name"], pulumi.Output.all(**{z: args["node_vswitch_ids"][z] for z in plan.compute_zones})).apply(
+            lambda a: releases(plan, context(a[0], a[1]))
+        )
+        created: list[k8s.helm.v3.Release] = []
+        for i, spec in enumerate(shape):
+            created.append(
+                k8s.helm.v3.Release(
+                    f"{name}-{spec.name}",
+                    name=spec.name,
+                    chart=spec.chart,
+                    version=spec.version,
+                    repository_opts={"repo": spec.repo},
+                    namespace=ns.metadata.name,
+                    values=inputs.apply(lambda rs, i=i: rs[i].values),
+                    postrender=postrender_command() if spec.postrender else None,
+                    timeout=1800,
+                    max_history=10,
+                    opts=pulumi.ResourceOptions(
+                        parent=self,
+                        provider=provider,
+                        depends_on=[ns, secret, storage_class, *args["wait_for"], *created],
+                        protect=True,
+                    ),
+                )
+            )
+
+        self.release_names = pulumi.Output.all(*[r.name for r in created])
+        self.namespace = ns.metadata.name
+        self.endpoint = pulumi.Output.concat(shape[0].name, "-milvus.", plan.namespace, ".svc:19530")
+        self.register_outputs(
+            {"release_names": self.release_names, "namespace": self.namespace, "endpoint": self.endpoint}
+        )

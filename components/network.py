@@ -1,0 +1,117 @@
+"""VPC, a node and a Terway pod vSwitch per zone, and egress that survives the loss of a zone."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TypedDict
+
+import pulumi
+import pulumi_alicloud as alicloud
+
+from milvus_zones.plan import EgressPlan, VSwitchPlan, zone_suffix
+
+
+class NetworkArgs(TypedDict):
+    vpc_cidr: str
+    """CIDR block of the VPC."""
+    vswitches: Sequence[VSwitchPlan]
+    """The node and pod vSwitches, one of each per zone, from the plan."""
+    egress: Sequence[EgressPlan]
+    """NAT gateways: where each lives and which zones route through it."""
+    tags: dict[str, str]
+    """Tags for every taggable resource."""
+
+
+class Network(pulumi.ComponentResource):
+    """The VPC of one region. Each zone routes to the internet through a NAT gateway in that zone."""
+
+    vpc_id: pulumi.Output[str]
+    node_vswitch_ids: dict[str, pulumi.Output[str]]
+    """Zone -> node vSwitch id; one Output per zone so that dependents depend on exactly their switches."""
+    pod_vswitch_ids: dict[str, pulumi.Output[str]]
+
+    def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("milvus-zones:index:Network", name, {}, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        tags = args["tags"]
+
+        vpc = alicloud.vpc.Network(
+            f"{name}-vpc", vpc_name=f"{name}-vpc", cidr_block=args["vpc_cidr"], tags=tags, opts=child
+        )
+        switches: dict[tuple[str, str], alicloud.vpc.Switch] = {}
+        for vsw in args["vswitches"]:
+            switches[(vsw.purpose, vsw.zone)] = alicloud.vpc.Switch(
+                f"{name}-{vsw.key}",
+                vpc_id=vpc.id,
+                zone_id=vsw.zone,
+                cidr_block=vsw.cidr,
+                vswitch_name=f"{name}-{vsw.key}",
+                tags=tags,
+                opts=child,
+            )
+
+        for nat_plan in args["egress"]:
+            self._egress(name, vpc, switches, nat_plan, tags)
+
+        self.vpc_id = vpc.id
+        self.node_vswitch_ids = {z: s.id for (purpose, z), s in switches.items() if purpose == "node"}
+        self.pod_vswitch_ids = {z: s.id for (purpose, z), s in switches.items() if purpose == "pod"}
+        self.register_outputs(
+            {"vpc_id": self.vpc_id, "node_vswitch_ids": self.node_vswitch_ids, "pod_vswitch_ids": self.pod_vswitch_ids}
+        )
+
+    def _egress(self, name, vpc, switches, nat_plan: EgressPlan, tags) -> None:
+        # A NAT gateway is zonal: one per zone, and a route table per zone that points at it, so that
+        # losing a zone costs only that zone's egress.
+        child = pulumi.ResourceOptions(parent=self)
+        suffix = zone_suffix(nat_plan.zone)
+        nat = alicloud.vpc.NatGateway(
+            f"{name}-nat-{suffix}",
+            vpc_id=vpc.id,
+            vswitch_id=switches[("node", nat_plan.zone)].id,
+            nat_gateway_name=f"{name}-nat-{suffix}",
+            nat_type="Enhanced",
+            network_type="internet",
+            payment_type="PayAsYouGo",
+            internet_charge_type="PayByLcu",
+            tags=tags,
+            opts=child,
+        )
+        eip = alicloud.ecs.EipAddress(
+            f"{name}-eip-{suffix}",
+            address_name=f"{name}-eip-{suffix}",
+            bandwidth="200",
+            internet_charge_type="PayByTraffic",
+            payment_type="PayAsYouGo",
+            tags=tags,
+            opts=child,
+        )
+        assoc = alicloud.ecs.EipAssociation(
+            f"{name}-eip-{suffix}-assoc", allocation_id=eip.id, instance_id=nat.id, instance_type="Nat", opts=child
+        )
+        table = alicloud.vpc.RouteTable(
+            f"{name}-rt-{suffix}", vpc_id=vpc.id, route_table_name=f"{name}-rt-{suffix}",
+            associate_type="VSwitch", tags=tags, opts=child,
+        )
+        alicloud.vpc.RouteEntry(
+            f"{name}-rt-{suffix}-default",
+            route_table_id=table.id,
+            destination_cidrblock="0.0.0.0/0",
+            nexthop_type="NatGateway",
+            nexthop_id=nat.id,
+            opts=child,
+        )
+        for zone in nat_plan.serves:
+            for purpose in ("node", "pod"):
+                vsw = switches[(purpose, zone)]
+                leg = f"{purpose}-{zone_suffix(zone)}"
+                alicloud.vpc.RouteTableAttachment(
+                    f"{name}-rt-{suffix}-{leg}", route_table_id=table.id, vswitch_id=vsw.id, opts=child
+                )
+                alicloud.vpc.SnatEntry(
+                    f"{name}-snat-{suffix}-{leg}",
+                    snat_table_id=nat.snat_table_ids,
+                    source_vswitch_id=vsw.id,
+                    snat_ip=eip.ip_address,
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=[assoc]),
+                )

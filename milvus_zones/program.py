@@ -1,0 +1,22 @@
+"""What the Pulumi program needs from the runtime: the spec, read from the stack's config."""
+
+from __future__ import annotations
+
+import pulumi
+from pulumi.runtime import config as runtime_config
+
+from milvus_zones.spec import DeploymentSpec, SpecError
+from milvus_zones.stackconfig import format_problems, spec_from_config
+
+
+def current_config() -> dict[str, object]:
+    """Every config key the language host passed, whichever way it passed them."""
+    return {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+
+
+def read_spec() -> DeploymentSpec:
+    try:
+        return spec_from_config(current_config())
+    except SpecError as e:
+        # RunError: Pulumi reports the message alone, without a Python traceback.
+        raise pulumi.RunError(f"invalid stack configuration:\n{format_problems(e)}") from None

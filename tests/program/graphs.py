@@ -1,0 +1,36 @@
+"""Read topology facts straight from recorded resource inputs, independent of the library's model."""
+
+from __future__ import annotations
+
+from milvus_zones.offline import Graph, Resource
+
+SWITCH = "alicloud:vpc/switch:Switch"
+NODE_POOL = "alicloud:cs/nodePool:NodePool"
+CLUSTER = "alicloud:cs/managedKubernetes:ManagedKubernetes"
+BUCKET = "alicloud:oss/bucket:Bucket"
+RELEASE = "kubernetes:helm.sh/v3:Release"
+
+
+def switch_zones(graph: Graph, ids: list[str]) -> list[str]:
+    by_id = {s.id: s.inputs["zoneId"] for s in graph.of_type(SWITCH)}
+    return [by_id[i] for i in ids]
+
+
+def labels(pool: Resource) -> dict[str, str]:
+    return {l["key"]: l["value"] for l in pool.inputs.get("labels", [])}
+
+
+def pools(graph: Graph, role: str) -> list[Resource]:
+    return [p for p in graph.of_type(NODE_POOL) if labels(p).get("milvus-zones/role") == role]
+
+
+def pool_zones(graph: Graph, pool: Resource) -> list[str]:
+    return switch_zones(graph, pool.inputs["vswitchIds"])
+
+
+def zones_of(graph: Graph, role: str) -> set[str]:
+    return {z for p in pools(graph, role) for z in pool_zones(graph, p)}
+
+
+def release_values(graph: Graph) -> list[dict]:
+    return [r.inputs["values"] for r in graph.of_type(RELEASE)]

@@ -1,0 +1,130 @@
+"""Each mode's topology, asserted on the resources the real program registers under mocks."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from graphs import BUCKET, CLUSTER, NODE_POOL, RELEASE, SWITCH, pool_zones, pools, switch_zones, zones_of
+from conftest import STACKS, graph_of
+
+from milvus_zones.offline import PLACEHOLDER_SECRET
+from milvus_zones.stacks import available_stacks
+
+EXPECTED_COMPUTE_ZONES = {"single-zone": 1, "multi-zone-basic": 2, "multi-zone-ha": 2}
+
+
+def test_stacks_directory_holds_the_three_modes():
+    assert set(STACKS) <= set(available_stacks())
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_compute_pools_sit_in_the_modes_zone_count(stack):
+    g = graph_of(stack)
+    assert len(zones_of(g, "compute")) == EXPECTED_COMPUTE_ZONES[stack]
+
+
+@pytest.mark.parametrize("stack", ["multi-zone-basic", "multi-zone-ha"])
+def test_quorum_nodes_and_control_plane_span_three_zones(stack):
+    g = graph_of(stack)
+    assert zones_of(g, "quorum") == {"cn-hangzhou-h", "cn-hangzhou-i", "cn-hangzhou-j"}
+    for p in pools(g, "quorum"):
+        assert len(pool_zones(g, p)) == 1
+        assert p.inputs["taints"] == [{"key": "milvus-zones/role", "value": "quorum", "effect": "NoSchedule"}]
+    (cluster,) = g.of_type(CLUSTER)
+    assert set(switch_zones(g, cluster.inputs["vswitchIds"])) == {"cn-hangzhou-h", "cn-hangzhou-i", "cn-hangzhou-j"}
+    assert len(switch_zones(g, cluster.inputs["podVswitchIds"])) == 3
+
+
+def test_single_zone_keeps_everything_in_one_zone():
+    g = graph_of("single-zone")
+    assert {s.inputs["zoneId"] for s in g.of_type(SWITCH)} == {"cn-hangzhou-h"}
+    (quorum,) = pools(g, "quorum")
+    assert quorum.inputs["desiredSize"] == "3"
+
+
+def test_basic_relaunches_compute_in_the_secondary_zone():
+    g = graph_of("multi-zone-basic")
+    (compute,) = pools(g, "compute")
+    assert pool_zones(g, compute) == ["cn-hangzhou-h", "cn-hangzhou-i"]  # primary first
+    assert compute.inputs["multiAzPolicy"] == "PRIORITY"
+    assert compute.inputs["desiredSize"] == "3"
+    assert compute.inputs["management"]["autoRepair"] is True
+
+
+def test_ha_compute_pools_are_symmetric_and_even():
+    g = graph_of("multi-zone-ha")
+    compute = pools(g, "compute")
+    assert sorted(tuple(pool_zones(g, p)) for p in compute) == [("cn-hangzhou-h",), ("cn-hangzhou-i",)]
+    sizes = [int(p.inputs["desiredSize"]) for p in compute]
+    assert sizes[0] == sizes[1] and sum(sizes) % 2 == 0 and sum(sizes) == 4
+    assert len({tuple(p.inputs["instanceTypes"]) for p in compute}) == 1
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_bucket_is_zone_redundant_private_versioned_encrypted_and_protected(stack):
+    g = graph_of(stack)
+    (bucket,) = g.of_type(BUCKET)
+    assert bucket.inputs["redundancyType"] == "ZRS"
+    assert bucket.inputs["versioning"] == {"status": "Enabled"}
+    assert bucket.inputs["serverSideEncryptionRule"]["sseAlgorithm"] in ("AES256", "KMS")
+    assert bucket.protect and bucket.retain_on_delete
+    (acl,) = g.of_type("alicloud:oss/bucketAcl:BucketAcl")
+    assert acl.inputs["acl"] == "private"
+    (pab,) = g.of_type("alicloud:oss/bucketPublicAccessBlock:BucketPublicAccessBlock")
+    assert pab.inputs["blockPublicAccess"] is True
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_cluster_is_ack_pro_with_rrsa_deletion_protection_and_private_api(stack):
+    (cluster,) = graph_of(stack).of_type(CLUSTER)
+    i = cluster.inputs
+    assert i["clusterSpec"] == "ack.pro.small"
+    assert i["enableRrsa"] is True and i["deletionProtection"] is True and i["slbInternetEnabled"] is False
+    assert {"terway-eniip", "ack-pod-identity-webhook"} <= {a["name"] for a in i["addons"]}
+    assert cluster.protect
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_rrsa_role_trusts_only_milvus_service_account_and_only_its_prefix(stack):
+    g = graph_of(stack)
+    (role,) = g.of_type("alicloud:ram/role:Role")
+    trust = json.loads(role.inputs["assumeRolePolicyDocument"])
+    cond = trust["Statement"][0]["Condition"]["StringEquals"]
+    assert cond["oidc:sub"] == "system:serviceaccount:milvus:milvus"
+    assert trust["Statement"][0]["Principal"]["Federated"][0].startswith("acs:ram::")
+    (policy,) = g.of_type("alicloud:ram/policy:Policy")
+    doc = json.loads(policy.inputs["policyDocument"])
+    bucket = g.of_type(BUCKET)[0].inputs["bucket"]
+    assert doc["Statement"][0]["Resource"] == [f"acs:oss:*:*:{bucket}/milvus/*"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_no_access_key_and_the_password_only_in_a_secret_marked_secret(stack):
+    g = graph_of(stack)
+    holders = []
+    for r in g.resources:
+        text = json.dumps(r.reveal())
+        assert "accessKey" not in text.replace('"accessKey": ""', "") and "AccessKeySecret" not in text
+        if PLACEHOLDER_SECRET in text:
+            holders.append(r)
+    assert [r.type for r in holders] == ["kubernetes:core/v1:Secret"]
+    assert holders[0].inputs["stringData"] == "[secret]"  # marked secret in the inputs, so encrypted in state
+    assert g.outputs["kubeconfig"] == "[secret]"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_release_waits_for_node_pools_rrsa_role_and_uses_the_new_clusters_kubeconfig(stack):
+    g = graph_of(stack)
+    releases = g.of_type(RELEASE)
+    assert releases
+    pool_urns = {p.urn for p in g.of_type(NODE_POOL)}
+    attach = g.of_type("alicloud:ram/rolePolicyAttachment:RolePolicyAttachment")[0].urn
+    for rel in releases:
+        deps = set(rel.dependencies)
+        assert pool_urns <= deps, "Helm must wait for every node pool"
+        assert attach in deps, "Helm must wait for the RRSA role's policy"
+        assert rel.protect
+        provider = g.by_urn(rel.provider.rsplit("::", 1)[0])
+        assert provider.type == "pulumi:providers:kubernetes"
+        assert g.of_type(CLUSTER)[0].urn in provider.property_dependencies["kubeconfig"]
