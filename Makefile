@@ -1,0 +1,27 @@
+# Set up a fresh machine and run the offline plan, the tests, the policy check or the benchmark.
+PYTHON ?= python3
+VENV   ?= .venv
+STACK  ?= multi-zone-ha
+BIN    := $(VENV)/bin
+
+.PHONY: plan test check bench clean
+
+$(BIN)/milvus-zones: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[test]"
+	@touch $@
+
+plan: $(BIN)/milvus-zones  ## offline plan of STACK (default multi-zone-ha)
+	$(BIN)/milvus-zones plan $(STACK)
+
+test: $(BIN)/milvus-zones  ## the unit and mock tests
+	$(BIN)/python -m pytest
+
+check: $(BIN)/milvus-zones  ## the policy pack, offline, on every stack in stacks/
+	@set -e; for f in stacks/Pulumi.*.yaml; do $(BIN)/milvus-zones check $$f; done
+
+bench: $(BIN)/milvus-zones  ## plan time per stack as a ratio to the SDK import time, same run
+	$(BIN)/python scripts/bench.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info
