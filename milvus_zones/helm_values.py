@@ -1,0 +1,594 @@
+"""Helm values for the zilliztech Milvus chart, translated from the topology plan.
+
+Pure Python: no Pulumi, no I/O. The plan has already decided zones, replicas and selectors; this
+module only maps them onto keys the pinned charts (4.2.25, 4.2.58, 5.0.19) and their subcharts
+really have, and writes the instructions the chart cannot express (see `postrender`).
+
+Sources the keys were checked against (chart values files in shared/reference/milvus-helm, the
+chart templates of zilliztech/milvus-helm, Milvus source) are named where they are used; see also
+docs/ha-resource-groups.md.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from milvus_zones.plan import (
+    MODE_TAG,
+    ZONE_LABEL,
+    ComponentPlan,
+    Role,
+    Taint,
+    TopologyPlan,
+    zone_suffix,
+)
+from milvus_zones.postrender import (
+    ANN_LB_CLASS,
+    ANN_RG_SELECTORS,
+    ANN_SERVICE_SELECTOR,
+    ANN_WORKLOAD_PATCHES,
+)
+from milvus_zones.spec import MessageService, Mode
+
+# ACK's CSI default class with WaitForFirstConsumer binding, so each zonal disk is created in the
+# zone its pod was scheduled to (ACK docs, "StorageClass": alicloud-disk-topology-alltype,
+# provisioner diskplugin.csi.alibabacloud.com, volumeBindingMode WaitForFirstConsumer).
+DEFAULT_STORAGE_CLASS = "alicloud-disk-topology-alltype"
+# ack-pod-identity-webhook: ServiceAccount annotation naming the RAM role whose RRSA credentials it
+# injects (the namespace also needs the label pod-identity.alibabacloud.com/injection=on).
+RRSA_ROLE_ANNOTATION = "pod-identity.alibabacloud.com/role-name"
+# Milvus reads every environment variable as a config key: pkg/config/env_source.go (EnvSource)
+# stores each variable under KeyFormatter(name), and paramtable/base_table.go's formatter lower-cases
+# and drops "_", "." and "/", the same normalisation config.formatKey applies to
+# "common.security.defaultRootPassword". EnvSource has NormalPriority (11), files LowPriority (21),
+# so this variable beats milvus.yaml/user.yaml. RootCoord (inside mixCoord) reads the value once,
+# in initCredentials/MetaTable.InitCredential, when the root user does not exist yet.
+ROOT_PASSWORD_ENV = "COMMON_SECURITY_DEFAULTROOTPASSWORD"
+PASSWORD_KEY = "password"
+# ACK CCM: NLB needs spec.loadBalancerClass (CLB otherwise); zone-maps lists "<zone>:<vSwitch>".
+NLB_CLASS = "alibabacloud.com/nlb"
+ANN_ADDRESS_TYPE = "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-address-type"
+ANN_ZONE_MAPS = "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-zone-maps"
+# Label shared by the pods of all releases of one deployment (Option A's Service selects on it).
+CLUSTER_LABEL = "milvus-zones/cluster"
+# 2.5 resource groups match query nodes by node label: MILVUS_SERVER_LABEL_<KEY>=<value> gives the
+# node label KEY; "AZ" does not start with a role name (design brief, section 3).
+AZ_LABEL_KEY = "AZ"
+REQUIRED = "requiredDuringSchedulingIgnoredDuringExecution"
+
+# Values-key of each plan component -> the `component` label the chart puts on its pods.
+COMPONENT_LABELS = {
+    "proxy": "proxy",
+    "mixCoordinator": "mixcoord",
+    "dataNode": "datanode",
+    "indexNode": "indexnode",
+    "queryNode": "querynode",
+    "streamingNode": "streamingnode",
+}
+
+# Milvus chart defaults for kafka.extraEnvVars (identical in 4.2.25, 4.2.58, 5.0.19). Helm replaces
+# lists, so adding min.insync.replicas means restating them; tests check they still match.
+KAFKA_CHART_ENV = (
+    ("KAFKA_CFG_MAX_PARTITION_FETCH_BYTES", "5242880"),
+    ("KAFKA_CFG_MAX_REQUEST_SIZE", "5242880"),
+    ("KAFKA_CFG_REPLICA_FETCH_MAX_BYTES", "10485760"),
+    ("KAFKA_CFG_FETCH_MESSAGE_MAX_BYTES", "5242880"),
+    ("KAFKA_CFG_LOG_ROLL_HOURS", "24"),
+)
+
+
+@dataclass(frozen=True)
+class ReleaseContext:
+    role_name: str  # RAM role Milvus assumes through ACK RRSA (pod-identity webhook annotation)
+    service_account: str  # Kubernetes service account name for Milvus pods, e.g. "milvus"
+    password_secret: str  # Secret in plan.namespace with key "password": the root password
+    oss_endpoint: str  # OSS internal endpoint host, e.g. oss-cn-hangzhou-internal.aliyuncs.com
+    vpc_cidr: str  # restricts the load balancer's source ranges
+    lb_vswitch_ids: dict[str, str]  # zone -> node vSwitch id, for the proxy NLB's zone mappings
+    storage_class: str = DEFAULT_STORAGE_CLASS  # for etcd / message-service volumes
+
+
+@dataclass(frozen=True)
+class ReleaseSpec:
+    name: str  # Helm release name
+    chart: str  # "milvus"
+    version: str  # plan.chart.chart_version
+    repo: str  # plan.chart.repo
+    values: dict
+    postrender: bool  # True when the HA post-renderer must run
+
+    @property
+    def fullname(self) -> str:
+        """The chart's `milvus.fullname` (no overrides set): prefix of every object and Service name."""
+        return _fullname(self.name)
+
+
+@dataclass(frozen=True)
+class ChartFacts:
+    """What a pinned chart offers, read from its values.yaml / requirements.yaml."""
+
+    etcd_chart: str  # bitnami etcd subchart version (requirements.yaml)
+    pulsar_key: str  # values key of the Pulsar subchart matching the Milvus version
+    component_spread: bool  # <component>.topologySpreadConstraints (chart >= 4.2.34)
+    replica_resource_groups: bool  # replicaResourceGroups (chart >= 5.0.17)
+    streaming: bool  # Milvus 2.6 streaming nodes, Woodpecker
+
+
+CHART_FACTS: dict[str, ChartFacts] = {
+    # Pulsar v2 (subchart alias `pulsar`, enabled by default); no topologySpreadConstraints keys.
+    "4.2.25": ChartFacts("6.3.3", "pulsar", False, False, False),
+    # Pulsar v3 (`pulsarv3`, subchart pulsar 3.3.0) is the default here.
+    "4.2.58": ChartFacts("6.3.3", "pulsarv3", True, False, False),
+    "5.0.19": ChartFacts("8.12.0", "pulsarv3", True, True, True),
+}
+
+
+# ---- small builders -----------------------------------------------------------------------------
+
+
+def _fullname(release: str) -> str:
+    # charts/milvus/templates/_helpers.tpl "milvus.fullname": the release name when it contains
+    # the chart name, else "<release>-milvus"; truncated to 63.
+    return (release if "milvus" in release else f"{release}-milvus")[:63].rstrip("-")
+
+
+def _subchart_service(release: str, name: str) -> str:
+    # config.tpl names subchart services "<release>" when the release name contains the subchart
+    # name, else "<release>-<name>".
+    return release if name in release else f"{release}-{name}"
+
+
+def _toleration(t: Taint) -> dict:
+    return {"key": t.key, "operator": "Equal", "value": t.value, "effect": t.effect}
+
+
+def _spread(key: str, match_labels: dict[str, str]) -> dict:
+    return {
+        "maxSkew": 1,
+        "topologyKey": key,
+        "whenUnsatisfiable": "DoNotSchedule",
+        "labelSelector": {"matchLabels": dict(match_labels)},
+    }
+
+
+def _anti_affinity(key: str, match_labels: dict[str, str]) -> dict:
+    return {"podAntiAffinity": {REQUIRED: [{"labelSelector": {"matchLabels": dict(match_labels)}, "topologyKey": key}]}}
+
+
+def _facts(plan: TopologyPlan) -> ChartFacts:
+    try:
+        return CHART_FACTS[plan.chart.chart_version]
+    except KeyError:
+        raise ValueError(
+            f"no Helm values mapping for chart {plan.chart.chart_version}; known: {', '.join(sorted(CHART_FACTS))}"
+        ) from None
+
+
+def _compute_selector(plan: TopologyPlan) -> dict[str, str]:
+    """Labels every compute pool carries (the shared selector for per-group workloads)."""
+    pools = plan.pools(Role.COMPUTE)
+    common = dict(pools[0].labels)
+    for p in pools[1:]:
+        common = {k: v for k, v in common.items() if p.labels.get(k) == v}
+    return common
+
+
+def _share(total: int, index: int, parts: int) -> int:
+    """Replicas of the index-th of `parts` zones under a maxSkew-1 spread (earlier zones first)."""
+    return total // parts + (1 if index < total % parts else 0)
+
+
+def _user_yaml(config: dict) -> dict[str, str]:
+    return {"user.yaml": yaml.safe_dump(config, sort_keys=True, default_flow_style=False)}
+
+
+# ---- sections ---------------------------------------------------------------------------------
+
+
+def _object_storage(plan: TopologyPlan, ctx: ReleaseContext) -> dict:
+    # OSS through its S3 API: virtual-host style (OSS rejects path style, milvus-io/milvus#26884),
+    # credentials from the Alibaba default chain (cloudProvider aliyun + useIAM), which reads the
+    # variables the RRSA webhook injects. No access keys anywhere.
+    return {
+        "minio": {"enabled": False},
+        "externalS3": {
+            "enabled": True,
+            "host": ctx.oss_endpoint,
+            "port": 443,
+            "useSSL": True,
+            "bucketName": plan.bucket.name,
+            "rootPath": plan.bucket.root_path,
+            "cloudProvider": "aliyun",
+            "useIAM": True,
+            "useVirtualHost": True,
+            "region": plan.region,
+        },
+    }
+
+
+def _etcd(plan: TopologyPlan, ctx: ReleaseContext, facts: ChartFacts, release: str) -> dict:
+    e = plan.etcd
+    # bitnami etcd pods carry common.labels.matchLabels: name (chart name) + instance (release).
+    members = {"app.kubernetes.io/name": "etcd", "app.kubernetes.io/instance": release}
+    values: dict[str, Any] = {
+        "enabled": True,
+        "replicaCount": e.replicas,
+        "persistence": {"enabled": True, "storageClass": ctx.storage_class, "size": f"{e.volume_size_gi}Gi"},
+        "pdb": {"create": True, "minAvailable": e.pdb_min_available},
+        "nodeSelector": dict(e.node_selector),
+        "tolerations": [_toleration(e.toleration)],
+        # Hard one-member-per-domain rule; etcd 6.3.3 (charts 4.2.x) has no topologySpreadConstraints.
+        "affinity": _anti_affinity(e.spread_key, members),
+    }
+    if facts.etcd_chart == "8.12.0":
+        values["topologySpreadConstraints"] = [_spread(e.spread_key, members)]
+    return values
+
+
+def _pulsar_v3(plan: TopologyPlan, ctx: ReleaseContext) -> dict:
+    m = plan.message_service
+    tolerations = [_toleration(m.toleration)]
+    # pulsar 3.3.0 templates: required anti-affinity on affinity.anti_affinity_topology_key, on top
+    # of the chart-wide affinity.anti_affinity switch (Milvus' values turn both off by default).
+    def member(**extra: Any) -> dict:
+        return {
+            "replicaCount": m.replicas,
+            "nodeSelector": dict(m.node_selector),
+            "tolerations": tolerations,
+            "affinity": {"anti_affinity": True, "anti_affinity_topology_key": m.spread_key, "type": REQUIRED},
+            "pdb": {"usePolicy": True, "maxUnavailable": 1},
+            **extra,
+        }
+
+    sc = ctx.storage_class
+    return {
+        "enabled": True,
+        "persistence": True,
+        "volumes": {"persistence": True},
+        "affinity": {"anti_affinity": True, "type": REQUIRED},
+        "zookeeper": member(volumes={"persistence": True, "data": {"storageClassName": sc}}),
+        "bookkeeper": member(
+            volumes={"persistence": True, "journal": {"storageClassName": sc}, "ledgers": {"storageClassName": sc}}
+        ),
+        "broker": member(),
+        "proxy": member(),
+        "autorecovery": {"nodeSelector": dict(m.node_selector), "tolerations": tolerations},
+    }
+
+
+def _pulsar_v2(plan: TopologyPlan, ctx: ReleaseContext, release: str) -> tuple[dict, list[dict]]:
+    """Pulsar v2 (chart 2.7.8): replicas through values, placement through post-render patches.
+
+    Only replicaCount keys are in Milvus' own values for the v2 subchart; its placement keys could
+    not be checked against the 2.7.8 chart, so the post-renderer applies them to the rendered
+    StatefulSets and fails if their labels (app/release/component) are not found.
+    """
+    m = plan.message_service
+    values = {
+        "enabled": True,
+        "bookkeeper": {"replicaCount": m.replicas},
+        "broker": {"replicaCount": m.replicas},
+        "proxy": {"replicaCount": m.replicas},
+    }
+    patches = [
+        {
+            "kind": "StatefulSet",
+            "matchLabels": {"app": "pulsar", "release": release, "component": component},
+            "nodeSelector": dict(m.node_selector),
+            "tolerations": [_toleration(m.toleration)],
+            "spreadTopologyKey": m.spread_key,
+            "storageClassName": ctx.storage_class,
+        }
+        for component in ("zookeeper", "bookie", "broker", "proxy")
+    ]
+    return values, patches
+
+
+def _kafka(plan: TopologyPlan, ctx: ReleaseContext, release: str) -> tuple[dict, list[dict]]:
+    m = plan.message_service
+    brokers = {"app.kubernetes.io/name": "kafka", "app.kubernetes.io/instance": release}
+    values = {
+        "enabled": True,
+        "replicaCount": m.replicas,
+        "nodeSelector": dict(m.node_selector),
+        "tolerations": [_toleration(m.toleration)],
+        "affinity": _anti_affinity(m.spread_key, brokers),
+        "persistence": {"enabled": True, "storageClass": ctx.storage_class},
+        "pdb": {"create": True, "maxUnavailable": 1},
+        "defaultReplicationFactor": m.replicas,
+        "offsetsTopicReplicationFactor": m.replicas,
+        # acks=all then needs a copy in a second zone before a write is acknowledged.
+        "extraEnvVars": [{"name": k, "value": v} for k, v in KAFKA_CHART_ENV]
+        + [{"name": "KAFKA_CFG_MIN_INSYNC_REPLICAS", "value": str(max(1, m.replicas - 1))}],
+        "zookeeper": {"enabled": True, "replicaCount": m.replicas, "persistence": {"enabled": True, "storageClass": ctx.storage_class}},
+    }
+    # Kafka's ZooKeeper is a sub-subchart whose values are not in the reference set: place it by patch.
+    patches = [
+        {
+            "kind": "StatefulSet",
+            "matchLabels": {"app.kubernetes.io/name": "zookeeper", "app.kubernetes.io/instance": release},
+            "nodeSelector": dict(m.node_selector),
+            "tolerations": [_toleration(m.toleration)],
+            "spreadTopologyKey": m.spread_key,
+            "storageClassName": ctx.storage_class,
+        }
+    ]
+    return values, patches
+
+
+def _message_service(plan: TopologyPlan, ctx: ReleaseContext, facts: ChartFacts, release: str) -> tuple[dict, list[dict]]:
+    kind = plan.message_service.kind
+    values: dict[str, Any] = {"pulsar": {"enabled": False}, "pulsarv3": {"enabled": False}, "kafka": {"enabled": False}}
+    patches: list[dict] = []
+    if kind is MessageService.WOODPECKER:
+        if not facts.streaming:
+            raise ValueError(f"woodpecker needs chart 5.x (Milvus 2.6); chart is {plan.chart.chart_version}")
+        # Embedded in the streaming nodes, the log in the bucket (storage type "minio" = object storage).
+        values["streaming"] = {"enabled": True, "woodpecker": {"embedded": True, "storage": {"type": "minio"}}}
+        values["woodpecker"] = {"enabled": True}
+    elif kind is MessageService.PULSAR:
+        if facts.pulsar_key == "pulsarv3":
+            values["pulsarv3"] = _pulsar_v3(plan, ctx)
+        else:
+            values["pulsar"], patches = _pulsar_v2(plan, ctx, release)
+    elif kind is MessageService.KAFKA:
+        values["kafka"], patches = _kafka(plan, ctx, release)
+    if facts.streaming and kind is not MessageService.WOODPECKER:
+        # 2.6 always runs streaming nodes; the WAL is then the Pulsar/Kafka subchart.
+        values["streaming"] = {"enabled": True}
+        values["woodpecker"] = {"enabled": False}
+    return values, patches
+
+
+def _external_message_service(plan: TopologyPlan, facts: ChartFacts, primary: str) -> dict:
+    """Option A's standby release: the primary release's message service, subcharts off."""
+    kind = plan.message_service.kind
+    values: dict[str, Any] = {"pulsar": {"enabled": False}, "pulsarv3": {"enabled": False}, "kafka": {"enabled": False}}
+    if kind is MessageService.PULSAR:
+        name = "pulsarv3" if facts.pulsar_key == "pulsarv3" else "pulsar"
+        values["externalPulsar"] = {"enabled": True, "host": f"{_subchart_service(primary, name)}-proxy", "port": 6650}
+    elif kind is MessageService.KAFKA:
+        values["externalKafka"] = {
+            "enabled": True,
+            "brokerList": f"{_subchart_service(primary, 'kafka')}:9092",
+            "securityProtocol": "PLAINTEXT",  # the kafka subchart's client listener (auth.clientProtocol: plaintext)
+        }
+    else:
+        raise ValueError(f"Option A shares a Pulsar or Kafka message service; got {kind}")
+    return values
+
+
+def _component(
+    plan: TopologyPlan,
+    facts: ChartFacts,
+    c: ComponentPlan,
+    release: str,
+    *,
+    replicas: int | None = None,
+    node_selector: dict[str, str] | None = None,
+    spread: bool | None = None,
+) -> dict:
+    values: dict[str, Any] = {
+        "replicas": c.replicas if replicas is None else replicas,
+        "nodeSelector": dict(c.node_selector if node_selector is None else node_selector),
+    }
+    if c.name == "indexNode":
+        values["enabled"] = True  # off by default from chart 5.x; 4.x plans still run index nodes
+    if c.active_standby:
+        values["activeStandby"] = {"enabled": True}
+    if c.zone_spread if spread is None else spread:
+        if not facts.component_spread or c.name == "streamingNode":
+            # streamingNode has no topologySpreadConstraints key in any pinned chart's values.
+            raise ValueError(f"chart {plan.chart.chart_version} has no {c.name}.topologySpreadConstraints")
+        labels = {"app.kubernetes.io/instance": release, "component": COMPONENT_LABELS[c.name]}
+        values["topologySpreadConstraints"] = [_spread(ZONE_LABEL, labels)]
+    return values
+
+
+def _set_root_password(plan: TopologyPlan, values: dict, ctx: ReleaseContext) -> None:
+    """Root password from the Secret, on the component that creates the root user (RootCoord in mixCoord)."""
+    if "mixCoordinator" not in values:
+        raise ValueError("the plan has no mixCoordinator, which creates the root user")
+    values["mixCoordinator"]["extraEnv"] = [
+        {"name": ROOT_PASSWORD_ENV, "valueFrom": {"secretKeyRef": {"name": ctx.password_secret, "key": PASSWORD_KEY}}}
+    ]
+
+
+def _service(plan: TopologyPlan, ctx: ReleaseContext, selector: dict[str, str] | None = None) -> dict:
+    if plan.mode is not Mode.MULTI_ZONE_HA:
+        return {"type": "ClusterIP"}
+    missing = [z for z in plan.compute_zones if z not in ctx.lb_vswitch_ids]
+    if missing:
+        raise ValueError(f"lb_vswitch_ids has no vSwitch for compute zone(s) {', '.join(missing)}")
+    annotations = {
+        ANN_ADDRESS_TYPE: "intranet",
+        ANN_ZONE_MAPS: ",".join(f"{z}:{ctx.lb_vswitch_ids[z]}" for z in plan.compute_zones),
+        ANN_LB_CLASS: NLB_CLASS,
+    }
+    if selector is not None:
+        annotations[ANN_SERVICE_SELECTOR] = json.dumps(selector, sort_keys=True)
+    return {"type": "LoadBalancer", "annotations": annotations, "loadBalancerSourceRanges": [ctx.vpc_cidr]}
+
+
+def _base_config(plan: TopologyPlan, facts: ChartFacts) -> dict:
+    config: dict[str, Any] = {
+        "common": {"security": {"authorizationEnabled": True}},
+        # Set, not defaulted (by-dev), so every release of this deployment names the same metadata
+        # and channels, and the etcd keys in the docs are predictable.
+        "etcd": {"rootPath": plan.name},
+        "msgChannel": {"chanNamePrefix": {"cluster": plan.name}},
+    }
+    if plan.message_service.kind is MessageService.WOODPECKER:
+        config["mq"] = {"type": "woodpecker"}
+        config["woodpecker"] = {"storage": {"type": "minio"}}
+    return config
+
+
+def _service_account(ctx: ReleaseContext, create: bool) -> dict:
+    sa: dict[str, Any] = {"create": create, "name": ctx.service_account}
+    if create:
+        sa["annotations"] = {RRSA_ROLE_ANNOTATION: ctx.role_name}
+    return sa
+
+
+def _spec(plan: TopologyPlan, name: str, values: dict, postrender: bool) -> ReleaseSpec:
+    return ReleaseSpec(name, "milvus", plan.chart.chart_version, plan.chart.repo, values, postrender)
+
+
+def _patches_annotation(annotations: dict[str, str], patches: list[dict]) -> None:
+    if patches:
+        annotations[ANN_WORKLOAD_PATCHES] = json.dumps(patches, sort_keys=True, separators=(",", ":"))
+
+
+# ---- releases ---------------------------------------------------------------------------------
+
+
+def _single_release(plan: TopologyPlan, ctx: ReleaseContext, facts: ChartFacts) -> ReleaseSpec:
+    """single-zone, multi-zone-basic, and multi-zone-ha on a chart with replicaResourceGroups (Option B)."""
+    release = plan.name
+    mq, patches = _message_service(plan, ctx, facts, release)
+    values: dict[str, Any] = {
+        "cluster": {"enabled": True},
+        "labels": {MODE_TAG: str(plan.mode)},
+        "serviceAccount": _service_account(ctx, create=True),
+        **_object_storage(plan, ctx),
+        "etcd": _etcd(plan, ctx, facts, release),
+        **mq,
+        "extraConfigFiles": _user_yaml(_base_config(plan, facts)),
+        "service": _service(plan, ctx),
+    }
+    for c in plan.components:
+        values[c.name] = _component(plan, facts, c, release)
+    _set_root_password(plan, values, ctx)
+    annotations: dict[str, str] = {}
+    if plan.resource_groups:
+        if not facts.replica_resource_groups:
+            raise ValueError(f"chart {plan.chart.chart_version} has no replicaResourceGroups")
+        _resource_group_values(plan, values, annotations)
+    _patches_annotation(annotations, patches)
+    if annotations:
+        values["annotations"] = annotations
+    postrender = bool(annotations) or ANN_LB_CLASS in values["service"].get("annotations", {})
+    return _spec(plan, release, values, postrender)
+
+
+def _resource_group_values(plan: TopologyPlan, values: dict, annotations: dict[str, str]) -> None:
+    """Option B: one query/streaming Deployment per group (chart), pinned per zone (post-renderer)."""
+    rgs = plan.resource_groups
+    for attr in ("query_nodes", "streaming_nodes"):
+        counts = {getattr(rg, attr) for rg in rgs}
+        if len(counts) != 1:
+            # The chart renders every group's Deployment from the one queryNode/streamingNode block.
+            raise ValueError(f"resource groups need equal {attr} for chart replicaResourceGroups; got {counts}")
+    shared = _compute_selector(plan)
+    # Primary group first: the chart makes it streaming.primaryResourceGroup, where the WAL lives.
+    values["replicaResourceGroups"] = [rg.name for rg in rgs]
+    # The HPA would target the single querynode Deployment, which groups replace.
+    values["queryNode"] = {"replicas": rgs[0].query_nodes, "nodeSelector": dict(shared), "hpa": {"enabled": False}}
+    values["streamingNode"] = {"replicas": rgs[0].streaming_nodes, "nodeSelector": dict(shared)}
+    annotations[ANN_RG_SELECTORS] = json.dumps(
+        {rg.name: dict(sorted(rg.node_selector.items())) for rg in rgs}, sort_keys=True, separators=(",", ":")
+    )
+
+
+def _option_a(plan: TopologyPlan, ctx: ReleaseContext, facts: ChartFacts) -> list[ReleaseSpec]:
+    """multi-zone-ha without replicaResourceGroups (2.5): one release per compute zone, one cluster.
+
+    The primary release carries etcd and the message service (spread over the quorum zones like in
+    every multi-zone mode); the secondary runs compute only and points at them. Both share the
+    bucket/rootPath, etcd.rootPath and channel prefix, run mixCoord active-standby, and label their
+    query nodes with their zone so resource groups (created by node_filter) take one replica each.
+    """
+    rgs = plan.resource_groups
+    if facts.streaming:
+        raise ValueError("Option A is only generated for charts without replicaResourceGroups (Milvus 2.5)")
+    primary = plan.name
+    names = [primary] + [f"{plan.name}-{zone_suffix(rg.zone)}" for rg in rgs[1:]]
+    cluster_labels = {MODE_TAG: str(plan.mode), CLUSTER_LABEL: plan.name}
+    config = _base_config(plan, facts)
+    config["rootCoord"] = {"dmlChannelNum": 16}  # Milvus' default, pinned so both releases agree
+    config["queryCoord"] = {
+        "clusterLevelLoadReplicaNumber": len(rgs),
+        "clusterLevelLoadResourceGroups": [rg.name for rg in rgs],
+    }
+    shared = _compute_selector(plan)
+    # The primary's Service fronts the proxies of every release (selected by the shared label).
+    proxy_selector = {"app.kubernetes.io/name": "milvus", "component": "proxy", CLUSTER_LABEL: plan.name}
+
+    specs: list[ReleaseSpec] = []
+    for i, (rg, release) in enumerate(zip(rgs, names)):
+        first = i == 0
+        pinned = {**shared, **rg.node_selector}
+        values: dict[str, Any] = {
+            "cluster": {"enabled": True},
+            "labels": dict(cluster_labels),
+            # One ServiceAccount (with the RRSA role) for both releases; two would clash in Helm.
+            "serviceAccount": _service_account(ctx, create=first),
+            **_object_storage(plan, ctx),
+            "extraConfigFiles": _user_yaml(config),
+        }
+        patches: list[dict] = []
+        if first:
+            mq, patches = _message_service(plan, ctx, facts, release)
+            values.update({"etcd": _etcd(plan, ctx, facts, release), **mq})
+            values["service"] = _service(plan, ctx, selector=proxy_selector)
+        else:
+            values["etcd"] = {"enabled": False}
+            values["externalEtcd"] = {"enabled": True, "endpoints": [f"{_subchart_service(primary, 'etcd')}:2379"]}
+            values.update(_external_message_service(plan, facts, primary))
+            values["service"] = {"type": "ClusterIP"}
+        for c in plan.components:
+            replicas = _share(c.replicas, i, len(rgs)) if c.zone_spread else (c.replicas if first else 0)
+            values[c.name] = _component(plan, facts, c, release, replicas=replicas, node_selector=pinned, spread=False)
+        _set_root_password(plan, values, ctx)
+        values["queryNode"] = {
+            "replicas": rg.query_nodes,
+            "nodeSelector": dict(pinned),
+            "hpa": {"enabled": False},
+            "extraEnv": [{"name": f"MILVUS_SERVER_LABEL_{AZ_LABEL_KEY}", "value": rg.zone}],
+        }
+        annotations: dict[str, str] = {}
+        _patches_annotation(annotations, patches)
+        if annotations:
+            values["annotations"] = annotations
+        postrender = bool(annotations) or ANN_LB_CLASS in values["service"].get("annotations", {})
+        specs.append(_spec(plan, release, values, postrender))
+    return specs
+
+
+def releases(plan: TopologyPlan, ctx: ReleaseContext) -> list[ReleaseSpec]:
+    """The Helm release(s) of this deployment, primary first."""
+    facts = _facts(plan)
+    if plan.mode is Mode.MULTI_ZONE_HA and not facts.replica_resource_groups:
+        return _option_a(plan, ctx, facts)
+    return [_single_release(plan, ctx, facts)]
+
+
+def resource_group_configs(plan: TopologyPlan) -> dict[str, dict]:
+    """Declarative resource groups for Option A (2.5), for a post-install Job's update_resource_groups.
+
+    Milvus never creates node-filtered groups from config; each group takes exactly its zone's
+    query nodes (node label AZ=<zone>, from MILVUS_SERVER_LABEL_AZ).
+    """
+    return {
+        rg.name: {
+            "requests": {"node_num": rg.query_nodes},
+            "limits": {"node_num": rg.query_nodes},
+            "node_filter": {"node_labels": {AZ_LABEL_KEY: rg.zone}},
+        }
+        for rg in plan.resource_groups
+    }
+
+
+__all__ = [
+    "CHART_FACTS",
+    "DEFAULT_STORAGE_CLASS",
+    "ReleaseContext",
+    "ReleaseSpec",
+    "releases",
+    "resource_group_configs",
+]
