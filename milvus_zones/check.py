@@ -1,0 +1,512 @@
+"""Offline policy check: the pack's own policy objects, run by pulumi-policy's own analyzer.
+
+`pulumi preview --policy-pack policies` starts the pack's analyzer (pulumi-policy's
+`_PolicyAnalyzerServicer` behind a gRPC server) and calls it: `Configure` with the pack config,
+`Analyze` once per resource with its inputs, `AnalyzeStack` once with every resource's outputs.
+This module builds the same servicer (without the server) from the same policy objects and makes
+the same calls from a graph recorded by `milvus_zones.offline`. So resource policies see inputs,
+stack policies see outputs, unknown values sit behind pulumi-policy's unknown-checking proxy,
+enforcement levels and config are applied: all by pulumi-policy's own code, not by a copy of it.
+
+What the engine does and the recording lacks is done here the engine's way: resource references
+are downgraded to ids (custom) or URNs (components), default providers get their properties from
+the stack config, and pack config gets each policy's schema defaults and is validated against it.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from google.protobuf import json_format, struct_pb2
+from pulumi.runtime import proto
+from pulumi_policy import EnforcementLevel, Policy, ResourceValidationPolicy
+from pulumi_policy.policy import _PolicyAnalyzerServicer
+
+from milvus_zones.offline import RESOURCE_SIG, SIG_KEY, Graph, ProgramError, Resource
+from milvus_zones_policies import (
+    ALL_POLICIES,
+    DEFAULT_ENFORCEMENT_LEVEL,
+    PACK_DESCRIPTION,
+    PACK_NAME,
+    PACK_VERSION,
+)
+
+LEVELS: dict[str, EnforcementLevel] = {lvl.value: lvl for lvl in EnforcementLevel}
+_PROTO_LEVELS = {proto.ADVISORY: "advisory", proto.MANDATORY: "mandatory", proto.REMEDIATE: "remediate",
+                 proto.DISABLED: "disabled"}
+_TO_PROTO = {"advisory": proto.ADVISORY, "mandatory": proto.MANDATORY, "remediate": proto.REMEDIATE,
+             "disabled": proto.DISABLED}
+FORMATS = ("text", "json", "markdown", "sarif")
+
+
+@dataclass(frozen=True)
+class PolicyInfo:
+    name: str
+    description: str
+    enforcement_level: str  # as configured for this run
+    kind: str  # "resource" or "stack"
+    remediation: str
+    tags: tuple[str, ...]
+    config: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Violation:
+    policy: str
+    enforcement_level: str
+    message: str  # what to change (the policy's description stripped off)
+    description: str
+    urn: str  # "" for the stack as a whole
+
+    @property
+    def resource_type(self) -> str:
+        return urn_type(self.urn)
+
+    @property
+    def resource_name(self) -> str:
+        return urn_name(self.urn)
+
+
+@dataclass(frozen=True)
+class NotApplicable:
+    policy: str
+    reason: str
+    urn: str  # the resource for resource policies, "" for stack policies
+
+
+@dataclass
+class Report:
+    project: str
+    stack: str
+    stack_urn: str
+    policies: list[PolicyInfo]
+    violations: list[Violation]
+    not_applicable: list[NotApplicable]
+    resource_count: int
+    source: Path | None = None
+    pack_name: str = PACK_NAME
+    pack_version: str = PACK_VERSION
+    config_path: Path | None = field(default=None)
+
+    @property
+    def mandatory_violations(self) -> list[Violation]:
+        return [v for v in self.violations if v.enforcement_level == "mandatory"]
+
+    @property
+    def advisory_violations(self) -> list[Violation]:
+        return [v for v in self.violations if v.enforcement_level != "mandatory"]
+
+    def policy(self, name: str) -> PolicyInfo | None:
+        return next((p for p in self.policies if p.name == name), None)
+
+
+def urn_name(urn: str) -> str:
+    return urn.rsplit("::", 1)[-1] if urn else ""
+
+
+def urn_type(urn: str) -> str:
+    if not urn:
+        return ""
+    parts = urn.split("::")
+    return parts[-2].rsplit("$", 1)[-1] if len(parts) >= 2 else ""
+
+
+# -- pack config, reconciled as the engine does ----------------------------------------------------
+
+def load_policy_config(path: Path | None) -> dict[str, Any]:
+    if path is None:
+        return {}
+    try:
+        raw = json.loads(Path(path).read_text())
+    except OSError as e:
+        raise ProgramError(f"policy config {path}: cannot read it ({e.strerror})") from None
+    except json.JSONDecodeError as e:
+        raise ProgramError(f"policy config {path}: not valid JSON ({e.msg} at line {e.lineno})") from None
+    if not isinstance(raw, dict):
+        raise ProgramError(f"policy config {path}: a JSON object of policy name -> level or settings")
+    return raw
+
+
+def _check_type(value: Any, schema: Mapping[str, Any]) -> bool:
+    kind = schema.get("type")
+    if kind == "boolean":
+        return isinstance(value, bool)
+    if kind == "string":
+        return isinstance(value, str)
+    if kind == "integer":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == "number":
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind == "array":
+        items = schema.get("items") or {}
+        return isinstance(value, list) and all(_check_type(v, items) for v in value)
+    if kind == "object":
+        return isinstance(value, dict)
+    return True
+
+
+def resolve_config(raw: Mapping[str, Any], policies: list[Policy] = ALL_POLICIES,
+                   where: str = "policy config") -> dict[str, tuple[str, dict[str, Any]]]:
+    """policy name -> (enforcement level, properties): policy default < `all` < the policy's own entry;
+    properties start from the schema's defaults. Unknown names, keys or wrong types are errors."""
+    known = {p.name: p for p in policies}
+    for key in raw:
+        if key != "all" and key not in known:
+            raise ProgramError(f"{where}: unknown policy {key!r}; policies: {', '.join(sorted(known))}")
+
+    def level_of(value: Any, key: str) -> str:
+        if not isinstance(value, str) or value not in LEVELS:
+            raise ProgramError(f"{where}: {key} must be one of {', '.join(LEVELS)}; got {value!r}")
+        return value
+
+    all_level = level_of(raw["all"], "all") if "all" in raw else None
+    out: dict[str, tuple[str, dict[str, Any]]] = {}
+    for p in policies:
+        level = (p.enforcement_level or DEFAULT_ENFORCEMENT_LEVEL).value
+        if all_level:
+            level = all_level
+        schema = dict(p.config_schema.properties) if p.config_schema else {}
+        props = {k: v["default"] for k, v in schema.items() if isinstance(v, dict) and "default" in v}
+        entry = raw.get(p.name)
+        if isinstance(entry, str):
+            level = level_of(entry, p.name)
+        elif isinstance(entry, dict):
+            for k, v in entry.items():
+                if k == "enforcementLevel":
+                    level = level_of(v, f"{p.name}.enforcementLevel")
+                elif k not in schema:
+                    allowed = ", ".join(["enforcementLevel", *schema]) or "enforcementLevel"
+                    raise ProgramError(f"{where}: {p.name} has no setting {k!r}; allowed: {allowed}")
+                elif not _check_type(v, schema[k]):
+                    raise ProgramError(f"{where}: {p.name}.{k} must be of type {schema[k].get('type')}; got {v!r}")
+                else:
+                    props[k] = v
+        elif entry is not None:
+            raise ProgramError(f"{where}: {p.name} must be a level or an object; got {entry!r}")
+        for req in (p.config_schema.required if p.config_schema and p.config_schema.required else []):
+            if req not in props:
+                raise ProgramError(f"{where}: {p.name} needs setting {req!r}")
+        out[p.name] = (level, props)
+    return out
+
+
+# -- requests, built from the recorded graph as the engine builds them ------------------------------
+
+def _downgrade(value: Any, custom_ids: Mapping[str, str]) -> Any:
+    """Resource references -> their id (custom) or URN (component), as the engine marshals them
+    for analyzers; pulumi-policy cannot read references."""
+    if isinstance(value, list):
+        return [_downgrade(v, custom_ids) for v in value]
+    if isinstance(value, dict):
+        if value.get(SIG_KEY) == RESOURCE_SIG:
+            urn = value.get("urn", "")
+            rid = value.get("id")
+            if rid in (None, "") and urn in custom_ids:
+                rid = custom_ids[urn]
+            return rid if rid not in (None, "") else urn
+        return {k: _downgrade(v, custom_ids) for k, v in value.items()}
+    return value
+
+
+def _struct(wire: Mapping[str, Any], custom_ids: Mapping[str, str]) -> struct_pb2.Struct:
+    s = struct_pb2.Struct()
+    json_format.ParseDict(_downgrade(dict(wire), custom_ids), s)
+    return s
+
+
+def _options(r: Resource) -> proto.AnalyzerResourceOptions:
+    return proto.AnalyzerResourceOptions(
+        protect=r.protect,
+        ignoreChanges=list(r.ignore_changes),
+        deleteBeforeReplace=r.delete_before_replace,
+        deleteBeforeReplaceDefined=r.delete_before_replace,
+        parent=r.parent,
+    )
+
+
+class _Requests:
+    def __init__(self, graph: Graph, config: Mapping[str, Any] | None):
+        self.graph = graph
+        self.config = dict(config or {})
+        self.by_urn = {r.urn: r for r in graph.resources}
+        self.ids = {r.urn: r.id for r in graph.resources if r.custom}
+
+    def struct(self, wire: Mapping[str, Any]) -> struct_pb2.Struct:
+        return _struct(wire, self.ids)
+
+    def provider(self, r: Resource) -> proto.AnalyzerProviderResource | None:
+        if r.provider:
+            urn = r.provider.rsplit("::", 1)[0]
+            p = self.by_urn.get(urn)
+            if p is None:
+                return None
+            return proto.AnalyzerProviderResource(type=p.type, properties=self.struct(p.inputs_wire), urn=p.urn,
+                                                  name=p.name)
+        if not r.custom or r.type.startswith("pulumi:providers:"):
+            return None
+        # A default provider: the engine configures it from the stack's `<package>:*` config.
+        pkg = r.type.split(":", 1)[0]
+        props = {k.split(":", 1)[1]: v for k, v in self.config.items() if k.startswith(pkg + ":")}
+        return proto.AnalyzerProviderResource(
+            type=f"pulumi:providers:{pkg}", properties=self.struct(props),
+            urn=f"urn:pulumi:{self.graph.stack}::{self.graph.project}::pulumi:providers:{pkg}::default",
+            name="default",
+        )
+
+    def analyze(self, r: Resource) -> proto.AnalyzeRequest:
+        req = proto.AnalyzeRequest(type=r.type, properties=self.struct(r.inputs_wire), urn=r.urn, name=r.name,
+                                   options=_options(r))
+        prov = self.provider(r)
+        if prov is not None:
+            req.provider.CopyFrom(prov)
+        return req
+
+    def analyze_stack(self) -> proto.AnalyzeStackRequest:
+        resources = []
+        g = self.graph
+        if g.stack_urn:
+            resources.append(proto.AnalyzerResource(
+                type="pulumi:pulumi:Stack", properties=self.struct(g.outputs_wire), urn=g.stack_urn,
+                name=f"{g.project}-{g.stack}", options=proto.AnalyzerResourceOptions()))
+        for r in g.resources:
+            ar = proto.AnalyzerResource(
+                type=r.type, properties=self.struct(r.outputs_wire), urn=r.urn, name=r.name, options=_options(r),
+                parent=r.parent, dependencies=list(r.dependencies),
+            )
+            for key, urns in r.property_dependencies.items():
+                ar.propertyDependencies[key].urns.extend(urns)
+            prov = self.provider(r)
+            if prov is not None:
+                ar.provider.CopyFrom(prov)
+            resources.append(ar)
+        return proto.AnalyzeStackRequest(resources=resources)
+
+
+def _configure_request(resolved: Mapping[str, tuple[str, dict[str, Any]]]) -> proto.ConfigureAnalyzerRequest:
+    req = proto.ConfigureAnalyzerRequest()
+    for name, (level, props) in resolved.items():
+        cfg = req.policyConfig[name]
+        cfg.enforcementLevel = _TO_PROTO[level]
+        cfg.properties.update(props)
+    return req
+
+
+def check_graph(graph: Graph, policy_config_path: Path | None = None, *, source: Path | None = None,
+                config: Mapping[str, Any] | None = None, policies: list[Policy] | None = None) -> Report:
+    """Run the pack on a recorded graph. `source`: the stack config file (for SARIF locations);
+    `config`: the stack's config values (for default providers' properties, e.g. alicloud:region)."""
+    policies = list(ALL_POLICIES if policies is None else policies)
+    raw = load_policy_config(policy_config_path)
+    resolved = resolve_config(raw, policies, where=f"policy config {policy_config_path}")
+    servicer = _PolicyAnalyzerServicer(PACK_NAME, PACK_VERSION, policies, DEFAULT_ENFORCEMENT_LEVEL,
+                                       None, PACK_DESCRIPTION)
+    servicer.Configure(_configure_request(resolved), None)
+    servicer.ConfigureStack(proto.AnalyzerStackConfigureRequest(stack=graph.stack, project=graph.project), None)
+
+    requests = _Requests(graph, config)
+    violations: list[Violation] = []
+    not_applicable: list[NotApplicable] = []
+    descriptions = {p.name: p.description for p in policies}
+
+    def collect(response: proto.AnalyzeResponse, default_urn: str) -> None:
+        for d in response.diagnostics:
+            message = d.message
+            if message.startswith(d.description):
+                message = message[len(d.description):].lstrip("\n")
+            violations.append(Violation(d.policyName, _PROTO_LEVELS[d.enforcementLevel], message or d.description,
+                                        descriptions.get(d.policyName, d.description), d.urn or default_urn))
+        for na in response.not_applicable:
+            not_applicable.append(NotApplicable(na.policy_name, na.reason, default_urn))
+
+    for r in graph.resources:
+        collect(servicer.Analyze(requests.analyze(r), None), r.urn)
+    collect(servicer.AnalyzeStack(requests.analyze_stack(), None), "")
+
+    order = {p.name: i for i, p in enumerate(policies)}
+    violations.sort(key=lambda v: (v.enforcement_level != "mandatory", order.get(v.policy, 99), v.urn))
+    infos = [
+        PolicyInfo(p.name, p.description, resolved[p.name][0],
+                   "resource" if isinstance(p, ResourceValidationPolicy) else "stack",
+                   p.remediation_steps or "", tuple(p.tags or ()), resolved[p.name][1])
+        for p in policies
+    ]
+    return Report(graph.project, graph.stack, graph.stack_urn, infos, violations, not_applicable,
+                  len(graph.resources), Path(source) if source else None, config_path=policy_config_path)
+
+
+# -- rendering -------------------------------------------------------------------------------------
+
+def render(report: Report, fmt: str) -> str:
+    if fmt == "text":
+        return render_text(report)
+    if fmt == "json":
+        return json.dumps(to_json(report), indent=2) + "\n"
+    if fmt == "markdown":
+        return render_markdown(report)
+    if fmt == "sarif":
+        return json.dumps(to_sarif(report), indent=2) + "\n"
+    raise ValueError(f"unknown format {fmt!r}; formats: {', '.join(FORMATS)}")
+
+
+def _resource_label(v: Violation) -> str:
+    if not v.urn:
+        return "(stack)"
+    return f"{v.resource_name} ({v.resource_type})"
+
+
+def _verdict(report: Report) -> str:
+    m, a = len(report.mandatory_violations), len(report.advisory_violations)
+    return f"{m} mandatory, {a} advisory violation(s)"
+
+
+def _skipped(report: Report) -> list[tuple[str, str]]:
+    """Stack policies that did not apply, with the reason (resource-level ones are per resource: noise)."""
+    seen: dict[str, str] = {}
+    for na in report.not_applicable:
+        if not na.urn and na.policy not in seen:
+            seen[na.policy] = na.reason
+    return sorted(seen.items())
+
+
+def render_text(report: Report) -> str:
+    from rich.console import Console
+    from rich.table import Table
+
+    out = io.StringIO()
+    console = Console(file=out, width=140, force_terminal=False, color_system=None, highlight=False)
+    console.print(f"Policy pack {report.pack_name} {report.pack_version} on stack {report.stack} "
+                  f"(project {report.project}): {len(report.policies)} policies, {report.resource_count} resources")
+    if report.violations:
+        table = Table(show_lines=True, expand=False)
+        table.add_column("Level", no_wrap=True)
+        table.add_column("Policy", no_wrap=True)
+        table.add_column("Resource", max_width=36, overflow="fold")
+        table.add_column("What to change", overflow="fold")
+        for v in report.violations:
+            table.add_row(v.enforcement_level, v.policy, _resource_label(v), v.message)
+        console.print(table)
+    skipped = _skipped(report)
+    if skipped:
+        console.print("Not applicable: " + "; ".join(f"{name} ({reason})" for name, reason in skipped))
+    status = "FAILED" if report.mandatory_violations else "PASSED"
+    console.print(f"{status}: {_verdict(report)}")
+    return out.getvalue()
+
+
+def to_json(report: Report) -> dict[str, Any]:
+    return {
+        "project": report.project,
+        "stack": report.stack,
+        "policyPack": {"name": report.pack_name, "version": report.pack_version},
+        "passed": not report.mandatory_violations,
+        "summary": {
+            "mandatory": len(report.mandatory_violations),
+            "advisory": len(report.advisory_violations),
+            "policies": len(report.policies),
+            "resources": report.resource_count,
+        },
+        "violations": [
+            {"policy": v.policy, "enforcementLevel": v.enforcement_level, "message": v.message,
+             "description": v.description, "urn": v.urn, "resourceType": v.resource_type,
+             "resourceName": v.resource_name}
+            for v in report.violations
+        ],
+        "notApplicable": [
+            {"policy": na.policy, "reason": na.reason, "urn": na.urn} for na in report.not_applicable if not na.urn
+        ],
+        "policies": [
+            {"name": p.name, "description": p.description, "enforcementLevel": p.enforcement_level,
+             "type": p.kind, "remediation": p.remediation, "tags": list(p.tags), "config": dict(p.config)}
+            for p in report.policies
+        ],
+    }
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", "<br>")
+
+
+def render_markdown(report: Report) -> str:
+    icon = ":x:" if report.mandatory_violations else ":white_check_mark:"
+    lines = [f"### {icon} Policy check `{report.stack}`: {_verdict(report)}", "",
+             f"Policy pack **{report.pack_name} {report.pack_version}**, project `{report.project}`, "
+             f"{len(report.policies)} policies on {report.resource_count} resources.", ""]
+    if report.violations:
+        lines += ["| Level | Policy | Resource | What to change |", "|---|---|---|---|"]
+        for v in report.violations:
+            level = "**mandatory**" if v.enforcement_level == "mandatory" else v.enforcement_level
+            lines.append(f"| {level} | `{v.policy}` | {_md(_resource_label(v))} | {_md(v.message)} |")
+        lines.append("")
+    skipped = _skipped(report)
+    if skipped:
+        lines += [f"<details><summary>{len(skipped)} policies not applicable</summary>", ""]
+        lines += [f"- `{name}`: {_md(reason)}" for name, reason in skipped]
+        lines += ["", "</details>", ""]
+    return "\n".join(lines)
+
+
+def _sarif_level(level: str) -> str:
+    return {"mandatory": "error", "advisory": "warning", "remediate": "error"}.get(level, "none")
+
+
+def _artifact_uri(source: Path) -> str:
+    try:
+        return Path(os.path.relpath(source.resolve(), Path.cwd())).as_posix() \
+            if source.resolve().is_relative_to(Path.cwd()) else source.resolve().as_uri()
+    except ValueError:
+        return source.resolve().as_uri()
+
+
+def to_sarif(report: Report) -> dict[str, Any]:
+    rules = []
+    index = {}
+    for i, p in enumerate(report.policies):
+        index[p.name] = i
+        rules.append({
+            "id": p.name,
+            "name": "".join(w.capitalize() for w in p.name.split("-")),
+            "shortDescription": {"text": p.description},
+            "fullDescription": {"text": p.description},
+            "help": {"text": p.remediation or p.description},
+            "defaultConfiguration": {"level": _sarif_level(p.enforcement_level)},
+            "properties": {"tags": list(p.tags), "enforcementLevel": p.enforcement_level, "policyType": p.kind},
+        })
+    results = []
+    for v in report.violations:
+        location: dict[str, Any] = {
+            "logicalLocations": [{
+                "fullyQualifiedName": v.urn or report.stack_urn or f"{report.project}/{report.stack}",
+                "name": v.resource_name or report.stack,
+                "kind": "resource" if v.urn else "module",
+            }],
+        }
+        if report.source is not None:
+            location["physicalLocation"] = {"artifactLocation": {"uri": _artifact_uri(report.source)},
+                                            "region": {"startLine": 1}}
+        result: dict[str, Any] = {
+            "ruleId": v.policy,
+            "level": _sarif_level(v.enforcement_level),
+            "message": {"text": v.message},
+            "locations": [location],
+        }
+        if v.policy in index:
+            result["ruleIndex"] = index[v.policy]
+        results.append(result)
+    return {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": report.pack_name, "version": report.pack_version,
+                                "informationUri": "https://www.pulumi.com/docs/iac/using-pulumi/crossguard/",
+                                "rules": rules}},
+            "automationDetails": {"id": f"{report.project}/{report.stack}/"},
+            "results": results,
+            "properties": {"project": report.project, "stack": report.stack},
+        }],
+    }

@@ -1,0 +1,75 @@
+"""How a stack says which deployment mode it is, and what happens when it does not."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from ._policy import ADVISORY, MANDATORY, stack_policy
+from ._values import dig, truthy
+from .topology import MODE_KEY, MODES, MULTI_ZONE_BASIC, MULTI_ZONE_HA, SINGLE_ZONE, tag_mode
+
+_HOW = (f"tag the ACK cluster, its node pools and the OSS bucket with {MODE_KEY}=<mode> and set the same key "
+        f"in the Milvus release values `labels` (<mode>: {', '.join(MODES)})")
+
+
+def instance_mode(props) -> str | None:
+    """The mode a managed MilvusInstance configures: multiZoneMode Single/Two, HA when `ha` is on too."""
+    zone_mode = dig(props, "multiZoneMode")
+    if zone_mode is None:
+        return None
+    if str(zone_mode).lower() == "single":
+        return SINGLE_ZONE
+    return MULTI_ZONE_HA if truthy(dig(props, "ha")) else MULTI_ZONE_BASIC
+
+
+@stack_policy(
+    name="mode-declared",
+    description="A Milvus deployment declares its deployment mode, so the zone rules of that mode can run.",
+    level=ADVISORY,
+    remediation=_HOW.capitalize() + "; a managed MilvusInstance declares it with multiZoneMode (and ha).",
+    tags=["mode"],
+)
+def mode_declared(args, report, topology):
+    if not topology.releases and not topology.instances:
+        args.not_applicable("no Milvus deployment (Helm release of chart milvus, or MilvusInstance) in the stack")
+    if not topology.declarations():
+        for rel in topology.releases:
+            report(f"Milvus release {rel.res.name} declares no deployment mode, so the mode rules "
+                   f"(HA limits, zone spread, ZRS) did not run: {_HOW}.", rel.res.urn)
+    for inst in topology.instances:
+        if instance_mode(inst.props) is None and tag_mode(inst.props.get("tags")) is None:
+            report(f"MilvusInstance {inst.name} declares no deployment mode: set multiZoneMode (Single or Two) "
+                   f"and ha, or tag it {MODE_KEY}=<mode>.", inst.urn)
+
+
+@stack_policy(
+    name="mode-consistent",
+    description="Every milvus-zones/mode declaration in the stack names the same, known deployment mode.",
+    level=MANDATORY,
+    remediation="Make the milvus-zones/mode tags of the cluster, node pools and bucket and the release's "
+                "values `labels` agree on one of: " + ", ".join(MODES) + ".",
+    tags=["mode"],
+)
+def mode_consistent(args, report, topology):
+    decls = topology.declarations()
+    if not decls and not topology.instances:
+        args.not_applicable("no milvus-zones/mode declaration in the stack")
+    for d in decls:
+        if d.mode not in MODES:
+            report(f"{d.source} declares mode {d.mode!r}, which is not a mode; use one of: {', '.join(MODES)}.", d.urn)
+    by_mode: dict[str, list[str]] = defaultdict(list)
+    for d in decls:
+        by_mode[d.mode].append(d.source)
+    if len(by_mode) > 1:
+        summary = "; ".join(f"{m}: {', '.join(srcs)}" for m, srcs in sorted(by_mode.items()))
+        counts = sorted((len(v) for v in by_mode.values()), reverse=True)
+        majority = max(by_mode, key=lambda m: len(by_mode[m])) if counts[0] > counts[1] else None
+        for d in decls:
+            if d.mode != majority:  # with no majority every declaration is named
+                report(f"{d.source} declares {d.mode}, but the stack's declarations differ ({summary}); "
+                       "declare one mode everywhere.", d.urn)
+    for inst in topology.instances:
+        declared, configured = tag_mode(inst.props.get("tags")), instance_mode(inst.props)
+        if declared is not None and configured is not None and declared != configured:
+            report(f"MilvusInstance {inst.name} is tagged {declared} but its multiZoneMode/ha configure "
+                   f"{configured}; make them agree.", inst.urn)

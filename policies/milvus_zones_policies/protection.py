@@ -1,0 +1,35 @@
+"""Stateful resources survive `pulumi destroy` and replacements by mistake."""
+
+from __future__ import annotations
+
+from ._policy import MANDATORY, resource_policy
+from ._values import dig, truthy
+from .topology import BUCKET, CLUSTER_TYPES, HELM_RELEASE, chart_is_milvus
+
+
+def _stateful(args) -> str | None:
+    if args.resource_type == BUCKET:
+        return "the OSS bucket holds Milvus data"
+    if args.resource_type in CLUSTER_TYPES:
+        return "the cluster holds etcd's volumes"
+    if args.resource_type == HELM_RELEASE and chart_is_milvus(args.props.get("chart")):
+        values = args.props.get("values") or {}
+        etcd_on = truthy(dig(values, "etcd", "enabled"), default=True) and \
+            not truthy(dig(values, "externalEtcd", "enabled"))
+        if etcd_on:
+            return "the release owns etcd, Milvus' metadata"
+    return None
+
+
+@resource_policy(
+    name="stateful-resources-protected",
+    description="Stateful resources (OSS buckets, ACK clusters, Milvus releases that run etcd) are protected "
+                "against deletion by `pulumi destroy` or a replacement.",
+    level=MANDATORY,
+    remediation="Pass opts=pulumi.ResourceOptions(protect=True) to the resource.",
+    tags=["data-safety"],
+)
+def stateful_resources_protected(args, report):
+    why = _stateful(args)
+    if why and not args.opts.protect:
+        report(f"{args.name} is not protected, and {why}; set the resource option protect=True.")

@@ -1,0 +1,568 @@
+"""The deployment as the policies see it, rebuilt from the stack's resources (outputs).
+
+Nothing here reads the milvus-zones library: a hand-written program with the same cloud resources
+is judged the same way. Links between resources go through property dependencies (a node pool's
+`vswitchIds` -> the Switch resources -> `zoneId`), because resource ids are unknown at a real
+`pulumi preview` while dependencies are always known.
+
+The whole stack is one deployment: one cluster, its node pools, its buckets and its Milvus
+release(s). docs/policies.md says how each piece is recognised.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from pulumi_policy import PolicyResource
+from pulumi_policy.proxy import UnknownValueError
+
+from ._values import as_int, dig, is_list, is_map, labels_of, truthy
+
+# -- resource types ----------------------------------------------------------------------------
+CLUSTER_TYPES = frozenset({"alicloud:cs/managedKubernetes:ManagedKubernetes", "alicloud:cs/kubernetes:Kubernetes"})
+NODE_POOL = "alicloud:cs/nodePool:NodePool"
+VSWITCH = "alicloud:vpc/switch:Switch"
+BUCKET = "alicloud:oss/bucket:Bucket"
+BUCKET_ACL = "alicloud:oss/bucketAcl:BucketAcl"
+BUCKET_PUBLIC_ACCESS_BLOCK = "alicloud:oss/bucketPublicAccessBlock:BucketPublicAccessBlock"
+BUCKET_SSE = "alicloud:oss/bucketServerSideEncryption:BucketServerSideEncryption"
+BUCKET_VERSIONING = "alicloud:oss/bucketVersioning:BucketVersioning"
+HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
+MILVUS_INSTANCE = "alicloud:index/milvusInstance:MilvusInstance"
+PDB_TYPES = frozenset({"kubernetes:policy/v1:PodDisruptionBudget", "kubernetes:policy/v1beta1:PodDisruptionBudget"})
+CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
+
+# -- the mode declaration ------------------------------------------------------------------------
+MODE_KEY = "milvus-zones/mode"
+SINGLE_ZONE, MULTI_ZONE_BASIC, MULTI_ZONE_HA = "single-zone", "multi-zone-basic", "multi-zone-ha"
+MODES = (SINGLE_ZONE, MULTI_ZONE_BASIC, MULTI_ZONE_HA)
+MULTI_ZONE_MODES = frozenset({MULTI_ZONE_BASIC, MULTI_ZONE_HA})
+ROLE_LABEL = "milvus-zones/role"
+
+ZONE_KEYS = frozenset({"topology.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/zone"})
+HARD_AFFINITY = "requiredDuringSchedulingIgnoredDuringExecution"
+
+
+def _unknown_marker(e: UnknownValueError) -> str:
+    return e.unknown_type_sentinel
+
+
+def plain(value: Any) -> Any:
+    """Proxy tree -> dicts and lists; values unknown at preview stay as pulumi-policy's sentinels."""
+    if is_map(value):
+        out = {}
+        for k in list(value.keys()):
+            try:
+                out[str(k)] = plain(value[k])
+            except UnknownValueError as e:
+                out[str(k)] = _unknown_marker(e)
+        return out
+    if is_list(value):
+        items = []
+        for i in range(len(value)):
+            try:
+                items.append(plain(value[i]))
+            except UnknownValueError as e:
+                items.append(_unknown_marker(e))
+        return items
+    return value
+
+
+# -- zones -----------------------------------------------------------------------------------------
+
+def vswitch_zones(res: PolicyResource, prop: str) -> tuple[set[str], list[str]]:
+    """Zones of the vSwitches a resource lists in `prop`, and what could not be resolved.
+
+    Dependencies give the Switch resources even when their ids are unknown; a listed id with no
+    Switch of this stack behind it (a pre-existing vSwitch) has no zone the policies can see.
+    """
+    switches = [d for d in res.property_dependencies.get(prop, []) if d.resource_type == VSWITCH]
+    zones: set[str] = set()
+    problems: list[str] = []
+    for s in switches:
+        zone = s.props.get("zoneId")
+        if isinstance(zone, str) and zone:
+            zones.add(zone)
+        else:
+            problems.append(f"vSwitch {s.name} has no zoneId")
+    try:
+        listed = res.props.get(prop)
+        count = len(listed) if is_list(listed) else 0
+    except UnknownValueError:
+        count = len(switches)  # the list itself is unknown at preview: trust the dependencies
+    if count > len(switches):
+        problems.append(
+            f"{count - len(switches)} of the {count} vSwitches in {prop} are not Switch resources of this "
+            "stack, so their zones cannot be checked; create the vSwitches in the stack"
+        )
+    return zones, problems
+
+
+# -- node pools ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Taint:
+    key: str
+    value: str
+    effect: str
+
+
+@dataclass
+class NodePool:
+    res: PolicyResource
+    name: str
+    labels: dict[str, str]
+    taints: tuple[Taint, ...]
+    zones: frozenset[str]
+    zone_problems: list[str]
+    desired: int | None
+    min_size: int | None
+    max_size: int | None
+    instance_types: tuple[str, ...]
+    multi_az_policy: str
+    mode: str | None
+
+    @property
+    def size(self) -> int:
+        """Nodes at creation: desiredSize, else the autoscaler's minimum."""
+        if self.desired is not None:
+            return self.desired
+        return self.min_size or 0
+
+    def quorum_zones(self) -> frozenset[str]:
+        """Zones this pool surely puts a node in: its zone, or all of them when BALANCE spreads them."""
+        if self.size < 1:
+            return frozenset()
+        if len(self.zones) == 1:
+            return self.zones
+        if self.multi_az_policy.upper() == "BALANCE" and self.size >= len(self.zones):
+            return self.zones
+        return frozenset()
+
+
+def _node_pool(res: PolicyResource) -> NodePool:
+    p = res.props
+    zones, problems = vswitch_zones(res, "vswitchIds")
+    taints = []
+    for t in dig(p, "taints", default=[]) or []:
+        if is_map(t):
+            taints.append(Taint(str(dig(t, "key", default="")), str(dig(t, "value", default="")),
+                                str(dig(t, "effect", default="NoSchedule"))))
+    scaling = dig(p, "scalingConfig", default={})
+    autoscale = truthy(dig(scaling, "enable"))
+    tags = dig(p, "tags", default={})
+    return NodePool(
+        res=res,
+        name=str(dig(p, "nodePoolName", default=res.name)),
+        labels=labels_of(dig(p, "labels", default=[])),
+        taints=tuple(taints),
+        zones=frozenset(zones),
+        zone_problems=problems,
+        desired=as_int(dig(p, "desiredSize")),
+        min_size=as_int(dig(scaling, "minSize")) if autoscale else None,
+        max_size=as_int(dig(scaling, "maxSize")) if autoscale else None,
+        instance_types=tuple(str(t) for t in dig(p, "instanceTypes", default=[]) or []),
+        multi_az_policy=str(dig(p, "multiAzPolicy", default="")),
+        mode=tag_mode(tags),
+    )
+
+
+# -- where pods may run --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Placement:
+    """A pod's scheduling constraints that decide which node pools (and zones) can host it."""
+
+    node_selector: dict[str, str]
+    tolerations: tuple[dict, ...]
+    node_terms: tuple[tuple[dict, ...], ...]  # required nodeAffinity: OR of terms, AND of expressions
+
+    @staticmethod
+    def from_values(block: Any, fallback: Any = None) -> Placement:
+        """A chart component's nodeSelector/tolerations/affinity; each falls back to the global one when empty."""
+
+        def pick(key: str) -> Any:
+            own = dig(block, key)
+            if own:
+                return own
+            return dig(fallback, key) if fallback is not None else None
+
+        selector = pick("nodeSelector") or {}
+        tolerations = pick("tolerations") or []
+        affinity = pick("affinity") or {}
+        terms = dig(affinity, "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution",
+                    "nodeSelectorTerms", default=[]) or []
+        return Placement(
+            {str(k): str(v) for k, v in selector.items()} if is_map(selector) else {},
+            tuple(t for t in tolerations if is_map(t)),
+            tuple(tuple(e for e in dig(t, "matchExpressions", default=[]) if is_map(e)) for t in terms if is_map(t)),
+        )
+
+    def tolerates(self, taint: Taint) -> bool:
+        if taint.effect not in ("NoSchedule", "NoExecute"):
+            return True  # PreferNoSchedule only discourages
+        for t in self.tolerations:
+            effect = t.get("effect") or ""
+            if effect and effect != taint.effect:
+                continue
+            key = t.get("key") or ""
+            if (t.get("operator") or "Equal") == "Exists":
+                if not key or key == taint.key:
+                    return True
+            elif key == taint.key and str(t.get("value") or "") == taint.value:
+                return True
+        return False
+
+    def zones_in(self, pool: NodePool, zones: Iterable[str]) -> frozenset[str]:
+        """The subset of `zones` of `pool` where this pod may be scheduled (empty: not on this pool)."""
+        if any(pool.labels.get(k) != v for k, v in self.node_selector.items()):
+            return frozenset()
+        if not all(self.tolerates(t) for t in pool.taints):
+            return frozenset()
+        zones = frozenset(zones)
+        if not self.node_terms:
+            return zones
+        allowed: set[str] = set()
+        for term in self.node_terms:
+            for zone in zones:
+                labels = {**pool.labels, **{k: zone for k in ZONE_KEYS}}
+                if all(_match_expression(e, labels) for e in term):
+                    allowed.add(zone)
+        return frozenset(allowed)
+
+    def pools(self, pools: Iterable[NodePool]) -> list[NodePool]:
+        return [p for p in pools if self.zones_in(p, p.zones or {"?"})]
+
+
+def _match_expression(expr: dict, labels: dict[str, str]) -> bool:
+    key, op = expr.get("key"), expr.get("operator")
+    values = [str(v) for v in expr.get("values") or []]
+    if op == "In":
+        return labels.get(key) in values
+    if op == "NotIn":
+        return labels.get(key) not in values
+    if op == "Exists":
+        return key in labels
+    if op == "DoesNotExist":
+        return key not in labels
+    return False
+
+
+def hard_zone_spread(block: Any) -> tuple[bool, str]:
+    """Does a pod template's values force one-per-zone placement (a constraint the scheduler never breaks)?"""
+    for c in dig(block, "topologySpreadConstraints", default=[]) or []:
+        if not is_map(c) or c.get("topologyKey") not in ZONE_KEYS:
+            continue
+        if c.get("whenUnsatisfiable") != "DoNotSchedule":
+            return False, "its zone topologySpreadConstraint is soft (whenUnsatisfiable is not DoNotSchedule)"
+        if as_int(c.get("maxSkew")) != 1:
+            return False, "its zone topologySpreadConstraint allows a skew above 1 (set maxSkew: 1)"
+        if not c.get("labelSelector"):
+            return False, "its zone topologySpreadConstraint has no labelSelector, so it matches no pods"
+        return True, "topologySpreadConstraints on the zone key with DoNotSchedule"
+    for term in dig(block, "affinity", "podAntiAffinity", HARD_AFFINITY, default=[]) or []:
+        if is_map(term) and term.get("topologyKey") in ZONE_KEYS and term.get("labelSelector"):
+            return True, "required podAntiAffinity on the zone key"
+    return False, ("no hard zone rule: add topologySpreadConstraints with topologyKey "
+                   "topology.kubernetes.io/zone, maxSkew 1, whenUnsatisfiable DoNotSchedule and a labelSelector "
+                   "(or a required podAntiAffinity on that key)")
+
+
+# -- Milvus Helm releases ----------------------------------------------------------------------------
+
+_VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?")
+
+
+def chart_is_milvus(chart: Any) -> bool:
+    if not isinstance(chart, str):
+        return False
+    base = chart.rstrip("/").rsplit("/", 1)[-1]
+    return base == "milvus" or bool(re.fullmatch(r"milvus-\d+\.\d+\.\d+\.tgz", base))
+
+
+def parse_version(text: Any) -> tuple[int, int, int] | None:
+    if not isinstance(text, str):
+        return None
+    m = _VERSION.match(text.strip())
+    if not m:
+        return None
+    return int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)
+
+
+def _deep_merge(base: dict, over: dict) -> dict:
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = _deep_merge(out[k], v) if isinstance(out.get(k), dict) and isinstance(v, dict) else v
+    return out
+
+
+def _yaml_text(asset: Any) -> str | None:
+    text = getattr(asset, "text", None)
+    if isinstance(text, str):
+        return text
+    path = getattr(asset, "path", None)
+    if isinstance(path, str):
+        try:
+            with open(path, encoding="utf-8") as f:
+                return f.read()
+        except OSError:
+            return None
+    return None
+
+
+@dataclass
+class MilvusRelease:
+    res: PolicyResource
+    name: str
+    chart_version: tuple[int, int, int] | None
+    values: dict  # plain values, valueYamlFiles merged under `values` (values win, as Helm does)
+
+    # -- version --------------------------------------------------------------------------------
+    def milvus_minor(self) -> tuple[tuple[int, int] | None, str]:
+        """(major, minor) of the Milvus that runs, and where it was read."""
+        tag = dig(self.values, "image", "all", "tag")
+        parsed = parse_version(tag)
+        if parsed:
+            return parsed[:2], f"image.all.tag {tag}"
+        cv = self.chart_version
+        if cv is None:
+            return None, "chart version not pinned (the latest chart, Milvus 2.6 or later)"
+        text = "chart milvus {}.{}.{}".format(*cv)
+        if cv[0] >= 5:
+            return (2, 6), text
+        if cv[:2] == (4, 2):
+            # 4.2.25 ships the last 2.4 (2.4.17); later 4.2.x ship 2.5 (4.2.58 -> 2.5.16).
+            return ((2, 4) if cv[2] <= 25 else (2, 5)), text
+        return (2, 3), text  # charts before 4.2 ship Milvus 2.3 or older
+
+    # -- values as the chart reads them ------------------------------------------------------------
+    def get(self, *path: str, default: Any = None) -> Any:
+        return dig(self.values, *path, default=default)
+
+    def user_yaml(self) -> dict:
+        """extraConfigFiles user.yaml (merged into milvus.yaml by the chart), parsed."""
+        files = self.get("extraConfigFiles", default={})
+        merged: dict = {}
+        if is_map(files):
+            for text in files.values():
+                if isinstance(text, str):
+                    try:
+                        doc = yaml.safe_load(text)
+                    except yaml.YAMLError:
+                        continue
+                    if isinstance(doc, dict):
+                        merged = _deep_merge(merged, doc)
+        return merged
+
+    def labels(self) -> dict:
+        labels = self.get("labels", default={})
+        return labels if is_map(labels) else {}
+
+    @property
+    def cluster_mode(self) -> bool:
+        return truthy(self.get("cluster", "enabled"), default=True)
+
+    def query_placement(self) -> Placement:
+        return Placement.from_values(self.get("queryNode", default={}), self.values)
+
+    @property
+    def etcd_enabled(self) -> bool:
+        return truthy(self.get("etcd", "enabled"), default=True) and not truthy(self.get("externalEtcd", "enabled"))
+
+    @property
+    def etcd_replicas(self) -> int:
+        # The chart's default is 3 members (bitnami's own default of 1 is overridden by milvus values).
+        return as_int(self.get("etcd", "replicaCount")) or 3
+
+    def message_services(self) -> list[str]:
+        """Message services this release deploys or uses, in the chart's own precedence."""
+        v = self.chart_version or (5, 0, 0)
+        mq_type = str(dig(self.user_yaml(), "mq", "type", default="")).lower()
+        found = []
+        if truthy(self.get("externalKafka", "enabled")):
+            found.append("externalKafka")
+        if truthy(self.get("kafka", "enabled")):
+            found.append("kafka")
+        if truthy(self.get("externalPulsar", "enabled")):
+            found.append("externalPulsar")
+        if v >= (4, 2, 21) and truthy(self.get("pulsarv3", "enabled"), default=v >= (4, 2, 29)):
+            found.append("pulsarv3")
+        if truthy(self.get("pulsar", "enabled"), default=v < (4, 2, 29)):
+            found.append("pulsar")
+        woodpecker_service = truthy(self.get("woodpecker", "enabled"))
+        streaming = truthy(self.get("streaming", "enabled"), default=v >= (5, 0, 0))
+        if mq_type == "woodpecker" or woodpecker_service or (not found and streaming and v >= (5, 0, 0)):
+            found.append("woodpecker")
+        if not found:
+            found.append("rocksmq" if not self.cluster_mode else "none")
+        return found
+
+    def woodpecker_storage(self) -> str:
+        """minio (the object storage Milvus uses), local or service."""
+        from_user = dig(self.user_yaml(), "woodpecker", "storage", "type")
+        return str(from_user or self.get("streaming", "woodpecker", "storage", "type", default="minio"))
+
+    @property
+    def uses_external_object_storage(self) -> bool:
+        return truthy(self.get("externalS3", "enabled"))
+
+    @property
+    def bucket_name(self) -> Any:
+        return self.get("externalS3", "bucketName")
+
+
+def _milvus_release(res: PolicyResource) -> MilvusRelease | None:
+    try:
+        chart = res.props.get("chart")
+    except UnknownValueError:
+        return None
+    if not chart_is_milvus(chart):
+        return None
+    values: dict = {}
+    try:
+        files = res.props.get("valueYamlFiles") or []
+    except UnknownValueError:
+        files = []
+    for asset in files:
+        text = _yaml_text(asset)
+        if text:
+            try:
+                doc = yaml.safe_load(text)
+            except yaml.YAMLError:
+                doc = None
+            if isinstance(doc, dict):
+                values = _deep_merge(values, doc)
+    own = plain(res.props.get("values") or {})
+    if isinstance(own, dict):
+        values = _deep_merge(values, own)
+    name = res.props.get("name") or res.name
+    return MilvusRelease(res, str(name), parse_version(res.props.get("version")), values)
+
+
+def tag_mode(tags: Any) -> str | None:
+    if is_map(tags) and MODE_KEY in tags:
+        value = tags[MODE_KEY]
+        return str(value) if value is not None else None
+    return None
+
+
+# -- the stack -------------------------------------------------------------------------------------
+
+@dataclass
+class Declaration:
+    source: str  # e.g. "cluster ack (tags)"
+    urn: str
+    mode: str
+
+
+@dataclass
+class Topology:
+    resources: list[PolicyResource]
+    clusters: list[PolicyResource] = field(default_factory=list)
+    pools: list[NodePool] = field(default_factory=list)
+    buckets: list[PolicyResource] = field(default_factory=list)
+    releases: list[MilvusRelease] = field(default_factory=list)
+    instances: list[PolicyResource] = field(default_factory=list)
+
+    @staticmethod
+    def of(resources: list[PolicyResource]) -> Topology:
+        t = Topology(list(resources))
+        for r in resources:
+            if r.resource_type in CLUSTER_TYPES:
+                t.clusters.append(r)
+            elif r.resource_type == NODE_POOL:
+                t.pools.append(_node_pool(r))
+            elif r.resource_type == BUCKET:
+                t.buckets.append(r)
+            elif r.resource_type == HELM_RELEASE:
+                rel = _milvus_release(r)
+                if rel is not None:
+                    t.releases.append(rel)
+            elif r.resource_type == MILVUS_INSTANCE:
+                t.instances.append(r)
+        return t
+
+    def of_type(self, *types: str) -> list[PolicyResource]:
+        return [r for r in self.resources if r.resource_type in types]
+
+    # -- the mode ----------------------------------------------------------------------------------
+    def declarations(self) -> list[Declaration]:
+        """Every `milvus-zones/mode` declaration of the self-hosted deployment."""
+        out: list[Declaration] = []
+        for c in self.clusters:
+            m = tag_mode(c.props.get("tags"))
+            if m is not None:
+                out.append(Declaration(f"cluster {c.name} (tags)", c.urn, m))
+        for p in self.pools:
+            if p.mode is not None:
+                out.append(Declaration(f"node pool {p.res.name} (tags)", p.res.urn, p.mode))
+        for b in self.buckets:
+            m = tag_mode(b.props.get("tags"))
+            if m is not None:
+                out.append(Declaration(f"bucket {b.name} (tags)", b.urn, m))
+        for rel in self.releases:
+            m = tag_mode(rel.labels())
+            if m is not None:
+                out.append(Declaration(f"Helm release {rel.res.name} (values.labels)", rel.res.urn, m))
+        return out
+
+    def mode(self) -> str | None:
+        """The declared mode when every declaration agrees on a known mode; None otherwise."""
+        modes = {d.mode for d in self.declarations()}
+        if len(modes) == 1:
+            (m,) = modes
+            return m if m in MODES else None
+        return None
+
+    # -- compute ----------------------------------------------------------------------------------
+    def compute_pools(self) -> list[NodePool]:
+        """Pools that can host the Milvus query nodes of any release; without a release, pools
+        labelled milvus-zones/role=compute."""
+        if self.releases:
+            found: dict[str, NodePool] = {}
+            for rel in self.releases:
+                placement = rel.query_placement()
+                for p in placement.pools(self.pools):
+                    found[p.res.urn] = p
+            return [p for p in self.pools if p.res.urn in found]
+        return [p for p in self.pools if p.labels.get(ROLE_LABEL) == "compute"]
+
+    def bucket_of(self, rel: MilvusRelease) -> PolicyResource | None:
+        """The OSS bucket a release stores into: by dependency of its values, else by name."""
+        deps = [d for d in rel.res.property_dependencies.get("values", []) if d.resource_type == BUCKET]
+        name = rel.bucket_name
+        for b in self.buckets:
+            if isinstance(name, str) and b.props.get("bucket") == name:
+                return b
+        if len(deps) == 1:
+            return deps[0]
+        return None
+
+
+def bucket_refs(res: PolicyResource) -> tuple[set[str], Any]:
+    """(URNs of Bucket resources `res.bucket` depends on, the literal bucket value)."""
+    urns = {d.urn for d in res.property_dependencies.get("bucket", []) if d.resource_type == BUCKET}
+    try:
+        literal = res.props.get("bucket")
+    except UnknownValueError:
+        literal = None
+    return urns, literal
+
+
+def attached_to(bucket: PolicyResource, res: PolicyResource) -> bool:
+    urns, literal = bucket_refs(res)
+    if bucket.urn in urns:
+        return True
+    try:
+        return isinstance(literal, str) and literal == bucket.props.get("bucket")
+    except UnknownValueError:
+        return False
+
+
+def as_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str)

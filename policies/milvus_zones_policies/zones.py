@@ -1,0 +1,293 @@
+"""Zone rules of each mode (the seed's table): where compute, metadata, the message service, object
+storage and the Kubernetes control plane live."""
+
+from __future__ import annotations
+
+from pulumi_policy import PolicyConfigSchema
+
+from ._policy import MANDATORY, mode_or_skip, stack_policy
+from ._values import as_int, dig, truthy
+from .mode import instance_mode
+from .topology import (
+    HARD_AFFINITY,
+    MULTI_ZONE_BASIC,
+    MULTI_ZONE_HA,
+    MULTI_ZONE_MODES,
+    SINGLE_ZONE,
+    ZONE_KEYS,
+    MilvusRelease,
+    Placement,
+    Topology,
+    hard_zone_spread,
+    vswitch_zones,
+)
+
+EXPECTED_COMPUTE_ZONES = {SINGLE_ZONE: 1, MULTI_ZONE_BASIC: 2, MULTI_ZONE_HA: 2}
+QUORUM_ZONES = 3
+
+_ALLOW_EXTERNAL = PolicyConfigSchema(
+    properties={
+        "allowExternal": {
+            "type": "boolean",
+            "default": False,
+            "description": "Accept a service outside the stack (external endpoints) as zone-redundant without checking it.",
+        },
+    },
+)
+
+
+def _zones(zs) -> str:
+    return ", ".join(sorted(zs)) or "none"
+
+
+def quorum_zones(placement: Placement, topology: Topology) -> tuple[set[str], list[str]]:
+    """Distinct zones where pods with this placement surely find a node, and unresolved pools."""
+    zones: set[str] = set()
+    problems: list[str] = []
+    for pool in topology.pools:
+        allowed = placement.zones_in(pool, pool.zones)
+        if not allowed:
+            continue
+        zones |= set(allowed & pool.quorum_zones())
+        problems += [f"node pool {pool.res.name}: {p}" for p in pool.zone_problems]
+    return zones, problems
+
+
+@stack_policy(
+    name="compute-zone-count",
+    description="Compute nodes sit in as many zones as the mode says: single-zone 1, multi-zone-basic 2 "
+                "(primary, and the secondary it relaunches in), multi-zone-ha 2.",
+    level=MANDATORY,
+    remediation="Put the node pools that host Milvus (those matching the query nodes' nodeSelector) on "
+                "vSwitches of exactly the mode's number of zones.",
+    tags=["zones", "compute"],
+)
+def compute_zone_count(args, report, topology):
+    if not topology.releases and not topology.pools:
+        args.not_applicable("no self-hosted Milvus deployment in the stack")
+    mode = mode_or_skip(args, topology)
+    want = EXPECTED_COMPUTE_ZONES[mode]
+    pools = topology.compute_pools()
+    if not pools:
+        report("no node pool can host the Milvus query nodes (none matches their nodeSelector and "
+               f"tolerations); {mode} needs compute in {want} zone(s).")
+        return
+    zones = {z for p in pools for z in p.zones}
+    for p in pools:
+        for problem in p.zone_problems:
+            report(f"compute pool {p.res.name}: {problem}.", p.res.urn)
+    if len(zones) != want:
+        names = ", ".join(sorted(p.res.name for p in pools))
+        report(f"{mode} puts compute in {want} zone(s); the compute pools ({names}) are in "
+               f"{len(zones)}: {_zones(zones)}.", sorted(pools, key=lambda p: p.res.name)[0].res.urn)
+
+
+@stack_policy(
+    name="control-plane-multi-zone",
+    description="In the multi-zone modes the ACK cluster's vSwitches span at least three zones, so the "
+                "control plane's endpoint and system components survive a zone.",
+    level=MANDATORY,
+    remediation="List vSwitches of three distinct zones in the cluster's vswitchIds.",
+    tags=["zones", "kubernetes"],
+)
+def control_plane_multi_zone(args, report, topology):
+    if not topology.clusters:
+        args.not_applicable("no ACK cluster in the stack")
+    mode_or_skip(args, topology, multi_zone_only=True)
+    for c in topology.clusters:
+        zones, problems = vswitch_zones(c, "vswitchIds")
+        if not zones:
+            literal = dig(c.props, "zoneIds", default=[]) or []
+            zones = {str(z) for z in literal}
+        for problem in problems:
+            report(f"cluster {c.name}: {problem}.", c.urn)
+        if len(zones) < QUORUM_ZONES:
+            report(f"cluster {c.name} has vSwitches in {len(zones)} zone(s) ({_zones(zones)}); the multi-zone "
+                   f"modes need {QUORUM_ZONES}.", c.urn)
+
+
+def _etcd_provider(rel: MilvusRelease, topology: Topology) -> MilvusRelease | None:
+    """The release of this stack whose etcd an externalEtcd release points at (two releases, one cluster)."""
+    endpoints = [str(e) for e in rel.get("externalEtcd", "endpoints", default=[]) or []]
+    for other in topology.releases:
+        if other is not rel and other.etcd_enabled and any(other.name in e for e in endpoints):
+            return other
+    return None
+
+
+@stack_policy(
+    name="metadata-spans-three-zones",
+    description="In the multi-zone modes etcd (Milvus metadata) has an odd number of at least 3 members, "
+                "one per zone under a hard scheduling rule, on nodes in 3 distinct zones.",
+    level=MANDATORY,
+    remediation="Set etcd.replicaCount to 3 (or 5), etcd.topologySpreadConstraints on "
+                "topology.kubernetes.io/zone with maxSkew 1 and whenUnsatisfiable DoNotSchedule, and an "
+                "etcd.nodeSelector (and tolerations) matching node pools in three different zones.",
+    tags=["zones", "metadata", "etcd"],
+    config_schema=_ALLOW_EXTERNAL,
+)
+def metadata_spans_three_zones(args, report, topology):
+    if not topology.releases:
+        args.not_applicable("no Milvus Helm release in the stack")
+    mode_or_skip(args, topology, multi_zone_only=True)
+    allow_external = truthy(args.get_config().get("allowExternal"))
+    for rel in topology.releases:
+        where = f"Milvus release {rel.res.name}"
+        if not rel.etcd_enabled:
+            if _etcd_provider(rel, topology) is not None or allow_external:
+                continue
+            report(f"{where} uses an etcd outside the stack, whose zones cannot be checked; run etcd in the "
+                   "chart (etcd.enabled) or set this policy's allowExternal.", rel.res.urn)
+            continue
+        replicas = rel.etcd_replicas
+        if replicas < QUORUM_ZONES or replicas % 2 == 0:
+            report(f"{where}: etcd has {replicas} member(s); use an odd count of at least 3 (etcd.replicaCount).",
+                   rel.res.urn)
+        ok, why = hard_zone_spread(rel.get("etcd", default={}))
+        if not ok:
+            report(f"{where}: etcd members are not held one per zone: {why}.", rel.res.urn)
+        zones, problems = quorum_zones(Placement.from_values(rel.get("etcd", default={})), topology)
+        for problem in problems:
+            report(f"{where}: etcd {problem}.", rel.res.urn)
+        if len(zones) < QUORUM_ZONES:
+            report(f"{where}: the node pools etcd can run on (by etcd.nodeSelector and tolerations) have nodes "
+                   f"in {len(zones)} zone(s) ({_zones(zones)}); etcd needs nodes in {QUORUM_ZONES} distinct zones.",
+                   rel.res.urn)
+
+
+_PULSAR_PARTS = ("zookeeper", "bookkeeper", "broker")
+_PULSAR_DEFAULT_REPLICAS = {"zookeeper": 3, "bookkeeper": 4, "broker": 3}
+
+
+def _pulsar(rel: MilvusRelease, key: str, topology: Topology, report) -> None:
+    block = rel.get(key, default={})
+    global_affinity = dig(block, "affinity", default={})
+    for part in _PULSAR_PARTS:
+        if not truthy(dig(block, "components", part), default=True):
+            continue
+        comp = dig(block, part, default={})
+        where = f"Milvus release {rel.res.name}: {key}.{part}"
+        replicas = as_int(dig(comp, "replicaCount")) or _PULSAR_DEFAULT_REPLICAS[part]
+        anti = truthy(dig(comp, "affinity", "anti_affinity", default=dig(global_affinity, "anti_affinity")),
+                      default=True)
+        key_ = dig(comp, "affinity", "anti_affinity_topology_key", default="kubernetes.io/hostname")
+        kind = dig(comp, "affinity", "type", default=dig(global_affinity, "type", default=HARD_AFFINITY))
+        if not (anti and key_ in ZONE_KEYS and kind == HARD_AFFINITY):
+            report(f"{where} is not held one per zone: set affinity.anti_affinity true, "
+                   "anti_affinity_topology_key topology.kubernetes.io/zone and type "
+                   f"{HARD_AFFINITY}.", rel.res.urn)
+        zones, problems = quorum_zones(Placement.from_values(comp), topology)
+        for problem in problems:
+            report(f"{where}: {problem}.", rel.res.urn)
+        if len(zones) < QUORUM_ZONES:
+            report(f"{where} can run on nodes in {len(zones)} zone(s) ({_zones(zones)}); it needs "
+                   f"{QUORUM_ZONES} (nodeSelector and tolerations).", rel.res.urn)
+        if replicas < QUORUM_ZONES:
+            report(f"{where} has {replicas} replica(s); use at least {QUORUM_ZONES}.", rel.res.urn)
+        elif anti and key_ in ZONE_KEYS and replicas > len(zones) >= 1:
+            report(f"{where} has {replicas} replicas under a one-per-zone rule but nodes in {len(zones)} "
+                   "zones: the extra replicas never schedule; set replicaCount to the zone count.", rel.res.urn)
+
+
+def _spread_statefulset(rel: MilvusRelease, key: str, default_replicas: int, topology: Topology, report) -> None:
+    block = rel.get(key, default={})
+    where = f"Milvus release {rel.res.name}: {key}"
+    replicas = as_int(dig(block, "replicaCount")) or default_replicas
+    if replicas < QUORUM_ZONES:
+        report(f"{where} has {replicas} replica(s); use at least {QUORUM_ZONES}.", rel.res.urn)
+    ok, why = hard_zone_spread(block)
+    if not ok:
+        report(f"{where} is not spread over zones: {why}.", rel.res.urn)
+    zones, problems = quorum_zones(Placement.from_values(block), topology)
+    for problem in problems:
+        report(f"{where}: {problem}.", rel.res.urn)
+    if len(zones) < QUORUM_ZONES:
+        report(f"{where} can run on nodes in {len(zones)} zone(s) ({_zones(zones)}); it needs {QUORUM_ZONES}.",
+               rel.res.urn)
+
+
+@stack_policy(
+    name="message-service-spans-three-zones",
+    description="In the multi-zone modes the message service (WAL) survives a zone: Pulsar or Kafka members "
+                "spread one per zone over nodes in 3 zones, or Woodpecker storing its log in a ZRS bucket.",
+    level=MANDATORY,
+    remediation="On Milvus 2.6 use Woodpecker with storage type minio on an external ZRS OSS bucket; with "
+                "Pulsar (pulsarv3) give zookeeper, bookkeeper and broker 3 replicas, zone anti-affinity "
+                "(required) and a nodeSelector matching pools in 3 zones; with Kafka, 3 brokers under a zone "
+                "topologySpreadConstraint.",
+    tags=["zones", "message-service"],
+    config_schema=_ALLOW_EXTERNAL,
+)
+def message_service_spans_three_zones(args, report, topology):
+    if not topology.releases:
+        args.not_applicable("no Milvus Helm release in the stack")
+    mode_or_skip(args, topology, multi_zone_only=True)
+    allow_external = truthy(args.get_config().get("allowExternal"))
+    for rel in topology.releases:
+        where = f"Milvus release {rel.res.name}"
+        for svc in rel.message_services():
+            if svc in ("pulsarv3", "pulsar"):
+                _pulsar(rel, svc, topology, report)
+            elif svc == "kafka":
+                _spread_statefulset(rel, "kafka", 1, topology, report)
+            elif svc in ("externalKafka", "externalPulsar"):
+                if not allow_external:
+                    report(f"{where} uses {svc}, outside the stack, whose zones cannot be checked; run the "
+                           "message service in the chart, use Woodpecker, or set this policy's allowExternal.",
+                           rel.res.urn)
+            elif svc == "woodpecker":
+                storage = rel.woodpecker_storage()
+                if storage == "service":
+                    _spread_statefulset(rel, "woodpecker", 4, topology, report)
+                elif storage != "minio":
+                    report(f"{where}: Woodpecker stores its log on {storage} disks, in one zone each; set "
+                           "streaming.woodpecker.storage.type to minio (the object storage).", rel.res.urn)
+                    continue
+                if not rel.uses_external_object_storage:
+                    report(f"{where}: Woodpecker's log goes to the in-cluster MinIO, not to a zone-redundant "
+                           "bucket; set externalS3 to a ZRS OSS bucket and minio.enabled false.", rel.res.urn)
+                    continue
+                bucket = topology.bucket_of(rel)
+                if bucket is None:
+                    if not allow_external:
+                        report(f"{where}: Woodpecker's bucket ({rel.bucket_name}) is not an OSS bucket of this "
+                               "stack, so its redundancy cannot be checked.", rel.res.urn)
+                elif str(dig(bucket.props, "redundancyType", default="LRS")).upper() != "ZRS":
+                    report(f"{where}: Woodpecker's log is in bucket {bucket.name}, which is not ZRS; set its "
+                           "redundancyType to ZRS.", rel.res.urn)
+            else:
+                report(f"{where} has no replicated message service ({svc}); enable pulsarv3, kafka or "
+                       "(Milvus 2.6) Woodpecker on object storage.", rel.res.urn)
+
+
+@stack_policy(
+    name="object-storage-zone-redundant",
+    description="In the multi-zone modes Milvus data lives in zone-redundant object storage: OSS buckets "
+                "are ZRS and Milvus uses them rather than an in-cluster MinIO.",
+    level=MANDATORY,
+    remediation="Set the bucket's redundancyType to ZRS (a new bucket: OSS cannot convert in place), point "
+                "externalS3 at it with minio.enabled false; for a MilvusInstance set isMultiAzStorage true.",
+    tags=["zones", "storage"],
+)
+def object_storage_zone_redundant(args, report, topology):
+    ran = False
+    for inst in topology.instances:
+        if instance_mode(inst.props) in MULTI_ZONE_MODES:
+            ran = True
+            if not truthy(dig(inst.props, "isMultiAzStorage")):
+                report(f"MilvusInstance {inst.name} is multi-zone without multi-zone storage; set "
+                       "isMultiAzStorage true.", inst.urn)
+    if not topology.buckets and not topology.releases:
+        if not ran:
+            args.not_applicable("no object storage or Milvus release in the stack")
+        return
+    mode_or_skip(args, topology, multi_zone_only=True)
+    for b in topology.buckets:
+        redundancy = str(dig(b.props, "redundancyType", default="LRS"))
+        if redundancy.upper() != "ZRS":
+            report(f"bucket {b.name} is {redundancy} (LRS is the default), which a zone failure can make "
+                   "unavailable; the multi-zone modes need redundancyType ZRS.", b.urn)
+    for rel in topology.releases:
+        if not rel.uses_external_object_storage:
+            report(f"Milvus release {rel.res.name} stores data in the chart's MinIO, on disks in single zones; "
+                   "set externalS3 to a ZRS OSS bucket and minio.enabled false.", rel.res.urn)

@@ -1,0 +1,180 @@
+"""Milvus on ACK across zones, written by hand with pulumi_alicloud and pulumi_kubernetes.
+
+Every knob is a stack config key so that each stack file in this directory differs from the
+compliant one in the single way its name says.
+"""
+
+import json
+
+import pulumi
+import pulumi_alicloud as alicloud
+import pulumi_kubernetes as k8s
+
+cfg = pulumi.Config()
+mode = cfg.get("mode")  # written as the milvus-zones/mode tag; unset means "declares no mode"
+zones = cfg.require_object("zones")
+region = cfg.get("region") or "cn-hangzhou"
+# computePools: [{name, zones: [...], size, instanceType, multiAzPolicy?}]
+compute_pools = cfg.require_object("computePools")
+quorum_zones = cfg.get_object("quorumZones") or zones
+chart_version = cfg.get("chartVersion") or "5.0.19"
+image_tag = cfg.get("imageTag")
+message_queue = cfg.get("messageQueue") or ("woodpecker" if chart_version.startswith("5.") else "pulsar")
+redundancy = cfg.get("bucketRedundancy") or "ZRS"
+bucket_acl = cfg.get("bucketAcl") or "private"
+block_public = cfg.get_bool("blockPublicAccess")
+block_public = True if block_public is None else block_public
+encrypted = cfg.get_bool("encrypted") is not False
+versioned = cfg.get_bool("versioned") is not False
+deletion_protection = cfg.get_bool("deletionProtection") is not False
+rrsa = cfg.get_bool("rrsa") is not False
+api_public = cfg.get_bool("apiServerPublic") is True
+authorization = cfg.get_bool("authorization") is not False
+plaintext_password = cfg.get("plaintextPassword")  # a literal put in the Helm values
+etcd_zone_spread = cfg.get_bool("etcdZoneSpread") is not False
+etcd_replicas = cfg.get_int("etcdReplicas") or 3
+etcd_pdb = cfg.get_bool("etcdPdb") is not False
+etcd_persistence = cfg.get_bool("etcdPersistence") is not False
+protect = cfg.get_bool("protect") is not False
+bucket_mode = cfg.get("bucketModeTag") or mode  # a different value here is a conflicting declaration
+
+tags = {"milvus-zones/mode": mode} if mode else {}
+bucket_tags = {"milvus-zones/mode": bucket_mode} if bucket_mode else {}
+
+vpc = alicloud.vpc.Network("vpc", vpc_name="milvus", cidr_block="10.0.0.0/16")
+switches = {
+    z: alicloud.vpc.Switch(
+        f"node-{z[-1]}", vpc_id=vpc.id, zone_id=z, cidr_block=f"10.0.{i * 16}.0/20", vswitch_name=f"node-{z[-1]}"
+    )
+    for i, z in enumerate(sorted(set(zones) | set(quorum_zones) | {z for p in compute_pools for z in p["zones"]}))
+}
+
+bucket = alicloud.oss.Bucket(
+    "data",
+    bucket="milvus-on-ack-data",
+    redundancy_type=redundancy,
+    versioning={"status": "Enabled"} if versioned else None,
+    server_side_encryption_rule={"sse_algorithm": "AES256"} if encrypted else None,
+    tags=bucket_tags,
+    opts=pulumi.ResourceOptions(protect=protect),
+)
+alicloud.oss.BucketAcl("data-acl", bucket=bucket.bucket, acl=bucket_acl)
+if block_public:
+    alicloud.oss.BucketPublicAccessBlock("data-pab", bucket=bucket.bucket, block_public_access=True)
+
+cluster = alicloud.cs.ManagedKubernetes(
+    "ack",
+    name="milvus",
+    cluster_spec="ack.pro.small",
+    vswitch_ids=[switches[z].id for z in zones],
+    pod_vswitch_ids=[switches[z].id for z in zones],
+    service_cidr="172.16.0.0/20",
+    enable_rrsa=rrsa,
+    deletion_protection=deletion_protection,
+    slb_internet_enabled=api_public,
+    tags=tags,
+    opts=pulumi.ResourceOptions(protect=protect),
+)
+
+
+def pool(name, pool_zones, size, instance_type, role, multi_az_policy=None, taints=None):
+    return alicloud.cs.NodePool(
+        name,
+        cluster_id=cluster.id,
+        node_pool_name=name,
+        vswitch_ids=[switches[z].id for z in pool_zones],
+        instance_types=[instance_type],
+        desired_size=str(size),
+        labels=[{"key": "workload", "value": role}, {"key": "pool", "value": name}],
+        taints=taints,
+        multi_az_policy=multi_az_policy,
+        tags=tags,
+    )
+
+
+for p in compute_pools:
+    pool(p["name"], p["zones"], p["size"], p.get("instanceType", "ecs.g7.2xlarge"), "milvus",
+         p.get("multiAzPolicy"))
+for z in quorum_zones:
+    pool(f"quorum-{z[-1]}", [z], 1, "ecs.g7.large", "quorum",
+         taints=[{"key": "dedicated", "value": "quorum", "effect": "NoSchedule"}])
+
+credentials = alicloud.cs.get_cluster_credential_output(cluster_id=cluster.id)
+provider = k8s.Provider("k8s", kubeconfig=credentials.kube_config)
+k8s_opts = pulumi.ResourceOptions(provider=provider)
+ns = k8s.core.v1.Namespace("milvus", metadata={"name": "milvus"}, opts=k8s_opts)
+root = k8s.core.v1.Secret(
+    "milvus-root",
+    metadata={"name": "milvus-root", "namespace": "milvus"},
+    string_data={"password": cfg.require_secret("rootPassword")},
+    opts=pulumi.ResourceOptions(provider=provider, depends_on=[ns]),
+)
+
+quorum_selector = {"workload": "quorum"}
+quorum_tolerations = [{"key": "dedicated", "operator": "Equal", "value": "quorum", "effect": "NoSchedule"}]
+
+
+def zone_spread(name):
+    return [{
+        "maxSkew": 1,
+        "topologyKey": "topology.kubernetes.io/zone",
+        "whenUnsatisfiable": "DoNotSchedule" if etcd_zone_spread else "ScheduleAnyway",
+        "labelSelector": {"matchLabels": {"app.kubernetes.io/name": name}},
+    }]
+
+
+user_yaml = {"common": {"security": {"authorizationEnabled": authorization}}}
+if plaintext_password:
+    user_yaml["common"]["security"]["defaultRootPassword"] = plaintext_password
+values = {
+    "labels": tags,
+    "nodeSelector": {"workload": "milvus"},
+    "extraConfigFiles": {"user.yaml": json.dumps(user_yaml)},
+    "minio": {"enabled": False},
+    "externalS3": {
+        "enabled": True, "host": f"oss-{region}-internal.aliyuncs.com", "port": 443, "useSSL": True,
+        "bucketName": bucket.bucket, "rootPath": "milvus", "useIAM": True, "cloudProvider": "aliyun",
+        "region": region, "useVirtualHost": True,
+    },
+    "etcd": {
+        "replicaCount": etcd_replicas,
+        "nodeSelector": quorum_selector,
+        "tolerations": quorum_tolerations,
+        "topologySpreadConstraints": zone_spread("etcd"),
+        "persistence": {"enabled": etcd_persistence, "size": "20Gi"},
+        "pdb": {"create": etcd_pdb, "minAvailable": 2},
+    },
+    "proxy": {"replicas": 2},
+}
+if image_tag:
+    values["image"] = {"all": {"tag": image_tag}}
+if message_queue == "woodpecker":
+    values["streaming"] = {"enabled": True, "woodpecker": {"embedded": True, "storage": {"type": "minio"}}}
+    values["pulsarv3"] = {"enabled": False}
+elif message_queue == "pulsar":
+    spread = {"anti_affinity": True, "anti_affinity_topology_key": "topology.kubernetes.io/zone",
+              "type": "requiredDuringSchedulingIgnoredDuringExecution"}
+    member = {"replicaCount": 3, "nodeSelector": quorum_selector, "tolerations": quorum_tolerations,
+              "affinity": spread}
+    values["pulsarv3"] = {"enabled": True, "zookeeper": member, "bookkeeper": member, "broker": member}
+    values["pulsar"] = {"enabled": False}
+elif message_queue == "kafka":
+    values["pulsarv3"] = {"enabled": False}
+    values["pulsar"] = {"enabled": False}
+    values["kafka"] = {"enabled": True, "replicaCount": 3, "nodeSelector": quorum_selector,
+                       "tolerations": quorum_tolerations, "topologySpreadConstraints": zone_spread("kafka")}
+if plaintext_password:
+    values["extraEnv"] = [{"name": "MILVUS_ROOT_PASSWORD", "value": plaintext_password}]
+
+k8s.helm.v3.Release(
+    "milvus",
+    name="milvus",
+    chart="milvus",
+    version=chart_version,
+    namespace="milvus",
+    repository_opts={"repo": "https://zilliztech.github.io/milvus-helm/"},
+    values=values,
+    opts=pulumi.ResourceOptions(provider=provider, depends_on=[ns, root], protect=protect),
+)
+
+pulumi.export("bucket", bucket.bucket)
