@@ -520,7 +520,7 @@ def _option_a(plan: TopologyPlan, ctx: ReleaseContext, facts: ChartFacts) -> lis
     proxy_selector = {"app.kubernetes.io/name": "milvus", "component": "proxy", CLUSTER_LABEL: plan.name}
 
     specs: list[ReleaseSpec] = []
-    for i, (rg, release) in enumerate(zip(rgs, names)):
+    for i, (rg, release) in enumerate(zip(rgs, names, strict=True)):
         first = i == 0
         pinned = {**shared, **rg.node_selector}
         values: dict[str, Any] = {

@@ -97,8 +97,8 @@ def _directive(objs: list[dict], key: str) -> Any | None:
     """The JSON value of a stream-wide instruction; every copy must say the same."""
     found: dict[str, Any] = {}
     for obj in objs:
-        for annotations in _annotation_sources(obj):
-            raw = annotations.get(key)
+        for source in _annotation_sources(obj):
+            raw = source.get(key)
             if raw is None:
                 continue
             try:

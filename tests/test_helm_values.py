@@ -387,7 +387,7 @@ def test_ha_25_option_a_two_releases_one_cluster(mq):
         assert standby["externalPulsar"]["host"] == "milvus-pulsarv3-proxy"
     else:
         assert standby["externalKafka"]["brokerList"] == "milvus-kafka:9092"
-    for values, rg in zip((full, standby), p.resource_groups):
+    for values, rg in zip((full, standby), p.resource_groups, strict=True):
         pool = p.pool(rg.pool)
         assert values["labels"][CLUSTER_LABEL] == p.name
         assert values["mixCoordinator"]["activeStandby"] == {"enabled": True}
