@@ -74,6 +74,9 @@ class Cluster(pulumi.ComponentResource):
             pod_vswitch_ids=in_order(pod_ids, zones),
             service_cidr=args["service_cidr"],
             proxy_mode="ipvs",
+            # Egress is the Network's NAT gateway per zone; ACK's own single NAT would be one zone's.
+            new_nat_gateway=False,
+            is_enterprise_security_group=True,
             enable_rrsa=True,
             deletion_protection=True,
             slb_internet_enabled=args["api_server_public"],

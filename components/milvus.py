@@ -123,7 +123,7 @@ class Milvus(pulumi.ComponentResource):
 
         self.release_names = pulumi.Output.all(*[r.name for r in created])
         self.namespace = ns.metadata.name
-        self.endpoint = pulumi.Output.concat(shape[0].name, "-milvus.", plan.namespace, ".svc:19530")
+        self.endpoint = pulumi.Output.concat(shape[0].fullname, ".", plan.namespace, ".svc:19530")
         self.register_outputs(
             {"release_names": self.release_names, "namespace": self.namespace, "endpoint": self.endpoint}
         )

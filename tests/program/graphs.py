@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from milvus_zones.offline import Graph, Resource
+import functools
+
+from milvus_zones.offline import Graph, Resource, run_program
+from milvus_zones.stacks import PROJECT_DIR, resolve_stack
 
 SWITCH = "alicloud:vpc/switch:Switch"
 NODE_POOL = "alicloud:cs/nodePool:NodePool"
@@ -34,3 +37,12 @@ def zones_of(graph: Graph, role: str) -> set[str]:
 
 def release_values(graph: Graph) -> list[dict]:
     return [r.inputs["values"] for r in graph.of_type(RELEASE)]
+
+
+STACKS = ["single-zone", "multi-zone-basic", "multi-zone-ha"]
+
+
+@functools.cache
+def graph_of(stack: str) -> Graph:
+    """The real program run for a stack under the recording mock engine, once per session."""
+    return run_program(PROJECT_DIR, resolve_stack(stack))

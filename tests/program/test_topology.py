@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from graphs import BUCKET, CLUSTER, NODE_POOL, RELEASE, SWITCH, pool_zones, pools, switch_zones, zones_of
-from conftest import STACKS, graph_of
+from graphs import BUCKET, CLUSTER, NODE_POOL, RELEASE, STACKS, SWITCH, graph_of, pool_zones, pools, switch_zones, zones_of
 
 from milvus_zones.offline import PLACEHOLDER_SECRET
 from milvus_zones.stacks import available_stacks
