@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import sys
 from collections.abc import Sequence
+from importlib import resources
 from pathlib import Path
 from typing import TypedDict
 
@@ -11,7 +14,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from milvus_zones.catalog import oss_endpoint
-from milvus_zones.helm_values import ReleaseContext, releases
+from milvus_zones.helm_values import CHART_FACTS, ReleaseContext, releases, resource_group_configs
 from milvus_zones.plan import TopologyPlan
 
 SERVICE_ACCOUNT = "milvus"
@@ -19,6 +22,9 @@ PASSWORD_SECRET = "milvus-root-password"
 RETAIN_STORAGE_CLASS = "milvus-zones-disk-retain"
 # ACK's pod-identity webhook injects RRSA credentials into pods of namespaces carrying this label.
 RRSA_INJECTION_LABEL = "pod-identity.alibabacloud.com/injection"
+# The Job that creates Milvus 2.5's node-filtered resource groups: a pinned Python image and client.
+JOB_IMAGE = "python:3.11.11-slim-bookworm"
+JOB_PYMILVUS = "pymilvus==2.5.18"
 
 
 def postrender_command() -> str:
@@ -121,9 +127,56 @@ class Milvus(pulumi.ComponentResource):
                 )
             )
 
+        if plan.resource_groups and not CHART_FACTS[plan.chart.chart_version].replica_resource_groups:
+            self._resource_group_job(name, plan, shape[0].fullname, ns, created, in_cluster)
+
         self.release_names = pulumi.Output.all(*[r.name for r in created])
         self.namespace = ns.metadata.name
         self.endpoint = pulumi.Output.concat(shape[0].fullname, ".", plan.namespace, ".svc:19530")
         self.register_outputs(
             {"release_names": self.release_names, "namespace": self.namespace, "endpoint": self.endpoint}
+        )
+
+    def _resource_group_job(self, name, plan: TopologyPlan, service: str, ns, created, in_cluster) -> None:
+        """Milvus 2.5 creates node-filtered resource groups only through its API: run that once after install.
+
+        The Job's name carries a digest of the groups, so a change of groups makes Pulumi run a new Job.
+        """
+        groups = json.dumps(resource_group_configs(plan), sort_keys=True)
+        script = resources.files("milvus_zones.jobs").joinpath("resource_groups.py").read_text()
+        digest = hashlib.sha256((groups + script).encode()).hexdigest()[:8]
+        config_map = k8s.core.v1.ConfigMap(
+            f"{name}-rg-script",
+            metadata={"name": f"milvus-zones-rg-{digest}", "namespace": ns.metadata.name},
+            data={"resource_groups.py": script},
+            opts=in_cluster,
+        )
+        k8s.batch.v1.Job(
+            f"{name}-resource-groups",
+            metadata={"name": f"milvus-zones-rg-{digest}", "namespace": ns.metadata.name},
+            spec={
+                "backoffLimit": 6,
+                "template": {
+                    "spec": {
+                        "restartPolicy": "OnFailure",
+                        "nodeSelector": plan.component("proxy").node_selector,
+                        "containers": [{
+                            "name": "resource-groups",
+                            "image": JOB_IMAGE,
+                            "command": ["sh", "-c", f"pip install --no-cache-dir --quiet {JOB_PYMILVUS} && "
+                                                    "python /job/resource_groups.py"],
+                            "env": [
+                                {"name": "MILVUS_URI", "value": f"http://{service}.{plan.namespace}.svc:19530"},
+                                {"name": "MILVUS_USER", "value": "root"},
+                                {"name": "MILVUS_PASSWORD",
+                                 "valueFrom": {"secretKeyRef": {"name": PASSWORD_SECRET, "key": "password"}}},
+                                {"name": "RESOURCE_GROUPS", "value": groups},
+                            ],
+                            "volumeMounts": [{"name": "job", "mountPath": "/job", "readOnly": True}],
+                        }],
+                        "volumes": [{"name": "job", "configMap": {"name": config_map.metadata.name}}],
+                    }
+                },
+            },
+            opts=pulumi.ResourceOptions(parent=self, provider=in_cluster.provider, depends_on=[*created, config_map]),
         )
