@@ -2,11 +2,12 @@
 
 from components.cluster import Cluster, ClusterArgs
 from components.deployment import MilvusDeployment, MilvusDeploymentArgs
+from components.managed import ManagedMilvus, ManagedMilvusArgs
 from components.milvus import Milvus, MilvusArgs
 from components.network import Network, NetworkArgs
 from components.storage import Storage, StorageArgs
 
 __all__ = [
-    "Cluster", "ClusterArgs", "Milvus", "MilvusArgs", "MilvusDeployment", "MilvusDeploymentArgs",
+    "Cluster", "ClusterArgs", "ManagedMilvus", "ManagedMilvusArgs", "Milvus", "MilvusArgs", "MilvusDeployment", "MilvusDeploymentArgs",
     "Network", "NetworkArgs", "Storage", "StorageArgs",
 ]

@@ -134,7 +134,7 @@ class TopologyPlan:
     message_service: MessageServicePlan
     components: tuple[ComponentPlan, ...]
     resource_groups: tuple[ResourceGroupPlan, ...]
-    bucket: BucketPlan
+    bucket: BucketPlan | None  # None on the managed backend, which keeps its own storage
     namespace: str
     tags: dict[str, str] = field(default_factory=dict)
 
@@ -290,7 +290,54 @@ def plan(spec: DeploymentSpec, name: str = "milvus") -> TopologyPlan:
         message_service=mq,
         components=tuple(components),
         resource_groups=tuple(resource_groups),
-        bucket=BucketPlan(spec.bucket_name, spec.bucket_root_path, spec.effective_bucket_redundancy),
+        bucket=(BucketPlan(spec.bucket_name, spec.bucket_root_path, spec.effective_bucket_redundancy)
+                if spec.bucket_name else None),
         namespace=spec.namespace,
         tags=tags,
+    )
+
+
+# ---- the managed backend ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ManagedComponentPlan:
+    type: str  # MilvusInstance component type: proxy, mix_coordinator, data, query, index, streaming
+    cu_num: int
+    replica: int
+
+
+@dataclass(frozen=True)
+class ManagedInstancePlan:
+    """alicloud.MilvusInstance arguments that depend on the mode (the zone decisions of the managed backend)."""
+
+    db_version: str
+    zone_id: str  # the primary zone
+    vswitch_zones: tuple[str, ...]  # one vSwitch per compute zone, primary first
+    multi_zone_mode: str  # "Single" or "Two"
+    ha: bool
+    multi_az_storage: bool
+    load_replicas: int
+    components: tuple[ManagedComponentPlan, ...]
+
+
+def plan_managed(spec: DeploymentSpec, topology: TopologyPlan) -> ManagedInstancePlan:
+    """The managed service's own architecture already spreads metadata and the message service over
+    three zones in its multi-zone modes; what is ours to decide is the compute zones and sizes."""
+    ha = spec.mode is Mode.MULTI_ZONE_HA
+    # HA keeps a full set of compute in each of two zones: every component runs an even count >= 2.
+    def replicas(n: int) -> int:
+        return max(2, n + n % 2) if ha else n
+
+    kinds = [("proxy", 2, 2), ("mix_coordinator", 2, 1), ("data", 4, 1), ("query", spec.managed_query_cu, spec.compute_node_count)]
+    kinds.append(("streaming", 4, 1) if spec.milvus_version == "2.6" else ("index", 4, 1))
+    return ManagedInstancePlan(
+        db_version=spec.milvus_version,
+        zone_id=topology.compute_zones[0],
+        vswitch_zones=topology.compute_zones,
+        multi_zone_mode="Two" if spec.mode.multi_zone else "Single",
+        ha=ha,
+        multi_az_storage=spec.mode.multi_zone,
+        load_replicas=2 if ha else 1,
+        components=tuple(ManagedComponentPlan(t, cu, replicas(n)) for t, cu, n in kinds),
     )

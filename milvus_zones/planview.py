@@ -21,6 +21,7 @@ BUCKET = "alicloud:oss/bucket:Bucket"
 NAT = "alicloud:vpc/natGateway:NatGateway"
 RELEASE = "kubernetes:helm.sh/v3:Release"
 PROVIDER = "pulumi:providers:alicloud"
+MANAGED = "alicloud:index/milvusInstance:MilvusInstance"
 
 REGIONAL = "regional"
 IN_CLUSTER = "in the cluster"
@@ -113,6 +114,11 @@ def summary(r: Resource, place: Placement) -> str:
         facts.append(f"versioning {(i.get('versioning') or {}).get('status', 'off')}")
         sse = (i.get("serverSideEncryptionRule") or {}).get("sseAlgorithm")
         facts.append(f"encryption {sse or 'none'}")
+    elif r.type == MANAGED:
+        facts.append(f"Milvus {i.get('dbVersion')}, multiZoneMode {i.get('multiZoneMode')}, primary {i.get('zoneId')}")
+        facts.append(f"HA {'on' if i.get('ha') else 'off'}, multi-AZ storage {'on' if i.get('isMultiAzStorage') else 'off'}")
+        facts.append(", ".join(f"{c.get('type')} {c.get('replica')}x{c.get('cuNum')}CU" for c in i.get("components") or []))
+        facts.append(f"KMS {'on' if i.get('encrypted') else 'OFF'}, backup {'on' if i.get('autoBackup') else 'OFF'}")
     elif r.type == SWITCH:
         facts.append(i.get("cidrBlock", ""))
     elif r.type == RELEASE:

@@ -27,6 +27,11 @@ class Mode(StrEnum):
         return self is not Mode.SINGLE_ZONE
 
 
+class Backend(StrEnum):
+    SELF_HOSTED = "self-hosted"  # Milvus on an ACK cluster of the stack's own
+    MANAGED = "managed"  # Alibaba Cloud's managed Milvus (alicloud.MilvusInstance)
+
+
 class MessageService(StrEnum):
     WOODPECKER = "woodpecker"
     PULSAR = "pulsar"
@@ -72,6 +77,9 @@ class DeploymentSpec(_Model):
     """One Milvus deployment, as read from the `milvus-zones:*` keys of a stack config."""
 
     mode: Mode = Field(description="Deployment mode: single-zone, multi-zone-basic or multi-zone-ha.")
+    backend: Backend = Field(
+        default=Backend.SELF_HOSTED, description="self-hosted (Milvus on ACK) or managed (alicloud.MilvusInstance)."
+    )
     region: str = Field(description="Alibaba Cloud region, e.g. cn-hangzhou.")
     zones: list[str] = Field(
         description="Zones in order: primary, secondary, third (one zone for single-zone)."
@@ -94,7 +102,9 @@ class DeploymentSpec(_Model):
         description="WAL / message service: woodpecker (2.6 only, default there), pulsar (default for 2.4/2.5) or kafka.",
     )
     network: NetworkSpec = Field(default_factory=NetworkSpec, description="Address plan.")
-    bucket_name: str = Field(description="OSS bucket for Milvus data (globally unique).")
+    bucket_name: str | None = Field(
+        default=None, description="OSS bucket for Milvus data (globally unique); self-hosted backend only."
+    )
     bucket_root_path: str = Field(default="milvus", description="Prefix under which Milvus writes.")
     bucket_redundancy: Redundancy | None = Field(
         default=None, description="ZRS or LRS; multi-zone modes require ZRS (the default)."
@@ -110,10 +120,13 @@ class DeploymentSpec(_Model):
         default=False, description="Expose the Kubernetes API server on an internet load balancer."
     )
     tags: dict[str, str] = Field(default_factory=dict, description="Tags for every taggable resource.")
+    managed_query_cu: Annotated[int, Field(ge=1, le=256)] = Field(
+        default=8, description="Managed backend: compute units of each query node replica."
+    )
 
     # ---- field rules -------------------------------------------------------------------------
 
-    @field_validator("message_service", "bucket_redundancy", "kubernetes_version", mode="before")
+    @field_validator("message_service", "bucket_redundancy", "kubernetes_version", "bucket_name", mode="before")
     @classmethod
     def _auto(cls, v: object) -> object:
         # Pulumi config declares optional keys with a default; "auto" / "" mean "derive it".
@@ -128,7 +141,9 @@ class DeploymentSpec(_Model):
 
     @field_validator("bucket_name")
     @classmethod
-    def _bucket_name(cls, v: str) -> str:
+    def _bucket_name(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
         if not _BUCKET_RE.match(v):
             raise ValueError(
                 "must be 3-63 characters of lowercase letters, digits and hyphens, "
@@ -192,6 +207,12 @@ class DeploymentSpec(_Model):
                      f"multi-zone-ha needs a multiple of 2 (one equal set per compute zone); got {self.compute_node_count}")
                 )
 
+        if self.backend is Backend.MANAGED:
+            if self.message_service is not None:
+                problems.append(("messageService", "the managed backend runs its own message service; leave it auto"))
+        elif self.bucket_name is None:
+            problems.append(("bucketName", "required by the self-hosted backend; set it with "
+                                           "`pulumi config set milvus-zones:bucketName <globally-unique-name>`"))
         mq = self.effective_message_service
         if mq is MessageService.WOODPECKER and self.milvus_version != "2.6":
             problems.append(

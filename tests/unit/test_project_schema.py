@@ -41,7 +41,7 @@ def test_project_defaults_are_the_specs_defaults():
         for k, v in PROJECT["config"].items()
         if "default" in v
     }
-    from_defaults = spec_from_config({**minimal, **defaults})
+    from_defaults = spec_from_config({**defaults, **minimal})
     assert from_defaults == spec_from_config(minimal)
 
 

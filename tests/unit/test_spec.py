@@ -83,7 +83,16 @@ def test_missing_required_key_says_how_to_set_it():
     del cfg["milvus-zones:bucketName"]
     with pytest.raises(SpecError) as e:
         spec_from_config(cfg)
-    assert e.value.problems == [("bucketName", "required; set it with `pulumi config set milvus-zones:bucketName <value>`")]
+    assert e.value.problems == [("bucketName", "required by the self-hosted backend; set it with "
+                                                "`pulumi config set milvus-zones:bucketName <globally-unique-name>`")]
+
+
+def test_missing_mode_says_how_to_set_it():
+    cfg = config()
+    del cfg["milvus-zones:mode"]
+    with pytest.raises(SpecError) as e:
+        spec_from_config(cfg)
+    assert e.value.problems == [("mode", "required; set it with `pulumi config set milvus-zones:mode <value>`")]
 
 
 def test_auto_and_empty_defaults_mean_derived():
