@@ -429,7 +429,9 @@ def to_json(report: Report) -> dict[str, Any]:
 
 
 def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", "<br>")
+    """Table-cell safe: GitHub would read `<mode>` as an HTML tag and drop it."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
+    return text.replace("\n", "<br>")
 
 
 def render_markdown(report: Report) -> str:

@@ -47,12 +47,13 @@ def ha_compute_node_count_even(args, report, topology):
     if total < 2 or total % 2:
         report(f"multi-zone-ha has {total} compute node(s) ({_pool_list(pools)}); use a multiple of 2, "
                "one equal set per compute zone.", pools[0].res.urn)
-    for bound in ("min_size", "max_size"):
-        sizes = [getattr(p, bound) for p in pools if getattr(p, bound) is not None]
-        if sizes and sum(sizes) % 2:
-            key = "minSize" if bound == "min_size" else "maxSize"
-            report(f"the compute pools' autoscaler {key} adds up to {sum(sizes)}; scale-out must keep the "
-                   f"count a multiple of 2, so make the {key} total even.", pools[0].res.urn)
+    if any(p.max_size is not None for p in pools):
+        # Autoscaled pools move between their bounds; fixed pools stay at their size.
+        for bound, key in (("min_size", "minSize"), ("max_size", "maxSize")):
+            total = sum(p.size if getattr(p, bound) is None else getattr(p, bound) for p in pools)
+            if total % 2:
+                report(f"with the autoscaler at {key} the compute pools hold {total} nodes; scale-out must keep "
+                       f"the count a multiple of 2, so make the {key} total even.", pools[0].res.urn)
 
 
 @stack_policy(

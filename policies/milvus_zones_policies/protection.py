@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ._policy import MANDATORY, resource_policy
 from ._values import dig, truthy
-from .topology import BUCKET, CLUSTER_TYPES, HELM_RELEASE, chart_is_milvus
+from .topology import BUCKET, CLUSTER_TYPES, HELM_RELEASE, MILVUS_INSTANCE, chart_is_milvus
 
 
 def _stateful(args) -> str | None:
@@ -12,6 +12,8 @@ def _stateful(args) -> str | None:
         return "the OSS bucket holds Milvus data"
     if args.resource_type in CLUSTER_TYPES:
         return "the cluster holds etcd's volumes"
+    if args.resource_type == MILVUS_INSTANCE:
+        return "the managed instance holds Milvus data"
     if args.resource_type == HELM_RELEASE and chart_is_milvus(args.props.get("chart")):
         values = args.props.get("values") or {}
         etcd_on = truthy(dig(values, "etcd", "enabled"), default=True) and \
@@ -23,7 +25,8 @@ def _stateful(args) -> str | None:
 
 @resource_policy(
     name="stateful-resources-protected",
-    description="Stateful resources (OSS buckets, ACK clusters, Milvus releases that run etcd) are protected "
+    description="Stateful resources (OSS buckets, ACK clusters, Milvus releases that run etcd, managed Milvus "
+                "instances) are protected "
                 "against deletion by `pulumi destroy` or a replacement.",
     level=MANDATORY,
     remediation="Pass opts=pulumi.ResourceOptions(protect=True) to the resource.",

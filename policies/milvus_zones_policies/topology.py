@@ -11,10 +11,11 @@ release(s). docs/policies.md says how each piece is recognised.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -460,32 +461,36 @@ class Declaration:
     mode: str
 
 
-@dataclass
 class Topology:
-    resources: list[PolicyResource]
-    clusters: list[PolicyResource] = field(default_factory=list)
-    pools: list[NodePool] = field(default_factory=list)
-    buckets: list[PolicyResource] = field(default_factory=list)
-    releases: list[MilvusRelease] = field(default_factory=list)
-    instances: list[PolicyResource] = field(default_factory=list)
+    """The stack's resources by role; each role is sorted out on first use (policies need few)."""
+
+    def __init__(self, resources: list[PolicyResource]):
+        self.resources = list(resources)
 
     @staticmethod
     def of(resources: list[PolicyResource]) -> Topology:
-        t = Topology(list(resources))
-        for r in resources:
-            if r.resource_type in CLUSTER_TYPES:
-                t.clusters.append(r)
-            elif r.resource_type == NODE_POOL:
-                t.pools.append(_node_pool(r))
-            elif r.resource_type == BUCKET:
-                t.buckets.append(r)
-            elif r.resource_type == HELM_RELEASE:
-                rel = _milvus_release(r)
-                if rel is not None:
-                    t.releases.append(rel)
-            elif r.resource_type == MILVUS_INSTANCE:
-                t.instances.append(r)
-        return t
+        return Topology(resources)
+
+    @functools.cached_property
+    def clusters(self) -> list[PolicyResource]:
+        return [r for r in self.resources if r.resource_type in CLUSTER_TYPES]
+
+    @functools.cached_property
+    def pools(self) -> list[NodePool]:
+        return [_node_pool(r) for r in self.resources if r.resource_type == NODE_POOL]
+
+    @functools.cached_property
+    def buckets(self) -> list[PolicyResource]:
+        return [r for r in self.resources if r.resource_type == BUCKET]
+
+    @functools.cached_property
+    def releases(self) -> list[MilvusRelease]:
+        found = (_milvus_release(r) for r in self.resources if r.resource_type == HELM_RELEASE)
+        return [rel for rel in found if rel is not None]
+
+    @functools.cached_property
+    def instances(self) -> list[PolicyResource]:
+        return [r for r in self.resources if r.resource_type == MILVUS_INSTANCE]
 
     def of_type(self, *types: str) -> list[PolicyResource]:
         return [r for r in self.resources if r.resource_type in types]

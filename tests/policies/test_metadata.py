@@ -1,0 +1,102 @@
+"""Every policy is a complete unit: name, description, level, remediation, documented; the pack is a
+real pack (PulumiPolicy.yaml, pinned requirements, a __main__ that only builds it)."""
+
+from __future__ import annotations
+
+import ast
+import re
+import sys
+
+import pytest
+import yaml
+from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy
+
+import milvus_zones_policies as pack
+from policytest import REPO
+
+POLICIES = {p.name: p for p in pack.ALL_POLICIES}
+
+# The interface: names and levels. Renaming or relevelling a policy is a breaking change.
+EXPECTED = {
+    "mode-declared": "advisory",
+    "mode-consistent": "mandatory",
+    "ha-compute-node-count-even": "mandatory",
+    "ha-milvus-version-supported": "mandatory",
+    "ha-compute-zones-symmetric": "mandatory",
+    "compute-zone-count": "mandatory",
+    "control-plane-multi-zone": "mandatory",
+    "metadata-spans-three-zones": "mandatory",
+    "message-service-spans-three-zones": "mandatory",
+    "object-storage-zone-redundant": "mandatory",
+    "bucket-private": "mandatory",
+    "bucket-encrypted": "mandatory",
+    "bucket-versioned": "mandatory",
+    "ack-deletion-protection": "mandatory",
+    "ack-rrsa-enabled": "mandatory",
+    "ack-api-server-private": "mandatory",
+    "milvus-authorization-enabled": "mandatory",
+    "no-plaintext-credentials": "mandatory",
+    "etcd-persistent-with-pdb": "mandatory",
+    "stateful-resources-protected": "mandatory",
+    "allowed-regions": "mandatory",
+}
+
+
+def test_names_and_levels_are_the_interface():
+    assert {n: p.enforcement_level.value for n, p in POLICIES.items()} == EXPECTED
+    assert len(POLICIES) == len(pack.ALL_POLICIES), "policy names repeat"
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_policy_metadata(name):
+    p = POLICIES[name]
+    assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)+", p.name)
+    assert isinstance(p, (ResourceValidationPolicy, StackValidationPolicy))
+    assert p.description.endswith(".") and len(p.description) > 40
+    assert isinstance(p.enforcement_level, EnforcementLevel)
+    assert p.remediation_steps and p.remediation_steps.endswith(".")
+    assert p.tags
+
+
+def test_config_schema_defaults():
+    schema = pack.config_schema()
+    api = schema["ack-api-server-private"]["oneOf"][1]["properties"]["allowPublicApiServer"]
+    assert api == {"type": "boolean", "default": False, "description": api["description"]}
+    regions = schema["allowed-regions"]["oneOf"][1]["properties"]["allowedRegions"]
+    assert regions["type"] == "array" and regions["default"] == []
+    assert set(schema) == {"all", *EXPECTED}
+
+
+def test_docs_describe_every_policy():
+    doc = (REPO / "docs" / "policies.md").read_text()
+    for name, level in EXPECTED.items():
+        assert re.search(rf"`{name}`.*{level}", doc), f"docs/policies.md does not list {name} ({level})"
+
+
+def test_pulumi_policy_yaml_matches_the_pack():
+    meta = yaml.safe_load((REPO / "policies" / "PulumiPolicy.yaml").read_text())
+    assert meta["runtime"]["name"] == "python"
+    assert str(meta["version"]) == pack.PACK_VERSION
+
+
+def test_requirements_pinned_and_only_what_the_pack_imports():
+    reqs = dict(line.split("==") for line in (REPO / "policies" / "requirements.txt").read_text().split())
+    assert reqs == {"pulumi-policy": "1.21.0", "pulumi": "3.272.0", "pyyaml": "6.0.3"}
+    imported = set()
+    for path in (REPO / "policies").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                imported |= {a.name.split(".")[0] for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                imported.add(node.module.split(".")[0])
+    third_party = imported - set(sys.stdlib_module_names) - {"__future__", "milvus_zones_policies"}
+    assert third_party == {"pulumi_policy", "yaml"}, third_party
+    assert "milvus_zones" not in imported, "the pack runs in its own virtualenv, without the library"
+
+
+def test_main_only_builds_the_pack():
+    tree = ast.parse((REPO / "policies" / "__main__.py").read_text())
+    body = [n for n in tree.body if not (isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant))]
+    calls = [n for n in body if isinstance(n, ast.Expr)]
+    assert len(calls) == 1 and calls[0].value.func.id == "PolicyPack"
+    assert all(isinstance(n, (ast.Expr, ast.Import, ast.ImportFrom)) for n in body)

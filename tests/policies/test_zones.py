@@ -1,0 +1,199 @@
+"""Zone rules per mode: compute-zone-count, control-plane-multi-zone, metadata-spans-three-zones,
+message-service-spans-three-zones, object-storage-zone-redundant."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+
+from policytest import MANAGED, check, edited, graph, messages, resource, skipped, violated
+
+ZONE_RULES = {"compute-zone-count", "control-plane-multi-zone", "metadata-spans-three-zones",
+              "message-service-spans-three-zones", "object-storage-zone-redundant"}
+
+
+@pytest.mark.parametrize("stack", ["single-compliant", "basic-compliant", "ha-compliant"])
+def test_compliant_modes_pass(stack):
+    assert not violated(check(graph(stack)), None) & ZONE_RULES
+
+
+def test_single_zone_skips_the_three_zone_rules():
+    assert ZONE_RULES - {"compute-zone-count"} <= skipped(check(graph("single-compliant")))
+
+
+def _switches(g, names, resource_name, prop="vswitchIds"):
+    """A copy of g where `resource_name` lists the Switches `names` in `prop` (ids and dependencies)."""
+    urns = [resource(g, n, "Switch").urn for n in names]
+    g = edited(g, resource_name, lambda p: p.__setitem__(prop, [f"{n}-id" for n in names]))
+    resource(g, resource_name).property_dependencies[prop] = urns
+    return g
+
+
+def _values(g, change, name="milvus"):
+    return edited(g, name, lambda p: change(p["values"]), "Release")
+
+
+# -- compute-zone-count ------------------------------------------------------------------------------
+
+def test_basic_with_compute_in_one_zone_violates():
+    report = check(_switches(graph("basic-compliant"), ["node-h"], "compute-hi"))
+    assert violated(report) == {"compute-zone-count"}
+    assert "multi-zone-basic puts compute in 2 zone(s)" in messages(report, "compute-zone-count")[0]
+
+
+def test_a_vswitch_outside_the_stack_cannot_be_checked():
+    g = edited(graph("basic-compliant"), "compute-hi", lambda p: p["vswitchIds"].append("vsw-preexisting"))
+    assert any("not Switch resources of this stack" in m for m in messages(check(g), "compute-zone-count"))
+
+
+# -- control-plane-multi-zone -----------------------------------------------------------------------
+
+def test_control_plane_in_two_zones_violates():
+    report = check(_switches(graph("ha-compliant"), ["node-h", "node-i"], "ack"))
+    assert violated(report) == {"control-plane-multi-zone"}
+    assert "2 zone(s) (cn-hangzhou-h, cn-hangzhou-i)" in messages(report, "control-plane-multi-zone")[0]
+
+
+# -- metadata-spans-three-zones ----------------------------------------------------------------------
+
+def test_etcd_in_two_zones_violates():
+    report = check(graph("basic-etcd-two-zones"))
+    assert violated(report) == {"metadata-spans-three-zones"}
+    assert "nodes in 2 zone(s)" in messages(report, "metadata-spans-three-zones")[0]
+
+
+def test_even_etcd_member_count_violates():
+    g = _values(graph("ha-compliant"), lambda v: v["etcd"].__setitem__("replicaCount", 4))
+    assert "etcd has 4 member(s)" in messages(check(g), "metadata-spans-three-zones")[0]
+
+
+def test_soft_zone_spread_violates():
+    def soft(v):
+        v["etcd"]["topologySpreadConstraints"][0]["whenUnsatisfiable"] = "ScheduleAnyway"
+
+    assert "soft" in messages(check(_values(graph("ha-compliant"), soft)), "metadata-spans-three-zones")[0]
+
+
+def test_required_zone_anti_affinity_is_a_hard_rule_too():
+    def anti_affinity(v):
+        v["etcd"].pop("topologySpreadConstraints")
+        v["etcd"]["affinity"] = {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+            {"topologyKey": "topology.kubernetes.io/zone",
+             "labelSelector": {"matchLabels": {"app.kubernetes.io/name": "etcd"}}}]}}
+
+    assert "metadata-spans-three-zones" not in violated(check(_values(graph("ha-compliant"), anti_affinity)))
+
+
+def test_etcd_that_tolerates_no_quorum_taint_has_no_nodes():
+    g = _values(graph("ha-compliant"), lambda v: v["etcd"].pop("tolerations"))
+    assert "nodes in 0 zone(s)" in messages(check(g), "metadata-spans-three-zones")[0]
+
+
+def test_external_etcd_is_not_verifiable_unless_allowed(tmp_path):
+    g = _values(graph("ha-compliant"), lambda v: v.__setitem__("externalEtcd", {
+        "enabled": True, "endpoints": ["etcd.example.internal:2379"]}))
+    assert "outside the stack" in messages(check(g), "metadata-spans-three-zones")[0]
+    config = tmp_path / "policy.json"
+    config.write_text(json.dumps({"metadata-spans-three-zones": {"allowExternal": True}}))
+    assert "metadata-spans-three-zones" not in violated(check(g, config))
+
+
+def test_external_etcd_of_another_release_in_the_stack_is_judged_there():
+    g = copy.deepcopy(graph("ha-compliant"))
+    first = resource(g, "milvus", "Release")
+    second = copy.deepcopy(first)
+    second.name, second.urn = "milvus-b", first.urn + "-b"
+    for props in (second.inputs_wire, second.outputs_wire):
+        props["name"] = "milvus-b"
+        props["values"]["externalEtcd"] = {"enabled": True, "endpoints": ["milvus-etcd:2379"]}
+        props["values"]["etcd"] = {"enabled": False}
+    g.resources.append(second)
+    assert "metadata-spans-three-zones" not in violated(check(g))
+
+
+# -- message-service-spans-three-zones ---------------------------------------------------------------
+
+def _pulsar(change):
+    return _values(graph("basic-compliant"), lambda v: change(v["pulsarv3"]))
+
+
+def test_pulsar_spread_over_three_zones_passes():
+    report = check(graph("basic-compliant"))
+    assert "message-service-spans-three-zones" not in violated(report) | skipped(report)
+
+
+def test_pulsar_anti_affinity_on_hosts_violates():
+    def by_host(p):
+        p["bookkeeper"] = {**p["bookkeeper"], "affinity": {**p["bookkeeper"]["affinity"],
+                                                         "anti_affinity_topology_key": "kubernetes.io/hostname"}}
+
+    msgs = messages(check(_pulsar(by_host)), "message-service-spans-three-zones")
+    assert len(msgs) == 1 and "pulsarv3.bookkeeper is not held one per zone" in msgs[0]
+
+
+def test_pulsar_default_four_bookies_never_schedule_one_per_zone():
+    msgs = messages(check(_pulsar(lambda p: p["bookkeeper"].pop("replicaCount"))), "message-service-spans-three-zones")
+    assert len(msgs) == 1 and "4 replicas under a one-per-zone rule" in msgs[0]
+
+
+def _kafka(replicas):
+    def change(v):
+        v["pulsarv3"] = {"enabled": False}
+        v["kafka"] = {"enabled": True, "replicaCount": replicas, "nodeSelector": v["etcd"]["nodeSelector"],
+                      "tolerations": v["etcd"]["tolerations"],
+                      "topologySpreadConstraints": [{**v["etcd"]["topologySpreadConstraints"][0],
+                                                     "labelSelector": {"matchLabels": {"app.kubernetes.io/name": "kafka"}}}]}
+    return _values(graph("basic-compliant"), change)
+
+
+def test_kafka_three_brokers_over_zones_passes_and_one_violates():
+    assert "message-service-spans-three-zones" not in violated(check(_kafka(3)))
+    assert "kafka has 1 replica(s)" in messages(check(_kafka(1)), "message-service-spans-three-zones")[0]
+
+
+def test_woodpecker_on_an_lrs_bucket_violates():
+    msgs = messages(check(graph("basic-lrs-bucket")), "message-service-spans-three-zones")
+    assert len(msgs) == 1 and "bucket data, which is not ZRS" in msgs[0]
+
+
+def test_woodpecker_on_local_disks_violates():
+    g = _values(graph("ha-compliant"), lambda v: v["streaming"]["woodpecker"]["storage"].__setitem__("type", "local"))
+    assert "local disks" in messages(check(g), "message-service-spans-three-zones")[0]
+
+
+def test_external_kafka_needs_allow_external(tmp_path):
+    g = _values(graph("ha-compliant"), lambda v: v.__setitem__("externalKafka", {"enabled": True,
+                                                                                 "brokerList": "kafka:9092"}))
+    assert "externalKafka" in messages(check(g), "message-service-spans-three-zones")[0]
+    config = tmp_path / "policy.json"
+    config.write_text(json.dumps({"message-service-spans-three-zones": {"allowExternal": True}}))
+    assert "message-service-spans-three-zones" not in violated(check(g, config))
+
+
+# -- object-storage-zone-redundant -------------------------------------------------------------------
+
+def test_lrs_bucket_in_a_multi_zone_mode_violates():
+    report = check(graph("basic-lrs-bucket"))
+    assert "object-storage-zone-redundant" in violated(report)
+    (v,) = [v for v in report.violations if v.policy == "object-storage-zone-redundant"]
+    assert v.resource_name == "data" and "LRS" in v.message
+
+
+def test_lrs_is_allowed_in_single_zone():
+    assert "object-storage-zone-redundant" in skipped(check(graph("single-compliant")))
+
+
+def test_in_cluster_minio_violates_in_multi_zone():
+    def minio(v):
+        v["externalS3"]["enabled"] = False
+        v["minio"]["enabled"] = True
+
+    report = check(_values(graph("ha-compliant"), minio))
+    assert "chart's MinIO" in messages(report, "object-storage-zone-redundant")[0]
+
+
+def test_managed_instance_needs_multi_az_storage():
+    assert "object-storage-zone-redundant" in violated(check(graph("ha-odd-query", MANAGED)))
+    assert "object-storage-zone-redundant" not in violated(check(graph("ha", MANAGED)))
