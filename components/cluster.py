@@ -103,6 +103,11 @@ class Cluster(pulumi.ComponentResource):
                     labels=[{"key": k, "value": v} for k, v in sorted(pool.labels.items())],
                     taints=[{"key": t.key, "value": t.value, "effect": t.effect} for t in pool.taints],
                     management={"enable": True, "auto_repair": True, "auto_upgrade": False, "max_unavailable": 1},
+                    # Needs node autoscaling enabled on the cluster (ACK console/API); see docs/failures.md.
+                    scaling_config=(
+                        {"enable": True, "min_size": pool.desired_size, "max_size": pool.max_size}
+                        if pool.max_size else None
+                    ),
                     tags=args["tags"],
                     opts=child,
                 )

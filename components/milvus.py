@@ -14,8 +14,15 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from milvus_zones.catalog import oss_endpoint
-from milvus_zones.helm_values import CHART_FACTS, ReleaseContext, releases, resource_group_configs
-from milvus_zones.plan import TopologyPlan
+from milvus_zones.helm_values import (
+    CHART_FACTS,
+    ReleaseContext,
+    etcd_client_endpoint,
+    node_failure_tolerations,
+    releases,
+    resource_group_configs,
+)
+from milvus_zones.plan import ZONE_LABEL, TopologyPlan
 
 SERVICE_ACCOUNT = "milvus"
 PASSWORD_SECRET = "milvus-root-password"
@@ -25,6 +32,9 @@ RRSA_INJECTION_LABEL = "pod-identity.alibabacloud.com/injection"
 # The Job that creates Milvus 2.5's node-filtered resource groups: a pinned Python image and client.
 JOB_IMAGE = "python:3.11.11-slim-bookworm"
 JOB_PYMILVUS = "pymilvus==2.5.18"
+# The zone failover controller (milvus_zones/jobs/failover.py): standard library only, so no install step.
+FAILOVER_NAME = "milvus-zones-failover"
+FAILOVER_LABEL = "milvus-zones/failover"
 
 
 def postrender_command() -> str:
@@ -129,6 +139,8 @@ class Milvus(pulumi.ComponentResource):
 
         if plan.resource_groups and not CHART_FACTS[plan.chart.chart_version].replica_resource_groups:
             self._resource_group_job(name, plan, shape[0].fullname, ns, created, in_cluster)
+        if plan.failover is not None:
+            self._failover_controller(name, plan, shape[0].name, ns, created, in_cluster)
 
         self.release_names = pulumi.Output.all(*[r.name for r in created])
         self.namespace = ns.metadata.name
@@ -179,4 +191,97 @@ class Milvus(pulumi.ComponentResource):
                 },
             },
             opts=pulumi.ResourceOptions(parent=self, provider=in_cluster.provider, depends_on=[*created, config_map]),
+        )
+
+    def _failover_controller(self, name, plan: TopologyPlan, release: str, ns, created, in_cluster) -> None:
+        """Two replicas on the quorum pools, one per zone: whichever zone is lost, one keeps watching."""
+        fo = plan.failover
+        fence = fo.action == "fence-zone"
+        script = resources.files("milvus_zones.jobs").joinpath("failover.py").read_text()
+        digest = hashlib.sha256(script.encode()).hexdigest()[:8]
+        labels = {"app.kubernetes.io/name": FAILOVER_NAME, FAILOVER_LABEL: fo.action}
+        meta = {"name": FAILOVER_NAME, "namespace": ns.metadata.name, "labels": labels}
+        config_map = k8s.core.v1.ConfigMap(
+            f"{name}-failover-script",
+            metadata={"name": f"{FAILOVER_NAME}-{digest}", "namespace": ns.metadata.name},
+            data={"failover.py": script},
+            opts=in_cluster,
+        )
+        account = k8s.core.v1.ServiceAccount(f"{name}-failover-sa", metadata=meta, opts=in_cluster)
+        verbs = ["get", "list", "delete"] if fence else ["get", "list"]
+        role = k8s.rbac.v1.Role(f"{name}-failover-role", metadata=meta,
+                                rules=[{"apiGroups": [""], "resources": ["pods"], "verbs": verbs}], opts=in_cluster)
+        bindings = [k8s.rbac.v1.RoleBinding(
+            f"{name}-failover-rb", metadata=meta,
+            role_ref={"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": FAILOVER_NAME},
+            subjects=[{"kind": "ServiceAccount", "name": FAILOVER_NAME, "namespace": plan.namespace}],
+            opts=pulumi.ResourceOptions(parent=self, provider=in_cluster.provider, depends_on=[role, account]),
+        )]
+        if fence:
+            # Node objects are cluster-scoped: fencing a zone deletes them.
+            cluster_meta = {"name": f"{FAILOVER_NAME}-{plan.namespace}", "labels": labels}
+            cluster_role = k8s.rbac.v1.ClusterRole(
+                f"{name}-failover-nodes", metadata=cluster_meta,
+                rules=[{"apiGroups": [""], "resources": ["nodes"], "verbs": ["get", "list", "delete"]}],
+                opts=in_cluster)
+            bindings.append(k8s.rbac.v1.ClusterRoleBinding(
+                f"{name}-failover-nodes", metadata=cluster_meta,
+                role_ref={"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                          "name": cluster_meta["name"]},
+                subjects=[{"kind": "ServiceAccount", "name": FAILOVER_NAME, "namespace": plan.namespace}],
+                opts=pulumi.ResourceOptions(parent=self, provider=in_cluster.provider, depends_on=[cluster_role]),
+            ))
+        env = [
+            {"name": "ACTION", "value": fo.action},
+            {"name": "NAMESPACE", "value": plan.namespace},
+            {"name": "PROBE_INTERVAL_SECONDS", "value": str(fo.probe_interval_s)},
+            {"name": "PROBE_TIMEOUT_SECONDS", "value": str(fo.probe_timeout_s)},
+            {"name": "FAILURE_THRESHOLD", "value": str(fo.failure_threshold)},
+        ]
+        if fence:
+            env.append({"name": "FENCE_AFTER_SECONDS", "value": str(fo.fence_after_s)})
+        else:
+            instance = f"app.kubernetes.io/instance={release}"
+            env += [
+                {"name": "GROUPS", "value": json.dumps(list(fo.groups))},
+                {"name": "STREAMING_SELECTOR", "value": f"{instance},component=streamingnode"},
+                {"name": "MIXCOORD_SELECTOR", "value": f"{instance},component=mixcoord"},
+                {"name": "ETCD_ENDPOINT", "value": etcd_client_endpoint(release, plan.namespace)},
+                {"name": "ETCD_ROOT_PATH", "value": plan.name},  # helm_values sets etcd.rootPath to it
+            ]
+        k8s.apps.v1.Deployment(
+            f"{name}-failover",
+            metadata=meta,
+            spec={
+                "replicas": fo.replicas,
+                "selector": {"matchLabels": labels},
+                "template": {
+                    "metadata": {"labels": labels},
+                    "spec": {
+                        "serviceAccountName": FAILOVER_NAME,
+                        "nodeSelector": dict(fo.node_selector),
+                        "tolerations": [
+                            {"key": fo.toleration.key, "operator": "Equal", "value": fo.toleration.value,
+                             "effect": fo.toleration.effect},
+                            *node_failure_tolerations(),
+                        ],
+                        "topologySpreadConstraints": [{
+                            "maxSkew": 1, "topologyKey": ZONE_LABEL, "whenUnsatisfiable": "DoNotSchedule",
+                            "labelSelector": {"matchLabels": labels},
+                        }],
+                        "containers": [{
+                            "name": "failover",
+                            "image": JOB_IMAGE,
+                            "command": ["python", "/job/failover.py"],
+                            "env": env,
+                            "resources": {"requests": {"cpu": "50m", "memory": "64Mi"},
+                                          "limits": {"memory": "128Mi"}},
+                            "volumeMounts": [{"name": "job", "mountPath": "/job", "readOnly": True}],
+                        }],
+                        "volumes": [{"name": "job", "configMap": {"name": config_map.metadata.name}}],
+                    },
+                },
+            },
+            opts=pulumi.ResourceOptions(parent=self, provider=in_cluster.provider,
+                                        depends_on=[*created, config_map, *bindings]),
         )

@@ -60,6 +60,22 @@ CLUSTER_LABEL = "milvus-zones/cluster"
 AZ_LABEL_KEY = "AZ"
 REQUIRED = "requiredDuringSchedulingIgnoredDuringExecution"
 
+# ---- zone-failure tuning (docs/failures.md: what each setting contributes to the modeled RTO) -------
+# Milvus session lease (common.session.ttl, seconds): how long a dead component's session outlives it,
+# hence how soon the standby mixCoord takes over and the streaming coordinator sees lost streaming nodes.
+SESSION_TTL_S = 10
+# Proxy -> query node health checks (proxy.healthCheckTimeout in ms, proxy.retryTimesOnHealthCheck):
+# a query node is taken out of the proxy's replica selection after this many failed checks.
+PROXY_HEALTH_CHECK_TIMEOUT_MS = 1000
+PROXY_HEALTH_CHECK_RETRIES = 2
+# NLB health checks of the proxies (ACK CCM annotations): unhealthy after threshold x interval.
+NLB_HEALTH_CHECK = {"interval": 2, "connect-timeout": 2, "unhealthy-threshold": 2, "healthy-threshold": 2}
+ANN_HEALTH = "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-"
+# Kubernetes adds unreachable/not-ready NoExecute tolerations of 300 s to every pod
+# (DefaultTolerationSeconds); Milvus pods leave a lost zone's nodes after this instead.
+NODE_FAILURE_TOLERATION_S = 30
+NODE_FAILURE_TAINTS = ("node.kubernetes.io/unreachable", "node.kubernetes.io/not-ready")
+
 # Values-key of each plan component -> the `component` label the chart puts on its pods.
 COMPONENT_LABELS = {
     "proxy": "proxy",
@@ -140,6 +156,11 @@ def _subchart_service(release: str, name: str) -> str:
     # config.tpl names subchart services "<release>" when the release name contains the subchart
     # name, else "<release>-<name>".
     return release if name in release else f"{release}-{name}"
+
+
+def etcd_client_endpoint(release: str, namespace: str) -> str:
+    """URL of the etcd subchart's client Service of a release (config.tpl naming), from inside the cluster."""
+    return f"http://{_subchart_service(release, 'etcd')}.{namespace}.svc:2379"
 
 
 def _toleration(t: Taint) -> dict:
@@ -408,10 +429,21 @@ def _service(plan: TopologyPlan, ctx: ReleaseContext, selector: dict[str, str] |
         ANN_ADDRESS_TYPE: "intranet",
         ANN_ZONE_MAPS: ",".join(f"{z}:{ctx.lb_vswitch_ids[z]}" for z in plan.compute_zones),
         ANN_LB_CLASS: NLB_CLASS,
+        # TCP health checks of each proxy: a lost zone's proxies leave the NLB within seconds.
+        ANN_HEALTH + "health-check-flag": "on",
+        ANN_HEALTH + "health-check-type": "tcp",
+        **{ANN_HEALTH + ("health-check-" + k if k in ("interval", "connect-timeout") else k): str(v)
+           for k, v in NLB_HEALTH_CHECK.items()},
     }
     if selector is not None:
         annotations[ANN_SERVICE_SELECTOR] = json.dumps(selector, sort_keys=True)
     return {"type": "LoadBalancer", "annotations": annotations, "loadBalancerSourceRanges": [ctx.vpc_cidr]}
+
+
+def node_failure_tolerations(seconds: int = NODE_FAILURE_TOLERATION_S) -> list[dict]:
+    """Explicit NoExecute tolerations that replace the 300 s ones Kubernetes would add."""
+    return [{"key": k, "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": seconds}
+            for k in NODE_FAILURE_TAINTS]
 
 
 def _base_config(plan: TopologyPlan, facts: ChartFacts) -> dict:
@@ -425,6 +457,13 @@ def _base_config(plan: TopologyPlan, facts: ChartFacts) -> dict:
     if plan.message_service.kind is MessageService.WOODPECKER:
         config["mq"] = {"type": "woodpecker"}
         config["woodpecker"] = {"storage": {"type": "minio"}}
+    if plan.mode.multi_zone:
+        config["common"]["session"] = {"ttl": SESSION_TTL_S}
+    if plan.mode is Mode.MULTI_ZONE_HA:
+        config["proxy"] = {
+            "healthCheckTimeout": PROXY_HEALTH_CHECK_TIMEOUT_MS,
+            "retryTimesOnHealthCheck": PROXY_HEALTH_CHECK_RETRIES,
+        }
     return config
 
 
@@ -461,6 +500,8 @@ def _single_release(plan: TopologyPlan, ctx: ReleaseContext, facts: ChartFacts) 
         "extraConfigFiles": _user_yaml(_base_config(plan, facts)),
         "service": _service(plan, ctx),
     }
+    if plan.mode.multi_zone:
+        values["tolerations"] = node_failure_tolerations()  # chart-global: every Milvus component
     for c in plan.components:
         values[c.name] = _component(plan, facts, c, release)
     _set_root_password(plan, values, ctx)
@@ -530,6 +571,7 @@ def _option_a(plan: TopologyPlan, ctx: ReleaseContext, facts: ChartFacts) -> lis
             "serviceAccount": _service_account(ctx, create=first),
             **_object_storage(plan, ctx),
             "extraConfigFiles": _user_yaml(config),
+            "tolerations": node_failure_tolerations(),
         }
         patches: list[dict] = []
         if first:
@@ -586,6 +628,8 @@ def resource_group_configs(plan: TopologyPlan) -> dict[str, dict]:
 
 __all__ = [
     "CHART_FACTS",
+    "etcd_client_endpoint",
+    "node_failure_tolerations",
     "DEFAULT_STORAGE_CLASS",
     "ReleaseContext",
     "ReleaseSpec",

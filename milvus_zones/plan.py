@@ -51,6 +51,8 @@ class NodePoolPlan:
     multi_az_policy: str | None  # PRIORITY for the basic mode's relaunch pool, else None
     labels: dict[str, str]
     taints: tuple[Taint, ...] = ()
+    # Autoscaler upper bound (min is desired_size); set where compute must be relaunched elsewhere.
+    max_size: int | None = None
 
     @property
     def selector(self) -> dict[str, str]:
@@ -103,6 +105,26 @@ class ComponentPlan:
 
 
 @dataclass(frozen=True)
+class FailoverPlan:
+    """The zone-failover controller (milvus_zones/jobs/failover.py): what it does and where it runs.
+
+    It runs on the quorum pools (one per zone in the multi-zone modes), so that two replicas spread
+    over zones always leave one alive, whichever zone is lost.
+    """
+
+    action: str  # "switch-wal" (2.6 HA: move streaming.primaryResourceGroup) or "fence-zone" (basic)
+    replicas: int
+    zones: tuple[str, ...]  # where its replicas may run (hard zone spread)
+    node_selector: dict[str, str]
+    toleration: Taint
+    probe_interval_s: int  # how often it checks
+    probe_timeout_s: int  # per probe
+    failure_threshold: int  # consecutive failed rounds before acting
+    fence_after_s: int  # fence-zone: how long every node of a zone must be NotReady first
+    groups: tuple[str, ...] = ()  # switch-wal: resource groups in order of preference (primary first)
+
+
+@dataclass(frozen=True)
 class BucketPlan:
     name: str
     root_path: str
@@ -137,6 +159,8 @@ class TopologyPlan:
     bucket: BucketPlan | None  # None on the managed backend, which keeps its own storage
     namespace: str
     tags: dict[str, str] = field(default_factory=dict)
+    # The zone-failover controller, where the mode has one.
+    failover: FailoverPlan | None = None
 
     def pool(self, key: str) -> NodePoolPlan:
         return next(p for p in self.node_pools if p.key == key)
@@ -208,10 +232,13 @@ def plan(spec: DeploymentSpec, name: str = "milvus") -> TopologyPlan:
     if mode is Mode.MULTI_ZONE_BASIC:
         # One pool over primary and secondary: nodes go to the primary; when it fails, the pool
         # relaunches them in the secondary (PRIORITY placement falls back to the next vSwitch).
+        # Autoscaling up to twice the size: the relaunched nodes are new instances, created while the
+        # lost zone's nodes still exist (the failover controller deletes their Node objects).
         key = "compute-" + "".join(zone_suffix(z) for z in compute_zones)
         pools.append(
             NodePoolPlan(key, Role.COMPUTE, compute_zones, spec.compute_node_count, spec.compute_instance_type,
-                         "PRIORITY", {ROLE_LABEL: Role.COMPUTE.value, POOL_LABEL: key})
+                         "PRIORITY", {ROLE_LABEL: Role.COMPUTE.value, POOL_LABEL: key},
+                         max_size=2 * spec.compute_node_count)
         )
     else:
         per_zone = spec.compute_node_count // len(compute_zones)
@@ -272,6 +299,19 @@ def plan(spec: DeploymentSpec, name: str = "milvus") -> TopologyPlan:
         if version == "2.6":
             components.append(ComponentPlan("streamingNode", 2, compute_selector, zone_spread=False))
 
+    # -- zone failover controller ----------------------------------------------------------------------
+    failover: FailoverPlan | None = None
+    if mode.multi_zone:
+        action = "fence-zone" if mode is Mode.MULTI_ZONE_BASIC else "switch-wal"
+        groups = tuple(rg.name for rg in resource_groups)
+        # 2.5 HA keeps its WAL in Pulsar/Kafka across three zones: nothing to switch.
+        if action == "fence-zone" or (version == "2.6" and groups):
+            failover = FailoverPlan(
+                action=action, replicas=2, zones=quorum_zones, node_selector=quorum_selector,
+                toleration=quorum_taint, probe_interval_s=1, probe_timeout_s=1, failure_threshold=3,
+                fence_after_s=10, groups=groups,
+            )
+
     return TopologyPlan(
         name=name,
         mode=mode,
@@ -294,6 +334,7 @@ def plan(spec: DeploymentSpec, name: str = "milvus") -> TopologyPlan:
                 if spec.bucket_name else None),
         namespace=spec.namespace,
         tags=tags,
+        failover=failover,
     )
 
 
