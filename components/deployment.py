@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TypedDict
+from collections.abc import Sequence
+from typing import NotRequired, TypedDict
 
 import pulumi
 import pulumi_alicloud as alicloud
@@ -23,6 +24,10 @@ class MilvusDeploymentArgs(TypedDict):
     """Expose the Kubernetes API server on the internet."""
     root_password: pulumi.Input[str]
     """Milvus root password, a Pulumi secret."""
+    peer_cidrs: NotRequired[Sequence[str]]
+    """cross-region-ha: VPC CIDRs of the other region(s), allowed to reach this region's proxies."""
+    backup_prefix: NotRequired[str]
+    """cross-region-ha: bucket prefix of milvus-backup's backups (the RRSA role may write it)."""
 
 
 class MilvusDeployment(pulumi.ComponentResource):
@@ -37,10 +42,17 @@ class MilvusDeployment(pulumi.ComponentResource):
     role_arn: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]
     milvus_endpoint: pulumi.Output[str]
+    load_balancer_dns: pulumi.Output[str] | None
+    """cross-region-ha: DNS name of the NLB in front of the proxies (None otherwise)."""
+    region_provider: alicloud.Provider
+    k8s_provider: pulumi.ProviderResource
+    milvus: Milvus
+    network: Network
 
     def __init__(self, name: str, args: MilvusDeploymentArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("milvus-zones:index:Deployment", name, {}, opts)
         plan = args["plan"]
+        # Named after the region, not the component, so that two regions never share a provider name.
         region = alicloud.Provider(f"{name}-{plan.region}", region=plan.region, opts=pulumi.ResourceOptions(parent=self))
         in_region = pulumi.ResourceOptions(parent=self, providers={"alicloud": region})
 
@@ -72,10 +84,27 @@ class MilvusDeployment(pulumi.ComponentResource):
                 "oidc_issuer_url": cluster.oidc_issuer_url,
                 "namespace": plan.namespace,
                 "service_account": SERVICE_ACCOUNT,
+                "extra_prefixes": [args["backup_prefix"]] if args.get("backup_prefix") else [],
                 "tags": plan.tags,
             },
             opts=in_region,
         )
+        load_balancer = None
+        if plan.region_role is not None:
+            # The other region must find this region's proxies by a name known before the Service
+            # exists: Pulumi creates the NLB (DNS name known to the stack) and the Service reuses it.
+            load_balancer = alicloud.nlb.LoadBalancer(
+                f"{name}-proxy-nlb",
+                load_balancer_name=f"{name}-proxy",
+                load_balancer_type="Network",
+                address_type="Intranet",
+                address_ip_version="Ipv4",
+                vpc_id=network.vpc_id,
+                zone_mappings=[{"zone_id": z, "vswitch_id": network.node_vswitch_ids[z]} for z in plan.compute_zones],
+                cross_zone_enabled=True,
+                tags=plan.tags,
+                opts=in_region,
+            )
         milvus = Milvus(
             f"{name}-milvus",
             {
@@ -85,6 +114,8 @@ class MilvusDeployment(pulumi.ComponentResource):
                 "node_vswitch_ids": network.node_vswitch_ids,
                 "provider": cluster.provider,
                 "wait_for": [*cluster.node_pools, storage],
+                **({"load_balancer_id": load_balancer.id, "peer_cidrs": list(args.get("peer_cidrs", []))}
+                   if load_balancer is not None else {}),
             },
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -95,6 +126,11 @@ class MilvusDeployment(pulumi.ComponentResource):
         self.role_arn = storage.role_arn
         self.kubeconfig = cluster.kubeconfig
         self.milvus_endpoint = milvus.endpoint
+        self.load_balancer_dns = load_balancer.dns_name if load_balancer is not None else None
+        self.region_provider = region
+        self.k8s_provider = cluster.provider
+        self.milvus = milvus
+        self.network = network
         self.register_outputs(
             {
                 "vpc_id": self.vpc_id,

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -55,6 +55,10 @@ class MilvusArgs(TypedDict):
     """Kubernetes provider of the target cluster."""
     wait_for: Sequence[pulumi.Resource]
     """What must exist before Helm installs: node pools, the RAM role and its policy."""
+    load_balancer_id: NotRequired[pulumi.Input[str]]
+    """cross-region-ha: the NLB (created by Pulumi) the proxies' Service reuses."""
+    peer_cidrs: NotRequired[Sequence[str]]
+    """cross-region-ha: the other region's VPC CIDR, allowed to reach the proxies (CDC)."""
 
 
 class Milvus(pulumi.ComponentResource):
@@ -98,7 +102,7 @@ class Milvus(pulumi.ComponentResource):
             opts=in_cluster,
         )
 
-        def context(role_name: str, vswitch_ids: dict[str, str]) -> ReleaseContext:
+        def context(role_name: str, vswitch_ids: dict[str, str], lb_id: str | None = None) -> ReleaseContext:
             return ReleaseContext(
                 role_name=role_name,
                 service_account=SERVICE_ACCOUNT,
@@ -107,12 +111,15 @@ class Milvus(pulumi.ComponentResource):
                 vpc_cidr=plan.vpc_cidr,
                 lb_vswitch_ids=vswitch_ids,
                 storage_class=RETAIN_STORAGE_CLASS,
+                lb_id=lb_id,
+                peer_cidrs=tuple(args.get("peer_cidrs", ())),
             )
 
         # The set of releases depends on the plan only; their values also need resource ids.
         shape = releases(plan, context("", {z: "" for z in plan.compute_zones}))
-        inputs = pulumi.Output.all(args["role_name"], pulumi.Output.all(**{z: args["node_vswitch_ids"][z] for z in plan.compute_zones})).apply(
-            lambda a: releases(plan, context(a[0], a[1]))
+        vswitches = pulumi.Output.all(**{z: args["node_vswitch_ids"][z] for z in plan.compute_zones})
+        inputs = pulumi.Output.all(args["role_name"], vswitches, args.get("load_balancer_id")).apply(
+            lambda a: releases(plan, context(a[0], a[1], a[2]))
         )
         created: list[k8s.helm.v3.Release] = []
         for i, spec in enumerate(shape):

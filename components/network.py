@@ -29,6 +29,8 @@ class Network(pulumi.ComponentResource):
     node_vswitch_ids: dict[str, pulumi.Output[str]]
     """Zone -> node vSwitch id; one Output per zone so that dependents depend on exactly their switches."""
     pod_vswitch_ids: dict[str, pulumi.Output[str]]
+    route_table_ids: dict[str, pulumi.Output[str]]
+    """Zone -> the route table of its vSwitches (one per NAT gateway); empty without egress."""
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("milvus-zones:index:Network", name, {}, opts)
@@ -50,17 +52,20 @@ class Network(pulumi.ComponentResource):
                 opts=child,
             )
 
+        self.route_table_ids = {}
         for nat_plan in args["egress"]:
-            self._egress(name, vpc, switches, nat_plan, tags)
+            table = self._egress(name, vpc, switches, nat_plan, tags)
+            self.route_table_ids.update({z: table.id for z in nat_plan.serves})
 
         self.vpc_id = vpc.id
         self.node_vswitch_ids = {z: s.id for (purpose, z), s in switches.items() if purpose == "node"}
         self.pod_vswitch_ids = {z: s.id for (purpose, z), s in switches.items() if purpose == "pod"}
         self.register_outputs(
-            {"vpc_id": self.vpc_id, "node_vswitch_ids": self.node_vswitch_ids, "pod_vswitch_ids": self.pod_vswitch_ids}
+            {"vpc_id": self.vpc_id, "node_vswitch_ids": self.node_vswitch_ids, "pod_vswitch_ids": self.pod_vswitch_ids,
+             "route_table_ids": self.route_table_ids}
         )
 
-    def _egress(self, name, vpc, switches, nat_plan: EgressPlan, tags) -> None:
+    def _egress(self, name, vpc, switches, nat_plan: EgressPlan, tags) -> alicloud.vpc.RouteTable:
         # A NAT gateway is zonal: one per zone, and a route table per zone that points at it, so that
         # losing a zone costs only that zone's egress.
         child = pulumi.ResourceOptions(parent=self)
@@ -115,3 +120,4 @@ class Network(pulumi.ComponentResource):
                     snat_ip=eip.ip_address,
                     opts=pulumi.ResourceOptions(parent=self, depends_on=[assoc]),
                 )
+        return table

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import TypedDict
+from collections.abc import Sequence
+from typing import NotRequired, TypedDict
 
 import pulumi
 import pulumi_alicloud as alicloud
@@ -20,6 +21,8 @@ _OBJECT_ACTIONS = [
     "oss:GetObjectMeta",
 ]
 _BUCKET_ACTIONS = ["oss:ListObjects", "oss:GetBucketInfo", "oss:GetBucketLocation", "oss:ListMultipartUploads"]
+BACKUP_RETENTION_DAYS = 8  # a week of daily backups, plus the one being written
+NONCURRENT_VERSION_DAYS = 30  # how long an overwritten or deleted object stays recoverable
 
 
 class StorageArgs(TypedDict):
@@ -35,6 +38,8 @@ class StorageArgs(TypedDict):
     """Kubernetes namespace of the service account."""
     service_account: str
     """Kubernetes service account allowed to assume the role."""
+    extra_prefixes: NotRequired[Sequence[str]]
+    """Further prefixes the role may use (milvus-backup's backups); they expire after BACKUP_RETENTION_DAYS."""
     tags: dict[str, str]
     """Tags for every taggable resource."""
 
@@ -63,19 +68,20 @@ def trust_policy(oidc_provider_arn: str, issuer_url: str, namespace: str, servic
     )
 
 
-def access_policy(bucket: str, root_path: str) -> str:
-    """Access to Milvus' prefix of its bucket, nothing else."""
-    prefix = root_path.strip("/")
+def access_policy(bucket: str, root_path: str, extra_prefixes: Sequence[str] = ()) -> str:
+    """Access to Milvus' prefix of its bucket (and any extra prefix, e.g. backups), nothing else."""
+    prefixes = [p.strip("/") for p in (root_path, *extra_prefixes)]
     return json.dumps(
         {
             "Version": "1",
             "Statement": [
-                {"Effect": "Allow", "Action": _OBJECT_ACTIONS, "Resource": [f"acs:oss:*:*:{bucket}/{prefix}/*"]},
+                {"Effect": "Allow", "Action": _OBJECT_ACTIONS,
+                 "Resource": [f"acs:oss:*:*:{bucket}/{p}/*" for p in prefixes]},
                 {
                     "Effect": "Allow",
                     "Action": _BUCKET_ACTIONS,
                     "Resource": [f"acs:oss:*:*:{bucket}"],
-                    "Condition": {"StringLike": {"oss:Prefix": [f"{prefix}/*", prefix, ""]}},
+                    "Condition": {"StringLike": {"oss:Prefix": [x for p in prefixes for x in (f"{p}/*", p)] + [""]}},
                 },
             ],
         },
@@ -97,6 +103,15 @@ class Storage(pulumi.ComponentResource):
         super().__init__("milvus-zones:index:Storage", name, {}, opts)
         child = pulumi.ResourceOptions(parent=self)
         plan = args["bucket"]
+        extras = list(args.get("extra_prefixes", []))
+        # Backups age out on their own; versioning keeps overwritten Milvus objects, so old versions
+        # of anything are cleaned up after a grace period too.
+        lifecycle = [
+            {"id": f"expire-{p}", "prefix": f"{p}/", "enabled": True,
+             "expirations": [{"days": BACKUP_RETENTION_DAYS}]}
+            for p in extras
+        ] + [{"id": "noncurrent-versions", "prefix": "", "enabled": True,
+              "noncurrent_version_expirations": [{"days": NONCURRENT_VERSION_DAYS}]}]
 
         bucket = alicloud.oss.Bucket(
             f"{name}-bucket",
@@ -105,6 +120,7 @@ class Storage(pulumi.ComponentResource):
             storage_class="Standard",
             versioning={"status": "Enabled"},
             server_side_encryption_rule={"sse_algorithm": "AES256"},
+            lifecycle_rules=lifecycle,
             tags=args["tags"],
             # Milvus' data: never deleted or replaced by a routine `pulumi up` / `destroy`.
             opts=pulumi.ResourceOptions(parent=self, protect=True, retain_on_delete=True),
@@ -129,7 +145,7 @@ class Storage(pulumi.ComponentResource):
         policy = alicloud.ram.Policy(
             f"{name}-policy",
             policy_name=f"{args['role_name']}-oss",
-            policy_document=bucket.bucket.apply(lambda b: access_policy(b, plan.root_path)),
+            policy_document=bucket.bucket.apply(lambda b: access_policy(b, plan.root_path, extras)),
             description=f"Read/write oss://{plan.name}/{plan.root_path}/ only",
             opts=child,
         )

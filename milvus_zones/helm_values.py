@@ -53,6 +53,13 @@ PASSWORD_KEY = "password"
 NLB_CLASS = "alibabacloud.com/nlb"
 ANN_ADDRESS_TYPE = "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-address-type"
 ANN_ZONE_MAPS = "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-zone-maps"
+# ACK CCM: reuse an existing load balancer, and let CCM manage its listeners.
+ANN_LB_ID = "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-id"
+ANN_LB_OVERRIDE_LISTENERS = "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-force-override-listeners"
+# Milvus' built-in CDC (chart key `cdc`, since chart 5.0.8) needs Milvus >= 2.6.16 (milvus.io, "Set Up
+# CDC Replication"); chart 5.0.19 ships 2.6.15, so cross-region-ha pins the image to the first release
+# with it. The chart, and so every values key, stays 5.0.19.
+CDC_IMAGE_TAG = "v2.6.16"
 # Label shared by the pods of all releases of one deployment (Option A's Service selects on it).
 CLUSTER_LABEL = "milvus-zones/cluster"
 # 2.5 resource groups match query nodes by node label: MILVUS_SERVER_LABEL_<KEY>=<value> gives the
@@ -106,6 +113,8 @@ class ReleaseContext:
     vpc_cidr: str  # restricts the load balancer's source ranges
     lb_vswitch_ids: dict[str, str]  # zone -> node vSwitch id, for the proxy NLB's zone mappings
     storage_class: str = DEFAULT_STORAGE_CLASS  # for etcd / message-service volumes
+    lb_id: str | None = None  # an NLB created by Pulumi for the proxies (cross-region-ha), reused by CCM
+    peer_cidrs: tuple[str, ...] = ()  # other regions' VPC CIDRs allowed to reach the proxies (CDC)
 
 
 @dataclass(frozen=True)
@@ -420,7 +429,7 @@ def _set_root_password(plan: TopologyPlan, values: dict, ctx: ReleaseContext) ->
 
 
 def _service(plan: TopologyPlan, ctx: ReleaseContext, selector: dict[str, str] | None = None) -> dict:
-    if plan.mode is not Mode.MULTI_ZONE_HA:
+    if not plan.proxy_load_balancer:
         return {"type": "ClusterIP"}
     missing = [z for z in plan.compute_zones if z not in ctx.lb_vswitch_ids]
     if missing:
@@ -435,9 +444,17 @@ def _service(plan: TopologyPlan, ctx: ReleaseContext, selector: dict[str, str] |
         **{ANN_HEALTH + ("health-check-" + k if k in ("interval", "connect-timeout") else k): str(v)
            for k, v in NLB_HEALTH_CHECK.items()},
     }
+    if ctx.lb_id:
+        # Reuse the NLB Pulumi created (its DNS name is known to the stack): CCM adds the listeners;
+        # the zone mappings are the NLB's own.
+        annotations.pop(ANN_ZONE_MAPS)
+        annotations[ANN_LB_ID] = ctx.lb_id
+        annotations[ANN_LB_OVERRIDE_LISTENERS] = "true"
     if selector is not None:
         annotations[ANN_SERVICE_SELECTOR] = json.dumps(selector, sort_keys=True)
-    return {"type": "LoadBalancer", "annotations": annotations, "loadBalancerSourceRanges": [ctx.vpc_cidr]}
+    # Cross-region, the other region's CDC connects through the interconnect, from its own VPC CIDR.
+    sources = [ctx.vpc_cidr, *ctx.peer_cidrs]
+    return {"type": "LoadBalancer", "annotations": annotations, "loadBalancerSourceRanges": sources}
 
 
 def node_failure_tolerations(seconds: int = NODE_FAILURE_TOLERATION_S) -> list[dict]:
@@ -467,6 +484,11 @@ def _base_config(plan: TopologyPlan, facts: ChartFacts) -> dict:
     return config
 
 
+def _mode_labels(plan: TopologyPlan) -> dict[str, str]:
+    """The mode declaration (and cross-region role) on every Milvus object, as on the cloud resources."""
+    return {k: v for k, v in plan.tags.items() if k.startswith("milvus-zones/")} or {MODE_TAG: str(plan.mode)}
+
+
 def _service_account(ctx: ReleaseContext, create: bool) -> dict:
     sa: dict[str, Any] = {"create": create, "name": ctx.service_account}
     if create:
@@ -492,7 +514,7 @@ def _single_release(plan: TopologyPlan, ctx: ReleaseContext, facts: ChartFacts) 
     mq, patches = _message_service(plan, ctx, facts, release)
     values: dict[str, Any] = {
         "cluster": {"enabled": True},
-        "labels": {MODE_TAG: str(plan.mode)},
+        "labels": _mode_labels(plan),
         "serviceAccount": _service_account(ctx, create=True),
         **_object_storage(plan, ctx),
         "etcd": _etcd(plan, ctx, facts, release),
@@ -505,6 +527,11 @@ def _single_release(plan: TopologyPlan, ctx: ReleaseContext, facts: ChartFacts) 
     for c in plan.components:
         values[c.name] = _component(plan, facts, c, release)
     _set_root_password(plan, values, ctx)
+    if plan.cdc:
+        if not facts.streaming:
+            raise ValueError(f"Milvus CDC needs Milvus 2.6 (chart 5.x); got chart {plan.chart.chart_version}")
+        values["image"] = {"all": {"tag": CDC_IMAGE_TAG}}
+        values["cdc"] = {"enabled": True, "nodeSelector": _compute_selector(plan)}
     annotations: dict[str, str] = {}
     if plan.resource_groups:
         if not facts.replica_resource_groups:

@@ -6,6 +6,7 @@ spec; components only turn the plan into resources, and the Helm values are deri
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import re
 from dataclasses import dataclass, field
@@ -19,6 +20,8 @@ HOST_LABEL = "kubernetes.io/hostname"
 ROLE_LABEL = "milvus-zones/role"
 POOL_LABEL = "milvus-zones/pool"
 MODE_TAG = "milvus-zones/mode"
+REGION_MODE_TAG = "milvus-zones/region-mode"
+REGION_ROLE_TAG = "milvus-zones/region-role"
 
 
 class Role(StrEnum):
@@ -161,6 +164,12 @@ class TopologyPlan:
     tags: dict[str, str] = field(default_factory=dict)
     # The zone-failover controller, where the mode has one.
     failover: FailoverPlan | None = None
+    # cross-region-ha: "primary" or "standby"; None in the single-region modes.
+    region_role: str | None = None
+    # Proxies behind an internal load balancer with endpoints in the compute zones (HA, cross-region).
+    proxy_load_balancer: bool = False
+    # Milvus 2.6 built-in CDC component on (cross-region-ha, both regions: either may become primary).
+    cdc: bool = False
 
     def pool(self, key: str) -> NodePoolPlan:
         return next(p for p in self.node_pools if p.key == key)
@@ -335,6 +344,7 @@ def plan(spec: DeploymentSpec, name: str = "milvus") -> TopologyPlan:
         namespace=spec.namespace,
         tags=tags,
         failover=failover,
+        proxy_load_balancer=mode is Mode.MULTI_ZONE_HA,
     )
 
 
@@ -381,4 +391,94 @@ def plan_managed(spec: DeploymentSpec, topology: TopologyPlan) -> ManagedInstanc
         multi_az_storage=spec.mode.multi_zone,
         load_replicas=2 if ha else 1,
         components=tuple(ManagedComponentPlan(t, cu, replicas(n)) for t, cu, n in kinds),
+    )
+
+
+# ---- cross-region-ha ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReplicationPlan:
+    """Milvus 2.6 CDC from the primary region's cluster to the standby's (read-only until promoted)."""
+
+    primary: str  # region
+    standby: str  # region
+    cluster_ids: dict[str, str]  # region -> Milvus cluster id (its msgChannel.chanNamePrefix.cluster)
+    endpoints: dict[str, str]  # region -> host name of its proxies, resolvable from both VPCs
+    pchannels: int  # DML channels per cluster; equal on both sides, as CDC requires
+    force_promote: bool  # unplanned failover: the new primary stops waiting for the lost one
+
+
+@dataclass(frozen=True)
+class EndpointPlan:
+    """One client endpoint that follows the primary: a private DNS zone attached to both VPCs."""
+
+    zone: str
+    client_record: str  # e.g. "milvus": CNAME to the primary region's record
+    region_records: dict[str, str]  # region -> record name, e.g. "cn-hangzhou"
+    ttl: int = 30
+
+
+@dataclass(frozen=True)
+class BackupPlan:
+    """milvus-backup in the primary region, its backups copied to the other region by OSS replication."""
+
+    prefix: str  # bucket prefix the backups go to (outside Milvus' own root path)
+    schedule: str  # cron, in the cluster's time zone (UTC)
+    keep: int  # backups kept by the rotation
+    replicate_to: dict[str, tuple[str, str]]  # region -> (peer region, peer bucket)
+
+
+@dataclass(frozen=True)
+class CrossRegionPlan:
+    regions: tuple[TopologyPlan, ...]  # config order (region, peer): names never depend on roles
+    replication: ReplicationPlan
+    endpoint: EndpointPlan
+    backup: BackupPlan
+
+    def region(self, region: str) -> TopologyPlan:
+        return next(p for p in self.regions if p.region == region)
+
+    @property
+    def primary(self) -> TopologyPlan:
+        return self.region(self.replication.primary)
+
+
+DML_CHANNELS = 16  # Milvus' default rootCoord.dmlChannelNum, pinned so both clusters agree
+BACKUP_PREFIX = "backup"
+
+
+def region_name(region: str) -> str:
+    """Per-region names stay the same whoever is primary, so a switchover replaces nothing."""
+    return f"milvus-{region}"
+
+
+def plan_cross_region(spec: DeploymentSpec) -> CrossRegionPlan:
+    primary = spec.effective_primary_region
+    regions: list[TopologyPlan] = []
+    for rspec in spec.region_specs():
+        role = "primary" if rspec.region == primary else "standby"
+        p = plan(rspec, name=region_name(rspec.region))
+        tags = {**p.tags, MODE_TAG: str(spec.mode), REGION_MODE_TAG: str(rspec.mode), REGION_ROLE_TAG: role}
+        regions.append(dataclasses.replace(p, tags=tags, region_role=role, proxy_load_balancer=True, cdc=True))
+    standby = next(p.region for p in regions if p.region != primary)
+    zone = "milvus-zones.internal"
+    records = {p.region: p.region for p in regions}
+    return CrossRegionPlan(
+        regions=tuple(regions),
+        replication=ReplicationPlan(
+            primary=primary,
+            standby=standby,
+            cluster_ids={p.region: p.name for p in regions},
+            endpoints={p.region: f"{records[p.region]}.{zone}" for p in regions},
+            pchannels=DML_CHANNELS,
+            force_promote=spec.force_promote,
+        ),
+        endpoint=EndpointPlan(zone=zone, client_record="milvus", region_records=records),
+        backup=BackupPlan(
+            prefix=BACKUP_PREFIX,
+            schedule="30 2 * * *",
+            keep=7,
+            replicate_to={a.region: (b.region, b.bucket.name) for a in regions for b in regions if a is not b},
+        ),
     )

@@ -21,6 +21,7 @@ class Mode(StrEnum):
     SINGLE_ZONE = "single-zone"
     MULTI_ZONE_BASIC = "multi-zone-basic"
     MULTI_ZONE_HA = "multi-zone-ha"
+    CROSS_REGION_HA = "cross-region-ha"  # two regions, each a multi-zone deployment (regionMode)
 
     @property
     def multi_zone(self) -> bool:
@@ -73,6 +74,15 @@ class NetworkSpec(_Model):
     )
 
 
+class PeerRegionSpec(_Model):
+    """The second region of cross-region-ha: the same settings as the first region's own keys."""
+
+    region: str = Field(description="Alibaba Cloud region of the peer, e.g. cn-shanghai.")
+    zones: list[str] = Field(description="The peer's zones in order: primary, secondary, third.")
+    bucket_name: str = Field(description="The peer's OSS bucket (globally unique).")
+    network: NetworkSpec = Field(default_factory=NetworkSpec, description="The peer's address plan.")
+
+
 class DeploymentSpec(_Model):
     """One Milvus deployment, as read from the `milvus-zones:*` keys of a stack config."""
 
@@ -123,14 +133,28 @@ class DeploymentSpec(_Model):
     managed_query_cu: Annotated[int, Field(ge=1, le=256)] = Field(
         default=8, description="Managed backend: compute units of each query node replica."
     )
+    region_mode: Mode | None = Field(
+        default=None, description="cross-region-ha: the topology in each region, multi-zone-ha (default) or multi-zone-basic."
+    )
+    peer: PeerRegionSpec | None = Field(default=None, description="cross-region-ha: the second region.")
+    primary_region: str | None = Field(
+        default=None, description="cross-region-ha: the region that takes writes (default: `region`)."
+    )
+    force_promote: bool = Field(
+        default=False,
+        description="cross-region-ha, unplanned failover: promote primaryRegion without waiting for the lost region.",
+    )
 
     # ---- field rules -------------------------------------------------------------------------
 
-    @field_validator("message_service", "bucket_redundancy", "kubernetes_version", "bucket_name", mode="before")
+    @field_validator(
+        "message_service", "bucket_redundancy", "kubernetes_version", "bucket_name", "region_mode", "primary_region",
+        "peer", mode="before",
+    )
     @classmethod
     def _auto(cls, v: object) -> object:
         # Pulumi config declares optional keys with a default; "auto" / "" mean "derive it".
-        return None if v in ("auto", "") else v
+        return None if v in ("auto", "", {}) else v
 
     @field_validator("region")
     @classmethod
@@ -180,7 +204,15 @@ class DeploymentSpec(_Model):
 
     @model_validator(mode="after")
     def _rules(self) -> DeploymentSpec:
+        if self.mode is Mode.CROSS_REGION_HA:
+            problems = self._cross_region_problems()
+            if problems:
+                raise SpecError(problems)
+            return self
         problems: list[tuple[str, str]] = []
+        for key, value in (("regionMode", self.region_mode), ("peer", self.peer), ("primaryRegion", self.primary_region)):
+            if value is not None:
+                problems.append((key, f"only used by mode cross-region-ha; mode {self.mode} leaves it unset"))
         region_zones = REGION_ZONES[self.region]
         want = 1 if self.mode is Mode.SINGLE_ZONE else 3
         if len(self.zones) != want:
@@ -232,6 +264,63 @@ class DeploymentSpec(_Model):
         if problems:
             raise SpecError(problems)
         return self
+
+    def _cross_region_problems(self) -> list[tuple[str, str]]:
+        problems: list[tuple[str, str]] = []
+        if self.peer is None:
+            return [("peer", "cross-region-ha needs the second region: {region, zones, bucketName, network}")]
+        if self.backend is not Backend.SELF_HOSTED:
+            problems.append(("backend", "cross-region-ha is built on the self-hosted backend; allowed: self-hosted"))
+        if self.milvus_version != "2.6":
+            problems.append(("milvusVersion", "cross-region-ha replicates with Milvus 2.6's built-in CDC; allowed: 2.6"))
+        if self.region_mode not in (None, Mode.MULTI_ZONE_HA, Mode.MULTI_ZONE_BASIC):
+            problems.append(("regionMode", f"allowed: multi-zone-ha, multi-zone-basic; got {self.region_mode}"))
+            return problems
+        if self.peer.region == self.region:
+            problems.append(("peer.region", f"must differ from region ({self.region}): cross-region-ha spans two regions"))
+        if self.primary_region not in (None, self.region, self.peer.region):
+            problems.append(("primaryRegion", f"must be one of the stack's regions: {self.region}, {self.peer.region}"))
+        if self.peer.bucket_name == self.bucket_name:
+            problems.append(("peer.bucketName", "must differ from bucketName: each region keeps its own bucket"))
+        try:
+            a = ipaddress.ip_network(self.network.vpc_cidr, strict=False)
+            b = ipaddress.ip_network(self.peer.network.vpc_cidr, strict=False)
+        except ValueError:
+            a = b = None  # each region's own check names the bad CIDR
+        if a is not None and b is not None and a.overlaps(b):
+            problems.append(("peer.network.vpcCidr",
+                             f"{b} overlaps {a} (network.vpcCidr): the regions' VPCs are routed to each other"))
+        # Each region must be a valid deployment of regionMode on its own.
+        for prefix, fields in (("", {}), ("peer.", {"region": self.peer.region, "zones": self.peer.zones,
+                                                    "bucket_name": self.peer.bucket_name, "network": self.peer.network})):
+            try:
+                self._region_spec(fields)
+            except SpecError as e:
+                # Shared settings are reported once, under their own key; the peer adds only its own keys.
+                own = ("region", "zones", "bucketName", "network")
+                problems.extend((f"{prefix}{k}", m) for k, m in e.problems if not prefix or k.split(".")[0] in own)
+        return problems
+
+    def _region_spec(self, overrides: dict) -> DeploymentSpec:
+        base = self.model_dump(exclude={"mode", "region_mode", "peer", "primary_region", "force_promote"})
+        base.update(overrides)
+        if isinstance(base.get("network"), NetworkSpec):
+            base["network"] = base["network"].model_dump()
+        return DeploymentSpec(mode=self.region_mode or Mode.MULTI_ZONE_HA, **base)
+
+    def region_specs(self) -> tuple[DeploymentSpec, ...]:
+        """cross-region-ha: one single-region spec per region, in config order (region, then peer)."""
+        assert self.mode is Mode.CROSS_REGION_HA and self.peer is not None
+        peer = self.peer
+        return (
+            self._region_spec({}),
+            self._region_spec({"region": peer.region, "zones": peer.zones, "bucket_name": peer.bucket_name,
+                               "network": peer.network}),
+        )
+
+    @property
+    def effective_primary_region(self) -> str:
+        return self.primary_region or self.region
 
     # ---- derived settings ------------------------------------------------------------------------
 

@@ -63,7 +63,7 @@ def test_other_formats_group_by_zone(fmt, marker):
         ({"zones": ["cn-hangzhou-h", "cn-hangzhou-i", "cn-shanghai-l"]}, "zone 'cn-shanghai-l' is not in region cn-hangzhou"),
         ({"network": {"vpcCidr": "10.30.0.0/16", "nodeCidrs": ["10.30.0.0/20", "10.30.0.0/24", "10.30.32.0/20"]}},
          "milvus-zones:network.nodeCidrs: 10.30.0.0/24 overlaps 10.30.0.0/20"),
-        ({"mode": "multi-zone-turbo"}, "milvus-zones:mode: Input should be 'single-zone', 'multi-zone-basic' or 'multi-zone-ha'"),
+        ({"mode": "multi-zone-turbo"}, "milvus-zones:mode: Input should be 'single-zone', 'multi-zone-basic', 'multi-zone-ha' or 'cross-region-ha'"),
         ({"computeNodeCont": 4}, "milvus-zones:computeNodeCont: unknown setting (did you mean 'computeNodeCount'?)"),
     ],
 )

@@ -89,7 +89,7 @@ def test_carved_cidrs_are_disjoint_and_inside_the_vpc():
 
 @settings(max_examples=40, deadline=None)
 @given(
-    mode=st.sampled_from(list(Mode)),
+    mode=st.sampled_from([m for m in Mode if m is not Mode.CROSS_REGION_HA]),
     nodes=st.integers(min_value=1, max_value=50).map(lambda n: 2 * n),
     prefix=st.integers(min_value=8, max_value=20),
 )

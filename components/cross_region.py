@@ -1,0 +1,135 @@
+"""cross-region-ha: two regional deployments, routed to each other, replicated, one client endpoint."""
+
+from __future__ import annotations
+
+import json
+from typing import TypedDict
+
+import pulumi
+
+from components.backup import Backups, RegionBackupTarget
+from components.deployment import MilvusDeployment
+from components.endpoint import Endpoint
+from components.interconnect import Interconnect, RegionNetwork
+from components.milvus import PASSWORD_SECRET, SERVICE_ACCOUNT
+from components.script_job import PYMILVUS, ScriptJob
+from milvus_zones.plan import CrossRegionPlan
+
+
+class CrossRegionDeploymentArgs(TypedDict):
+    plan: CrossRegionPlan
+    """Both regions' topology plans, the replication, the endpoint and the backups."""
+    kubernetes_version: str | None
+    """ACK version for both clusters; None for ACK's default."""
+    api_server_public: bool
+    """Expose the Kubernetes API servers on the internet."""
+    root_password: pulumi.Input[str]
+    """Milvus root password (both clusters: CDC connects with it), a Pulumi secret."""
+
+
+class CrossRegionDeployment(pulumi.ComponentResource):
+    """Each region is a full MilvusDeployment named after its region, so a switchover (a change of
+    `primaryRegion`) changes roles, routes and records, never the resources that hold data."""
+
+    client_endpoint: pulumi.Output[str]
+    regions: dict[str, MilvusDeployment]
+
+    def __init__(self, name: str, args: CrossRegionDeploymentArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("milvus-zones:index:CrossRegionDeployment", name, {}, opts)
+        plan = args["plan"]
+        rep = plan.replication
+        child = pulumi.ResourceOptions(parent=self)
+
+        self.regions = {}
+        for region_plan in plan.regions:
+            peers = [p.vpc_cidr for p in plan.regions if p is not region_plan]
+            self.regions[region_plan.region] = MilvusDeployment(
+                region_plan.name,
+                {
+                    "plan": region_plan,
+                    "kubernetes_version": args["kubernetes_version"],
+                    "api_server_public": args["api_server_public"],
+                    "root_password": args["root_password"],
+                    "peer_cidrs": peers,
+                    "backup_prefix": plan.backup.prefix,
+                },
+                opts=child,
+            )
+
+        interconnect = Interconnect(
+            f"{name}-cen",
+            [
+                RegionNetwork(
+                    region=p.region,
+                    provider=self.regions[p.region].region_provider,
+                    vpc_id=self.regions[p.region].vpc_id,
+                    vpc_cidr=p.vpc_cidr,
+                    attach_vswitch_ids={z: self.regions[p.region].network.node_vswitch_ids[z] for z in p.compute_zones},
+                    route_table_ids=self.regions[p.region].network.route_table_ids,
+                )
+                for p in plan.regions
+            ],
+            tags={k: v for k, v in plan.primary.tags.items() if k != "milvus-zones/region-role"},
+            opts=child,
+        )
+        endpoint = Endpoint(
+            f"{name}-dns",
+            plan.endpoint,
+            primary=rep.primary,
+            load_balancer_dns={r: d.load_balancer_dns for r, d in self.regions.items()},
+            vpc_ids={r: d.vpc_id for r, d in self.regions.items()},
+            # The first region's provider whoever is primary: a provider change would replace the zone.
+            provider=self.regions[plan.regions[0].region].region_provider,
+            opts=child,
+        )
+
+        primary = self.regions[rep.primary]
+        spec = {
+            "primary": rep.cluster_ids[rep.primary],
+            "standby": rep.cluster_ids[rep.standby],
+            "clusters": {rep.cluster_ids[r]: f"http://{host}:19530" for r, host in rep.endpoints.items()},
+            "pchannels": rep.pchannels,
+            "force_promote": rep.force_promote,
+        }
+        # Runs in the primary's cluster once both clusters, the routes and the DNS names exist.
+        ScriptJob(
+            f"{name}-replication",
+            {
+                "script": "replication.py",
+                "namespace": plan.primary.namespace,
+                "env": [
+                    {"name": "REPLICATION", "value": json.dumps(spec, sort_keys=True)},
+                    {"name": "MILVUS_USER", "value": "root"},
+                    {"name": "MILVUS_PASSWORD",
+                     "valueFrom": {"secretKeyRef": {"name": PASSWORD_SECRET, "key": "password"}}},
+                ],
+                "requirement": PYMILVUS,
+                "node_selector": plan.primary.component("proxy").node_selector,
+                "wait_for": [*(d.milvus for d in self.regions.values()), interconnect, endpoint],
+            },
+            provider=primary.k8s_provider,
+            opts=child,
+        )
+
+        Backups(
+            f"{name}-backup",
+            plan.backup,
+            primary=rep.primary,
+            targets={
+                p.region: RegionBackupTarget(
+                    plan=p,
+                    region_provider=self.regions[p.region].region_provider,
+                    k8s_provider=self.regions[p.region].k8s_provider,
+                    bucket=self.regions[p.region].bucket_name,
+                    milvus_service=f"{p.name}.{p.namespace}.svc",
+                    service_account=SERVICE_ACCOUNT,
+                    password_secret=PASSWORD_SECRET,
+                    wait_for=(self.regions[p.region].milvus,),
+                )
+                for p in plan.regions
+            },
+            opts=child,
+        )
+
+        self.client_endpoint = endpoint.client_endpoint
+        self.register_outputs({"client_endpoint": self.client_endpoint})

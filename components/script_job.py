@@ -1,0 +1,79 @@
+"""A Kubernetes Job that runs one of milvus_zones/jobs/*.py in the cluster, after what it needs."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from importlib import resources
+from typing import TypedDict
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+JOB_IMAGE = "python:3.11.11-slim-bookworm"
+PYMILVUS = "pymilvus==2.6.17"  # update_replicate_configuration with force_promote
+
+
+class ScriptJobArgs(TypedDict):
+    script: str
+    """File name in milvus_zones/jobs, e.g. "replication.py"."""
+    namespace: pulumi.Input[str]
+    """Namespace to run in."""
+    env: Sequence[Mapping]
+    """Container env entries (plain values, or valueFrom secretKeyRef for passwords)."""
+    requirement: str
+    """The one pip requirement the script imports (pymilvus, pinned)."""
+    node_selector: Mapping[str, str]
+    """Where the Job's pod may run."""
+    wait_for: Sequence[pulumi.Resource]
+    """What must exist first (Helm releases, DNS records, routes)."""
+
+
+class ScriptJob(pulumi.ComponentResource):
+    """ConfigMap with the script, and a Job that installs its requirement and runs it.
+
+    The names carry a digest of the script and its environment, so any change runs a new Job
+    (Pulumi replaces it) while an unchanged one is left alone.
+    """
+
+    job_name: pulumi.Output[str]
+
+    def __init__(self, name: str, args: ScriptJobArgs, provider: k8s.Provider,
+                 opts: pulumi.ResourceOptions | None = None):
+        super().__init__("milvus-zones:index:ScriptJob", name, {}, opts)
+        script = resources.files("milvus_zones.jobs").joinpath(args["script"]).read_text()
+        fingerprint = repr(sorted((str(e.get("name")), repr(e.get("value"))) for e in args["env"]))
+        digest = hashlib.sha256((script + fingerprint + args["requirement"]).encode()).hexdigest()[:8]
+        base = f"milvus-zones-{args['script'].removesuffix('.py').replace('_', '-')}-{digest}"
+        in_cluster = pulumi.ResourceOptions(parent=self, provider=provider)
+        config_map = k8s.core.v1.ConfigMap(
+            f"{name}-script",
+            metadata={"name": base, "namespace": args["namespace"]},
+            data={args["script"]: script},
+            opts=in_cluster,
+        )
+        job = k8s.batch.v1.Job(
+            f"{name}-job",
+            metadata={"name": base, "namespace": args["namespace"]},
+            spec={
+                "backoffLimit": 6,
+                "template": {
+                    "spec": {
+                        "restartPolicy": "OnFailure",
+                        "nodeSelector": dict(args["node_selector"]),
+                        "containers": [{
+                            "name": "run",
+                            "image": JOB_IMAGE,
+                            "command": ["sh", "-c", f"pip install --no-cache-dir --quiet '{args['requirement']}' && "
+                                                    f"python /job/{args['script']}"],
+                            "env": [dict(e) for e in args["env"]],
+                            "volumeMounts": [{"name": "job", "mountPath": "/job", "readOnly": True}],
+                        }],
+                        "volumes": [{"name": "job", "configMap": {"name": config_map.metadata.name}}],
+                    }
+                },
+            },
+            opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[*args["wait_for"], config_map]),
+        )
+        self.job_name = job.metadata.name
+        self.register_outputs({"job_name": self.job_name})

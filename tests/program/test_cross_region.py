@@ -1,0 +1,169 @@
+"""cross-region-ha: two regions, the zones in each, the replication, the endpoint, and a switchover."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from graphs import RELEASE, graph_of, pools, switch_zones, zones_of
+
+from milvus_zones.offline import Graph, run_program
+from milvus_zones.plan import plan_cross_region
+from milvus_zones.stackconfig import spec_from_config
+from milvus_zones.stacks import PROJECT_DIR, resolve_stack
+
+STACK = PROJECT_DIR / "stacks" / "Pulumi.cross-region-ha.yaml"
+HZ, SH = "cn-hangzhou", "cn-shanghai"
+
+
+def region_of(g: Graph, r) -> str:
+    """The region of a resource, from the alicloud provider it is created with."""
+    provider = g.by_urn(r.provider.rsplit("::", 1)[0])
+    return provider.inputs["region"]
+
+
+def switched(tmp_path: Path, **changes) -> Graph:
+    data = yaml.safe_load(STACK.read_text())
+    data["config"].update({f"milvus-zones:{k}": v for k, v in changes.items()})
+    path = tmp_path / "Pulumi.cross-region-ha.yaml"  # same stack name: same URNs as the shipped stack
+    path.write_text(yaml.safe_dump(data))
+    return run_program(PROJECT_DIR, resolve_stack(str(path)))
+
+
+@pytest.fixture(scope="module")
+def g() -> Graph:
+    return graph_of("cross-region-ha")
+
+
+@pytest.fixture(scope="module")
+def after_switchover(tmp_path_factory) -> Graph:
+    return switched(tmp_path_factory.mktemp("switch"), primaryRegion=SH)
+
+
+def test_two_regions_each_a_three_zone_ha_deployment(g):
+    clusters = g.of_type("alicloud:cs/managedKubernetes:ManagedKubernetes")
+    assert sorted(region_of(g, c) for c in clusters) == [HZ, SH]
+    for c in clusters:
+        assert len(set(switch_zones(g, c.inputs["vswitchIds"]))) == 3
+    compute = pools(g, "compute")
+    by_region = {}
+    for p in compute:
+        by_region.setdefault(region_of(g, p), set()).update(switch_zones(g, p.inputs["vswitchIds"]))
+    assert by_region == {HZ: {"cn-hangzhou-h", "cn-hangzhou-i"}, SH: {"cn-shanghai-l", "cn-shanghai-m"}}
+    assert zones_of(g, "quorum") == {"cn-hangzhou-h", "cn-hangzhou-i", "cn-hangzhou-j",
+                                     "cn-shanghai-l", "cn-shanghai-m", "cn-shanghai-n"}
+    for bucket in g.of_type("alicloud:oss/bucket:Bucket"):
+        assert bucket.inputs["redundancyType"] == "ZRS" and bucket.protect
+
+
+def test_both_clusters_run_cdc_on_a_cdc_capable_image_behind_a_pulumi_nlb(g):
+    releases = g.of_type(RELEASE)
+    assert len(releases) == 2
+    nlbs = {n.id: n for n in g.of_type("alicloud:nlb/loadBalancer:LoadBalancer")}
+    for rel in releases:
+        v = rel.inputs["values"]
+        assert v["cdc"]["enabled"] is True and v["image"]["all"]["tag"] == "v2.6.16"
+        annotations = v["service"]["annotations"]
+        assert annotations["service.beta.kubernetes.io/alibaba-cloud-loadbalancer-id"] in nlbs
+        assert len(v["service"]["loadBalancerSourceRanges"]) == 2  # own VPC and the peer's (CDC)
+        assert v["labels"]["milvus-zones/mode"] == "cross-region-ha"
+    roles = {rel.inputs["values"]["labels"]["milvus-zones/region-role"] for rel in releases}
+    assert roles == {"primary", "standby"}
+
+
+def test_replication_runs_in_the_primary_after_both_clusters_routes_and_names(g):
+    (job,) = g.of_type("kubernetes:batch/v1:Job")
+    env = {e["name"]: e for e in job.inputs["spec"]["template"]["spec"]["containers"][0]["env"]}
+    spec = json.loads(env["REPLICATION"]["value"])
+    assert (spec["primary"], spec["standby"]) == ("milvus-cn-hangzhou", "milvus-cn-shanghai")
+    assert spec["clusters"] == {"milvus-cn-hangzhou": "http://cn-hangzhou.milvus-zones.internal:19530",
+                                "milvus-cn-shanghai": "http://cn-shanghai.milvus-zones.internal:19530"}
+    assert spec["force_promote"] is False
+    assert "value" not in env["MILVUS_PASSWORD"]
+    provider = g.by_urn(job.provider.rsplit("::", 1)[0])
+    hz_cluster = next(c for c in g.of_type("alicloud:cs/managedKubernetes:ManagedKubernetes") if region_of(g, c) == HZ)
+    assert hz_cluster.urn in provider.property_dependencies["kubeconfig"]
+    deps = set(job.dependencies)
+    assert {r.urn for r in g.of_type(RELEASE)} <= deps, "both clusters must be installed first"
+    for kind in ("alicloud:cen/transitRouterPeerAttachment:TransitRouterPeerAttachment",
+                 "alicloud:pvtz/zoneRecord:ZoneRecord", "alicloud:vpc/routeEntry:RouteEntry"):
+        assert {r.urn for r in g.of_type(kind)} & deps, f"the Job must wait for {kind}"
+
+
+def test_regions_are_routed_through_cen_and_share_one_client_endpoint(g):
+    assert len(g.of_type("alicloud:cen/transitRouter:TransitRouter")) == 2
+    (peer,) = g.of_type("alicloud:cen/transitRouterPeerAttachment:TransitRouterPeerAttachment")
+    assert peer.inputs["peerTransitRouterRegionId"] == SH
+    routes = [r for r in g.of_type("alicloud:vpc/routeEntry:RouteEntry") if r.inputs["nexthopType"] == "Attachment"]
+    assert sorted(r.inputs["destinationCidrblock"] for r in routes) == ["10.70.0.0/16"] * 3 + ["10.80.0.0/16"] * 3
+    records = {r.inputs["rr"]: r for r in g.of_type("alicloud:pvtz/zoneRecord:ZoneRecord")}
+    assert records["milvus"].inputs["value"] == "cn-hangzhou.milvus-zones.internal"
+    assert records["milvus"].inputs["ttl"] <= 60
+    (attach,) = g.of_type("alicloud:pvtz/zoneAttachment:ZoneAttachment")
+    assert sorted(v["regionId"] for v in attach.inputs["vpcs"]) == [HZ, SH]
+    assert g.outputs["milvusEndpoint"] == "milvus.milvus-zones.internal:19530"
+
+
+def test_backups_replicate_to_the_other_region(g):
+    crr = {region_of(g, r): r.inputs for r in g.of_type("alicloud:oss/bucketReplication:BucketReplication")}
+    assert crr[HZ]["destination"] == {"bucket": "acme-milvus-xr-shanghai", "location": "oss-cn-shanghai"}
+    assert crr[SH]["destination"] == {"bucket": "acme-milvus-xr-hangzhou", "location": "oss-cn-hangzhou"}
+    assert all(c["prefixSet"] == {"prefixes": ["backup/"]} for c in crr.values())
+    (cron,) = g.of_type("kubernetes:batch/v1:CronJob")
+    assert "serviceAccountName" in cron.inputs["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    (config,) = [c for c in g.of_type("kubernetes:core/v1:ConfigMap") if "backup.yaml" in c.inputs.get("data", {})]
+    assert "__MILVUS_PASSWORD__" in config.inputs["data"]["backup.yaml"]  # filled in only inside the pod
+
+
+def test_switchover_swaps_roles_and_replaces_no_stateful_resource(g, after_switchover):
+    h = after_switchover
+    (job,) = h.of_type("kubernetes:batch/v1:Job")
+    spec = json.loads({e["name"]: e for e in job.inputs["spec"]["template"]["spec"]["containers"][0]["env"]}
+                      ["REPLICATION"]["value"])
+    assert (spec["primary"], spec["standby"]) == ("milvus-cn-shanghai", "milvus-cn-hangzhou")
+    records = {r.inputs["rr"]: r for r in h.of_type("alicloud:pvtz/zoneRecord:ZoneRecord")}
+    assert records["milvus"].inputs["value"] == "cn-shanghai.milvus-zones.internal"
+    assert h.outputs["primaryRegion"] == SH and h.outputs["standbyRegion"] == HZ
+    roles = {r.inputs["values"]["labels"]["milvus-zones/region-role"]: r.name for r in h.of_type(RELEASE)}
+    assert roles == {"primary": "milvus-cn-shanghai-milvus-milvus-cn-shanghai",
+                     "standby": "milvus-cn-hangzhou-milvus-milvus-cn-hangzhou"}
+    stateful = ("alicloud:oss/bucket:Bucket", "alicloud:cs/managedKubernetes:ManagedKubernetes", RELEASE,
+                "alicloud:vpc/network:Network", "alicloud:pvtz/zone:Zone", "alicloud:cen/instance:Instance")
+    for kind in stateful:
+        before = {(r.urn, r.provider) for r in g.of_type(kind)}
+        after = {(r.urn, r.provider) for r in h.of_type(kind)}
+        assert before == after, f"{kind} would be replaced by a switchover"
+
+
+def test_failover_promotes_the_standby_alone(tmp_path):
+    h = switched(tmp_path, primaryRegion=SH, forcePromote=True)
+    (job,) = h.of_type("kubernetes:batch/v1:Job")
+    spec = json.loads({e["name"]: e for e in job.inputs["spec"]["template"]["spec"]["containers"][0]["env"]}
+                      ["REPLICATION"]["value"])
+    assert spec["primary"] == "milvus-cn-shanghai" and spec["force_promote"] is True
+
+
+@pytest.mark.parametrize("changes, key", [
+    ({"milvusVersion": "2.5"}, "milvus-zones:milvusVersion"),
+    ({"primaryRegion": "cn-beijing"}, "milvus-zones:primaryRegion"),
+    ({"peer": {"region": "cn-hangzhou", "zones": ["cn-hangzhou-h", "cn-hangzhou-i", "cn-hangzhou-j"],
+               "bucketName": "x-other", "network": {"vpcCidr": "10.70.0.0/16"}}}, "milvus-zones:peer.region"),
+    ({"peer": {"region": "cn-shanghai", "zones": ["cn-shanghai-l", "cn-shanghai-m", "cn-shanghai-n"],
+               "bucketName": "x-other", "network": {"vpcCidr": "10.70.128.0/17"}}}, "milvus-zones:peer.network.vpcCidr"),
+])
+def test_bad_cross_region_settings_name_the_key(tmp_path, changes, key):
+    from milvus_zones.offline import ProgramError
+
+    with pytest.raises(ProgramError, match=key):
+        switched(tmp_path, **changes)
+
+
+def test_plan_keeps_names_by_region_not_role():
+    cfg = {k: json.dumps(v) if not isinstance(v, str) else v for k, v in yaml.safe_load(STACK.read_text())["config"].items()}
+    a = plan_cross_region(spec_from_config(cfg))
+    b = plan_cross_region(spec_from_config({**cfg, "milvus-zones:primaryRegion": SH}))
+    assert [p.name for p in a.regions] == [p.name for p in b.regions] == ["milvus-cn-hangzhou", "milvus-cn-shanghai"]
+    assert [p.region_role for p in a.regions] == ["primary", "standby"]
+    assert [p.region_role for p in b.regions] == ["standby", "primary"]
