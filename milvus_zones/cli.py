@@ -100,6 +100,108 @@ def check(
     raise typer.Exit(1 if report.mandatory_violations else 0)
 
 
+class FailuresFormat(StrEnum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+
+
+class CompareFormat(StrEnum):
+    text = "text"
+    markdown = "markdown"
+    json = "json"
+
+
+@app.command()
+def failures(
+    stack: StackArg,
+    format: Annotated[FailuresFormat, typer.Option("--format", "-f", help="Output format.")] = FailuresFormat.text,
+    data_size: Annotated[float, typer.Option("--data-size", min=0, help="Data to reload after a relaunch, GiB.")] = 100,
+    load_throughput: Annotated[
+        float, typer.Option("--load-throughput", min=1, help="Segment load throughput per query node, MiB/s.")
+    ] = 100,
+    program: ProgramOpt = PROJECT_DIR,
+    output: OutputOpt = None,
+) -> None:
+    """Take each zone away from the stack's resource graph: quorum, data, components, modeled RPO/RTO."""
+    from milvus_zones import failures as model
+    from milvus_zones.offline import run_program
+
+    try:
+        stack_cfg = resolve_stack(stack, program)
+        graph = run_program(program, stack_cfg)
+    except ProgramError as e:
+        raise _fail(str(e)) from None
+    _emit(model.render(model.report(graph, data_size, load_throughput), format.value), output)
+
+
+@app.command()
+def compare(
+    format: Annotated[CompareFormat, typer.Option("--format", "-f", help="Output format.")] = CompareFormat.text,
+    prices: Annotated[
+        Path | None,
+        typer.Option("--prices", help="JSON or YAML file: instance type -> hourly price (default: built-in weights).",
+                     exists=True, dir_okay=False),
+    ] = None,
+    program: ProgramOpt = PROJECT_DIR,
+    output: OutputOpt = None,
+) -> None:
+    """The seed's comparison table for every stack in stacks/, computed from each stack's graph."""
+    from milvus_zones import compare as table
+    from milvus_zones.offline import run_program
+    from milvus_zones.stacks import available_stacks
+
+    try:
+        price_map = table.load_prices(prices) if prices else None
+        graphs = [run_program(program, resolve_stack(s, program)) for s in available_stacks(program)]
+        rows = table.compare(graphs, price_map)
+    except (ProgramError, table.PriceError) as e:
+        raise _fail(str(e)) from None
+    _emit(table.render(rows, format.value, prices is not None), output)
+
+
+@app.command()
+def switchover(
+    stack: StackArg,
+    to: Annotated[str, typer.Option("--to", help="The region to make primary.")],
+    failover: Annotated[
+        bool, typer.Option("--failover", help="Unplanned: the current primary is lost; promote without it.")
+    ] = False,
+    write: Annotated[bool, typer.Option("--write", help="Write the edited stack file (default: show it only).")] = False,
+    program: ProgramOpt = PROJECT_DIR,
+) -> None:
+    """cross-region-ha: make another region primary. Edits primaryRegion (and forcePromote), proves
+    offline that no stateful resource would be replaced, and prints the procedure to run."""
+    import tempfile
+
+    from milvus_zones import switchover as sw
+    from milvus_zones.offline import run_program
+
+    try:
+        stack_cfg = resolve_stack(stack, program)
+        change = sw.plan_change(stack_cfg.path, to, failover)
+        before = run_program(program, stack_cfg)
+        with tempfile.TemporaryDirectory() as tmp:
+            edited = Path(tmp) / stack_cfg.path.name  # same stack name, so the same URNs
+            edited.write_text(change.text)
+            after = run_program(program, resolve_stack(str(edited), program))
+    except ProgramError as e:
+        raise _fail(str(e)) from None
+    replaced = sw.check_no_replacement(before, after)
+    if replaced:
+        raise _fail("the change would replace stateful resources:\n" + "\n".join(replaced))
+    cluster = next(r.urn for r in after.of_type("alicloud:cs/managedKubernetes:ManagedKubernetes")
+                   if f"milvus-{change.new_primary}-" in r.urn)
+    typer.echo(f"roles: primary {after.outputs['primaryRegion']}, standby {after.outputs['standbyRegion']}; "
+               f"no stateful resource replaced ({sum(len(before.of_type(t)) for t in sw.STATEFUL_TYPES)} checked)")
+    typer.echo(sw.procedure(change, stack_cfg.stack, sw.failover_targets(after, cluster)))
+    if write:
+        stack_cfg.path.write_text(change.text)
+        typer.echo(f"wrote {stack_cfg.path}")
+    else:
+        typer.echo(f"(not written: rerun with --write to update {stack_cfg.path})")
+
+
 def main() -> None:
     app()
 

@@ -167,3 +167,39 @@ def test_plan_keeps_names_by_region_not_role():
     assert [p.name for p in a.regions] == [p.name for p in b.regions] == ["milvus-cn-hangzhou", "milvus-cn-shanghai"]
     assert [p.region_role for p in a.regions] == ["primary", "standby"]
     assert [p.region_role for p in b.regions] == ["standby", "primary"]
+
+
+def test_switchover_command_edits_the_stack_and_the_plan_then_shows_roles_swapped(tmp_path):
+    from typer.testing import CliRunner
+
+    from milvus_zones.cli import app
+
+    stack = tmp_path / "Pulumi.cross-region-ha.yaml"
+    stack.write_text(STACK.read_text())
+    runner = CliRunner()
+    result = runner.invoke(app, ["switchover", str(stack), "--to", SH, "--write"])
+    assert result.exit_code == 0, result.output
+    assert "roles: primary cn-shanghai, standby cn-hangzhou; no stateful resource replaced" in result.stdout
+    assert "Stop writes" in result.stdout and "pulumi up -s cross-region-ha" in result.stdout
+    text = stack.read_text()
+    assert "milvus-zones:primaryRegion: cn-shanghai" in text and "milvus-zones:forcePromote: false" in text
+    assert text.startswith("# Cross-region HA")  # comments kept
+    after = run_program(PROJECT_DIR, resolve_stack(str(stack)))
+    assert after.outputs["primaryRegion"] == SH and after.outputs["standbyRegion"] == HZ
+    again = runner.invoke(app, ["switchover", str(stack), "--to", SH])
+    assert again.exit_code == 2 and "already the primary region" in again.stderr
+
+
+def test_failover_command_lists_engine_urns_to_target_in_the_surviving_region():
+    from typer.testing import CliRunner
+
+    from milvus_zones.cli import app
+
+    result = CliRunner().invoke(app, ["switchover", "cross-region-ha", "--to", SH, "--failover"])
+    assert result.exit_code == 0, result.output
+    targets = [line.split("'")[1] for line in result.stdout.splitlines() if "--target '" in line]
+    assert any(t.endswith("ZoneRecord::milvus-dns-client") for t in targets)
+    assert any("ScriptJob$kubernetes:batch/v1:Job::milvus-replication-job" in t for t in targets)
+    # Engine URNs carry every parent type (not only the nearest, as the SDK's mock monitor does).
+    assert all("milvus-zones:index:CrossRegionDeployment$" in t for t in targets)
+    assert not any("milvus-cn-hangzhou" in t for t in targets)  # nothing in the lost region

@@ -1,0 +1,132 @@
+"""Switchover and failover of cross-region-ha, as a change of the stack config plus one `pulumi up`.
+
+The stack config names the primary region (`primaryRegion`); everything else follows from it:
+the CDC direction (the replication Job), the client DNS record, the backup CronJob. Resources are
+named by region, never by role, so no stateful resource is replaced; `check_no_replacement`
+proves that on the two recorded graphs before the user runs anything.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from milvus_zones.offline import Graph, ProgramError, read_stack_config
+from milvus_zones.spec import Mode, SpecError
+from milvus_zones.stackconfig import NAMESPACE, format_problems, spec_from_config
+
+# What holds data or identity: the same URN and provider before and after, or the change is refused.
+STATEFUL_TYPES = (
+    "alicloud:oss/bucket:Bucket",
+    "alicloud:cs/managedKubernetes:ManagedKubernetes",
+    "alicloud:cs/nodePool:NodePool",
+    "alicloud:vpc/network:Network",
+    "kubernetes:helm.sh/v3:Release",
+    "alicloud:pvtz/zone:Zone",
+    "alicloud:cen/instance:Instance",
+    "alicloud:nlb/loadBalancer:LoadBalancer",
+)
+# What a failover must change while the lost region cannot be reached (`pulumi up --target`).
+FAILOVER_TARGET_TYPES = (
+    "alicloud:pvtz/zoneRecord:ZoneRecord",
+    "kubernetes:batch/v1:Job",
+    "kubernetes:core/v1:ConfigMap",
+    "kubernetes:batch/v1:CronJob",
+)
+
+
+@dataclass(frozen=True)
+class Change:
+    path: Path
+    old_primary: str
+    new_primary: str
+    failover: bool
+    text: str  # the new stack file
+
+
+def _set_key(text: str, key: str, value: str) -> str:
+    """Set a top-level `milvus-zones:` key in a stack file, keeping its comments and layout."""
+    line = f"  {NAMESPACE}:{key}: {value}"
+    pattern = re.compile(rf"^\s+{re.escape(NAMESPACE)}:{re.escape(key)}:.*$", re.M)
+    if pattern.search(text):
+        return pattern.sub(line, text, count=1)
+    match = re.search(r"^config:\s*$", text, re.M)
+    if match is None:
+        raise ProgramError("the stack file has no top-level 'config:' mapping to edit")
+    return text[: match.end()] + "\n" + line + text[match.end():]
+
+
+def plan_change(path: Path, to: str, failover: bool) -> Change:
+    cfg = read_stack_config(path)
+    try:
+        spec = spec_from_config(cfg.values)
+    except SpecError as e:
+        raise ProgramError(f"invalid stack configuration:\n{format_problems(e)}") from None
+    if spec.mode is not Mode.CROSS_REGION_HA:
+        raise ProgramError(f"{path}: mode is {spec.mode}; switchover and failover apply to cross-region-ha")
+    regions = [spec.region, spec.peer.region]
+    if to not in regions:
+        raise ProgramError(f"--to {to}: not a region of this stack; allowed: {', '.join(regions)}")
+    current = spec.effective_primary_region
+    if to == current and not failover:
+        raise ProgramError(f"{to} is already the primary region; nothing to switch")
+    text = path.read_text()
+    text = _set_key(text, "primaryRegion", to)
+    text = _set_key(text, "forcePromote", "true" if failover else "false")
+    # The edited file must itself be a valid stack: parse it back the way the CLI does.
+    values = (yaml.safe_load(text) or {}).get("config", {})
+    try:
+        spec_from_config({k: v for k, v in values.items() if not isinstance(v, dict) or set(v) != {"secure"}})
+    except SpecError as e:
+        raise ProgramError(f"the edited stack would be invalid:\n{format_problems(e)}") from None
+    return Change(path, current, to, failover, text)
+
+
+def check_no_replacement(before: Graph, after: Graph) -> list[str]:
+    """Stateful resources whose URN or provider would differ (each would be replaced)."""
+    problems = []
+    for kind in STATEFUL_TYPES:
+        a = {(r.urn, r.provider.rsplit("::", 1)[0]) for r in before.of_type(kind)}
+        b = {(r.urn, r.provider.rsplit("::", 1)[0]) for r in after.of_type(kind)}
+        problems += [f"{urn} would be replaced" for urn, _ in sorted(a ^ b)]
+    return problems
+
+
+def failover_targets(after: Graph, new_primary_cluster_urn: str) -> list[str]:
+    """URNs `pulumi up --target` must update when the old primary region cannot be reached."""
+    targets = []
+    for r in after.resources:
+        if r.type not in FAILOVER_TARGET_TYPES:
+            continue
+        provider = after.by_urn(r.provider.rsplit("::", 1)[0])
+        in_new_primary = provider is not None and new_primary_cluster_urn in provider.property_dependencies.get(
+            "kubeconfig", [])
+        if r.type.startswith("alicloud:pvtz") or in_new_primary:
+            targets.append(r.urn)
+    return sorted(targets)
+
+
+def procedure(change: Change, stack: str, targets: list[str]) -> str:
+    up = f"pulumi up -s {stack}"
+    if not change.failover:
+        return "\n".join([
+            f"Planned switchover {change.old_primary} -> {change.new_primary} (RPO 0):",
+            f"  1. Stop writes to milvus.milvus-zones.internal (clients read-only, or drain the writers).",
+            f"  2. Wait until {change.new_primary} has caught up: the last rows written are returned there by a "
+            "query with consistency level Strong.",
+            f"  3. {up}    # replication reconfigured from the new primary, client record repointed,",
+            f"                                  # backups move to {change.new_primary}",
+            "  4. Resume writes once the client record's TTL (30 s) has passed.",
+        ])
+    lines = [
+        f"Unplanned failover to {change.new_primary} ({change.old_primary} unreachable; RPO = CDC lag at the loss):",
+        f"  1. {up} --target-dependents \\",
+        *[f"       --target '{t}' \\" for t in targets],
+        "     # only what lives in the surviving region and DNS: the lost region's resources cannot be refreshed",
+        f"  2. When {change.old_primary} is back: rebuild its Milvus as a standby (its data diverged), then set "
+        f"forcePromote back to false and `{up}` to resume replication {change.new_primary} -> {change.old_primary}.",
+    ]
+    return "\n".join(lines)
