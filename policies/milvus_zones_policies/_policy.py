@@ -55,15 +55,15 @@ def resource_policy(name: str, description: str, level: EnforcementLevel, remedi
 def mode_or_skip(args: StackValidationArgs, topology: Topology, *, multi_zone_only: bool = False,
                  ha_only: bool = False) -> str:
     """The stack's declared mode, or mark the policy not applicable (saying why)."""
-    from .topology import MULTI_ZONE_HA, MULTI_ZONE_MODES
+    from .topology import HA_MODES, MULTI_ZONE_MODES
 
     mode = topology.mode()
     if mode is None:
         if topology.declarations():
             args.not_applicable("the milvus-zones/mode declarations disagree or name no known mode (see mode-consistent)")
         args.not_applicable("no milvus-zones/mode declared (see mode-declared)")
-    if ha_only and mode != MULTI_ZONE_HA:
-        args.not_applicable(f"mode is {mode}; this rule is for multi-zone-ha")
+    if ha_only and mode not in HA_MODES:
+        args.not_applicable(f"mode is {mode}; this rule is for multi-zone-ha (and cross-region-ha regions)")
     if multi_zone_only and mode not in MULTI_ZONE_MODES:
         args.not_applicable(f"mode is {mode}; this rule is for the multi-zone modes")
     return mode

@@ -37,23 +37,27 @@ def ha_compute_node_count_even(args, report, topology):
         if not topology.instances:
             args.not_applicable("no Milvus deployment in the stack")
         return
-    mode_or_skip(args, topology, ha_only=True)
-    pools = sorted(topology.compute_pools(), key=lambda p: p.res.name)
-    if not pools:
-        report("no node pool can host the Milvus query nodes (none matches their nodeSelector and "
-               "tolerations); add one compute pool per compute zone.")
-        return
-    total = sum(p.size for p in pools)
-    if total < 2 or total % 2:
-        report(f"multi-zone-ha has {total} compute node(s) ({_pool_list(pools)}); use a multiple of 2, "
-               "one equal set per compute zone.", pools[0].res.urn)
-    if any(p.max_size is not None for p in pools):
-        # Autoscaled pools move between their bounds; fixed pools stay at their size.
-        for bound, key in (("min_size", "minSize"), ("max_size", "maxSize")):
-            total = sum(p.size if getattr(p, bound) is None else getattr(p, bound) for p in pools)
-            if total % 2:
-                report(f"with the autoscaler at {key} the compute pools hold {total} nodes; scale-out must keep "
-                       f"the count a multiple of 2, so make the {key} total even.", pools[0].res.urn)
+    stack_mode = mode_or_skip(args, topology, ha_only=True)
+    for dep in topology.deployments:
+        if dep.mode(stack_mode) != MULTI_ZONE_HA:
+            continue
+        pools = sorted(dep.compute_pools(), key=lambda p: p.res.name)
+        if not pools:
+            report(f"{dep.name}: no node pool can host the Milvus query nodes (none matches their "
+                   "nodeSelector and tolerations); add one compute pool per compute zone.",
+                   dep.cluster.urn if dep.cluster is not None else None)
+            continue
+        total = sum(p.size for p in pools)
+        if total < 2 or total % 2:
+            report(f"multi-zone-ha has {total} compute node(s) ({_pool_list(pools)}); use a multiple of 2, "
+                   "one equal set per compute zone.", pools[0].res.urn)
+        if any(p.max_size is not None for p in pools):
+            # Autoscaled pools move between their bounds; fixed pools stay at their size.
+            for bound, key in (("min_size", "minSize"), ("max_size", "maxSize")):
+                total = sum(p.size if getattr(p, bound) is None else getattr(p, bound) for p in pools)
+                if total % 2:
+                    report(f"with the autoscaler at {key} the compute pools hold {total} nodes; scale-out must "
+                           f"keep the count a multiple of 2, so make the {key} total even.", pools[0].res.urn)
 
 
 @stack_policy(
@@ -78,8 +82,8 @@ def ha_milvus_version_supported(args, report, topology):
         if not ran:
             args.not_applicable("no Milvus deployment in the stack")
         return
-    mode_or_skip(args, topology, ha_only=True)
-    for rel in topology.releases:
+    stack_mode = mode_or_skip(args, topology, ha_only=True)
+    for rel in (r for d in topology.deployments if d.mode(stack_mode) == MULTI_ZONE_HA for r in d.releases):
         minor, source = rel.milvus_minor()
         if minor is not None and minor < (2, 5):
             report(f"Milvus release {rel.res.name} runs Milvus {minor[0]}.{minor[1]} ({source}), which "
@@ -99,8 +103,14 @@ def ha_milvus_version_supported(args, report, topology):
 def ha_compute_zones_symmetric(args, report, topology):
     if not topology.releases and not topology.pools:
         args.not_applicable("no self-hosted Milvus deployment in the stack")
-    mode_or_skip(args, topology, ha_only=True)
-    pools = sorted(topology.compute_pools(), key=lambda p: p.res.name)
+    stack_mode = mode_or_skip(args, topology, ha_only=True)
+    for dep in topology.deployments:
+        if dep.mode(stack_mode) == MULTI_ZONE_HA:
+            _symmetric(dep, report)
+
+
+def _symmetric(dep, report) -> None:
+    pools = sorted(dep.compute_pools(), key=lambda p: p.res.name)
     per_zone: dict[str, list] = defaultdict(list)
     for p in pools:
         if len(p.zones) > 1:
@@ -120,15 +130,14 @@ def ha_compute_zones_symmetric(args, report, topology):
             report(f"compute instance types differ between {za} ({', '.join(types_a)}) and {zb} "
                    f"({', '.join(types_b)}); use the same instance types in both zones.", b[0].res.urn)
     zone_count = len({z for p in pools for z in p.zones})
-    for rel in topology.releases:
+    for rel in dep.releases:
         groups = rel.get("replicaResourceGroups", default=[])
         if not is_list(groups) or not groups:
             continue
         if zone_count and len(groups) != zone_count:
             report(f"Milvus release {rel.res.name} lists {len(groups)} replica resource group(s) for "
                    f"{zone_count} compute zone(s); list one group per compute zone.", rel.res.urn)
-        postrender = rel.res.props.get("postrender")
-        if not postrender:
+        if not rel.res.props.get("postrender"):
             report(f"Milvus release {rel.res.name} uses replicaResourceGroups without a post-renderer: every "
                    "group shares one nodeSelector, so no group is pinned to a zone; set `postrender` to pin "
                    "each group's querynode/streamingnode Deployments to its zone's pool.", rel.res.urn)

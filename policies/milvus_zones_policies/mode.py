@@ -6,10 +6,21 @@ from collections import defaultdict
 
 from ._policy import ADVISORY, MANDATORY, stack_policy
 from ._values import dig, truthy
-from .topology import MODE_KEY, MODES, MULTI_ZONE_BASIC, MULTI_ZONE_HA, SINGLE_ZONE, tag_mode
+from .topology import (
+    CROSS_REGION_HA,
+    MODE_KEY,
+    MODES,
+    MULTI_ZONE_BASIC,
+    MULTI_ZONE_HA,
+    REGION_MODE_KEY,
+    REGION_MODES,
+    SINGLE_ZONE,
+    tag_mode,
+)
 
 _HOW = (f"tag the ACK cluster, its node pools and the OSS bucket with {MODE_KEY}=<mode> and set the same key "
-        f"in the Milvus release values `labels` (<mode>: {', '.join(MODES)})")
+        f"in the Milvus release values `labels` (<mode>: {', '.join(MODES)}; in cross-region-ha each region "
+        f"may add {REGION_MODE_KEY}=<{'|'.join(REGION_MODES)}>, multi-zone-ha when absent)")
 
 
 def instance_mode(props) -> str | None:
@@ -68,6 +79,18 @@ def mode_consistent(args, report, topology):
             if d.mode != majority:  # with no majority every declaration is named
                 report(f"{d.source} declares {d.mode}, but the stack's declarations differ ({summary}); "
                        "declare one mode everywhere.", d.urn)
+    for dep in topology.deployments:
+        region_decls = dep.region_mode_declarations()
+        for d in region_decls:
+            if d.mode not in REGION_MODES:
+                report(f"{d.source} declares {REGION_MODE_KEY} {d.mode!r}; use one of: {', '.join(REGION_MODES)}.",
+                       d.urn)
+        if len({d.mode for d in region_decls}) > 1:
+            summary = "; ".join(f"{d.source}: {d.mode}" for d in region_decls)
+            report(f"{dep.name} declares different region modes ({summary}); declare one.", region_decls[0].urn)
+        if region_decls and topology.mode() not in (None, CROSS_REGION_HA):
+            report(f"{dep.name} declares {REGION_MODE_KEY}, which only cross-region-ha reads; the stack is "
+                   f"{topology.mode()}: remove it.", region_decls[0].urn)
     for inst in topology.instances:
         declared, configured = tag_mode(inst.props.get("tags")), instance_mode(inst.props)
         if declared is not None and configured is not None and declared != configured:

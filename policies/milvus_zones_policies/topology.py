@@ -40,9 +40,13 @@ CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
 
 # -- the mode declaration ------------------------------------------------------------------------
 MODE_KEY = "milvus-zones/mode"
+REGION_MODE_KEY = "milvus-zones/region-mode"  # cross-region-ha: the mode of each region's deployment
 SINGLE_ZONE, MULTI_ZONE_BASIC, MULTI_ZONE_HA = "single-zone", "multi-zone-basic", "multi-zone-ha"
-MODES = (SINGLE_ZONE, MULTI_ZONE_BASIC, MULTI_ZONE_HA)
-MULTI_ZONE_MODES = frozenset({MULTI_ZONE_BASIC, MULTI_ZONE_HA})
+CROSS_REGION_HA = "cross-region-ha"
+MODES = (SINGLE_ZONE, MULTI_ZONE_BASIC, MULTI_ZONE_HA, CROSS_REGION_HA)
+REGION_MODES = (MULTI_ZONE_BASIC, MULTI_ZONE_HA)
+MULTI_ZONE_MODES = frozenset({MULTI_ZONE_BASIC, MULTI_ZONE_HA, CROSS_REGION_HA})
+HA_MODES = frozenset({MULTI_ZONE_HA, CROSS_REGION_HA})
 ROLE_LABEL = "milvus-zones/role"
 
 ZONE_KEYS = frozenset({"topology.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/zone"})
@@ -126,7 +130,6 @@ class NodePool:
     max_size: int | None
     instance_types: tuple[str, ...]
     multi_az_policy: str
-    mode: str | None
 
     @property
     def size(self) -> int:
@@ -156,7 +159,6 @@ def _node_pool(res: PolicyResource) -> NodePool:
                                 str(dig(t, "effect", default="NoSchedule"))))
     scaling = dig(p, "scalingConfig", default={})
     autoscale = truthy(dig(scaling, "enable"))
-    tags = dig(p, "tags", default={})
     return NodePool(
         res=res,
         name=str(dig(p, "nodePoolName", default=res.name)),
@@ -169,7 +171,6 @@ def _node_pool(res: PolicyResource) -> NodePool:
         max_size=as_int(dig(scaling, "maxSize")) if autoscale else None,
         instance_types=tuple(str(t) for t in dig(p, "instanceTypes", default=[]) or []),
         multi_az_policy=str(dig(p, "multiAzPolicy", default="")),
-        mode=tag_mode(tags),
     )
 
 
@@ -445,9 +446,9 @@ def _milvus_release(res: PolicyResource) -> MilvusRelease | None:
     return MilvusRelease(res, str(name), parse_version(res.props.get("version")), values)
 
 
-def tag_mode(tags: Any) -> str | None:
-    if is_map(tags) and MODE_KEY in tags:
-        value = tags[MODE_KEY]
+def tag_mode(tags: Any, key: str = MODE_KEY) -> str | None:
+    if is_map(tags) and key in tags:
+        value = tags[key]
         return str(value) if value is not None else None
     return None
 
@@ -459,6 +460,91 @@ class Declaration:
     source: str  # e.g. "cluster ack (tags)"
     urn: str
     mode: str
+
+
+def _declarations(cluster, pools, buckets, releases, key: str = MODE_KEY) -> list[Declaration]:
+    out: list[Declaration] = []
+    for c in [cluster] if cluster is not None else []:
+        m = tag_mode(c.props.get("tags"), key)
+        if m is not None:
+            out.append(Declaration(f"cluster {c.name} (tags)", c.urn, m))
+    for p in pools:
+        m = tag_mode(dig(p.res.props, "tags"), key)
+        if m is not None:
+            out.append(Declaration(f"node pool {p.res.name} (tags)", p.res.urn, m))
+    for b in buckets:
+        m = tag_mode(b.props.get("tags"), key)
+        if m is not None:
+            out.append(Declaration(f"bucket {b.name} (tags)", b.urn, m))
+    for rel in releases:
+        m = tag_mode(rel.labels(), key)
+        if m is not None:
+            out.append(Declaration(f"Helm release {rel.res.name} (values.labels)", rel.res.urn, m))
+    return out
+
+
+@dataclass
+class Deployment:
+    """One cluster with its node pools and Milvus releases: a region's deployment in cross-region-ha,
+    the whole stack otherwise."""
+
+    topology: Topology
+    cluster: PolicyResource | None
+    pools: list[NodePool]
+    releases: list[MilvusRelease]
+
+    @property
+    def name(self) -> str:
+        return f"cluster {self.cluster.name}" if self.cluster is not None else "the stack"
+
+    def compute_pools(self) -> list[NodePool]:
+        """Pools that can host the Milvus query nodes of any release; without a release, pools
+        labelled milvus-zones/role=compute."""
+        if self.releases:
+            found: set[str] = set()
+            for rel in self.releases:
+                found |= {p.res.urn for p in rel.query_placement().pools(self.pools)}
+            return [p for p in self.pools if p.res.urn in found]
+        return [p for p in self.pools if p.labels.get(ROLE_LABEL) == "compute"]
+
+    def region_mode_declarations(self) -> list[Declaration]:
+        return _declarations(self.cluster, self.pools, [], self.releases, REGION_MODE_KEY)
+
+    def mode(self, stack_mode: str) -> str:
+        """The mode this deployment is held to: the stack's, or in cross-region-ha the region's
+        declared `milvus-zones/region-mode` (multi-zone-ha when undeclared)."""
+        if stack_mode != CROSS_REGION_HA:
+            return stack_mode
+        declared = {d.mode for d in self.region_mode_declarations()}
+        if len(declared) == 1 and next(iter(declared)) in REGION_MODES:
+            return next(iter(declared))
+        return MULTI_ZONE_HA
+
+    def regions(self) -> set[str]:
+        from ._values import region_of_zone
+
+        zones: set[str] = set()
+        if self.cluster is not None:
+            zones, _ = vswitch_zones(self.cluster, "vswitchIds")
+        if not zones:
+            zones = {z for p in self.pools for z in p.zones}
+        return {region_of_zone(z) for z in zones}
+
+
+def _reaches(start: PolicyResource, targets: set[str], by_urn: dict[str, PolicyResource], depth: int = 4) -> str | None:
+    """The first of `targets` reachable from `start` through dependencies (breadth first)."""
+    seen, frontier = {start.urn}, [start]
+    for _ in range(depth):
+        nxt = []
+        for r in frontier:
+            for d in [*r.dependencies, *(x for ds in r.property_dependencies.values() for x in ds)]:
+                if d.urn in targets:
+                    return d.urn
+                if d.urn not in seen:
+                    seen.add(d.urn)
+                    nxt.append(by_urn.get(d.urn, d))
+        frontier = nxt
+    return None
 
 
 class Topology:
@@ -495,25 +581,38 @@ class Topology:
     def of_type(self, *types: str) -> list[PolicyResource]:
         return [r for r in self.resources if r.resource_type in types]
 
+    @functools.cached_property
+    def deployments(self) -> list[Deployment]:
+        """One per cluster: its pools (by `clusterId`) and releases (by their Kubernetes provider's
+        dependency on it). With one cluster or none, the whole stack is one deployment."""
+        if len(self.clusters) <= 1:
+            cluster = self.clusters[0] if self.clusters else None
+            return [Deployment(self, cluster, list(self.pools), list(self.releases))]
+        by_urn = {r.urn: r for r in self.resources}
+        clusters = {c.urn for c in self.clusters}
+        deps = {c.urn: Deployment(self, c, [], []) for c in self.clusters}
+        loose = Deployment(self, None, [], [])
+        for p in self.pools:
+            owner = next((d.urn for d in p.res.property_dependencies.get("clusterId", []) if d.urn in clusters), None)
+            (deps[owner] if owner else loose).pools.append(p)
+        for rel in self.releases:
+            owner = None
+            provider = rel.res.provider
+            if provider is not None and provider.urn in by_urn:
+                owner = _reaches(by_urn[provider.urn], clusters, by_urn)
+            (deps[owner] if owner else loose).releases.append(rel)
+        out = list(deps.values())
+        if loose.pools or loose.releases:
+            loose.pools = loose.pools or list(self.pools)  # an unplaced release may run on any pool
+            out.append(loose)
+        return out
+
     # -- the mode ----------------------------------------------------------------------------------
     def declarations(self) -> list[Declaration]:
-        """Every `milvus-zones/mode` declaration of the self-hosted deployment."""
-        out: list[Declaration] = []
+        """Every `milvus-zones/mode` declaration of the self-hosted deployment(s)."""
+        out = _declarations(None, self.pools, self.buckets, self.releases)
         for c in self.clusters:
-            m = tag_mode(c.props.get("tags"))
-            if m is not None:
-                out.append(Declaration(f"cluster {c.name} (tags)", c.urn, m))
-        for p in self.pools:
-            if p.mode is not None:
-                out.append(Declaration(f"node pool {p.res.name} (tags)", p.res.urn, p.mode))
-        for b in self.buckets:
-            m = tag_mode(b.props.get("tags"))
-            if m is not None:
-                out.append(Declaration(f"bucket {b.name} (tags)", b.urn, m))
-        for rel in self.releases:
-            m = tag_mode(rel.labels())
-            if m is not None:
-                out.append(Declaration(f"Helm release {rel.res.name} (values.labels)", rel.res.urn, m))
+            out[:0] = _declarations(c, [], [], [])
         return out
 
     def mode(self) -> str | None:
@@ -524,21 +623,8 @@ class Topology:
             return m if m in MODES else None
         return None
 
-    # -- compute ----------------------------------------------------------------------------------
-    def compute_pools(self) -> list[NodePool]:
-        """Pools that can host the Milvus query nodes of any release; without a release, pools
-        labelled milvus-zones/role=compute."""
-        if self.releases:
-            found: dict[str, NodePool] = {}
-            for rel in self.releases:
-                placement = rel.query_placement()
-                for p in placement.pools(self.pools):
-                    found[p.res.urn] = p
-            return [p for p in self.pools if p.res.urn in found]
-        return [p for p in self.pools if p.labels.get(ROLE_LABEL) == "compute"]
-
     def bucket_of(self, rel: MilvusRelease) -> PolicyResource | None:
-        """The OSS bucket a release stores into: by dependency of its values, else by name."""
+        """The OSS bucket a release stores into: by name, else by the dependency of its values."""
         deps = [d for d in rel.res.property_dependencies.get("values", []) if d.resource_type == BUCKET]
         name = rel.bucket_name
         for b in self.buckets:

@@ -6,9 +6,10 @@ from __future__ import annotations
 from pulumi_policy import PolicyConfigSchema
 
 from ._policy import MANDATORY, mode_or_skip, stack_policy
-from ._values import as_int, dig, truthy
+from ._values import as_int, dig, region_of_zone, truthy
 from .mode import instance_mode
 from .topology import (
+    CROSS_REGION_HA,
     HARD_AFFINITY,
     MULTI_ZONE_BASIC,
     MULTI_ZONE_HA,
@@ -22,7 +23,8 @@ from .topology import (
     vswitch_zones,
 )
 
-EXPECTED_COMPUTE_ZONES = {SINGLE_ZONE: 1, MULTI_ZONE_BASIC: 2, MULTI_ZONE_HA: 2}
+EXPECTED_COMPUTE_ZONES = {SINGLE_ZONE: 1, MULTI_ZONE_BASIC: 2, MULTI_ZONE_HA: 2}  # per region in cross-region-ha
+CROSS_REGION_MIN_REGIONS, CROSS_REGION_MIN_ZONES = 2, 3
 QUORUM_ZONES = 3
 
 _ALLOW_EXTERNAL = PolicyConfigSchema(
@@ -40,11 +42,11 @@ def _zones(zs) -> str:
     return ", ".join(sorted(zs)) or "none"
 
 
-def quorum_zones(placement: Placement, topology: Topology) -> tuple[set[str], list[str]]:
+def quorum_zones(placement: Placement, pools) -> tuple[set[str], list[str]]:
     """Distinct zones where pods with this placement surely find a node, and unresolved pools."""
     zones: set[str] = set()
     problems: list[str] = []
-    for pool in topology.pools:
+    for pool in pools:
         allowed = placement.zones_in(pool, pool.zones)
         if not allowed:
             continue
@@ -65,21 +67,32 @@ def quorum_zones(placement: Placement, topology: Topology) -> tuple[set[str], li
 def compute_zone_count(args, report, topology):
     if not topology.releases and not topology.pools:
         args.not_applicable("no self-hosted Milvus deployment in the stack")
-    mode = mode_or_skip(args, topology)
-    want = EXPECTED_COMPUTE_ZONES[mode]
-    pools = topology.compute_pools()
-    if not pools:
-        report("no node pool can host the Milvus query nodes (none matches their nodeSelector and "
-               f"tolerations); {mode} needs compute in {want} zone(s).")
-        return
-    zones = {z for p in pools for z in p.zones}
-    for p in pools:
-        for problem in p.zone_problems:
-            report(f"compute pool {p.res.name}: {problem}.", p.res.urn)
-    if len(zones) != want:
-        names = ", ".join(sorted(p.res.name for p in pools))
-        report(f"{mode} puts compute in {want} zone(s); the compute pools ({names}) are in "
-               f"{len(zones)}: {_zones(zones)}.", sorted(pools, key=lambda p: p.res.name)[0].res.urn)
+    stack_mode = mode_or_skip(args, topology)
+    all_zones: set[str] = set()
+    for dep in topology.deployments:
+        mode = dep.mode(stack_mode)
+        want = EXPECTED_COMPUTE_ZONES[mode]
+        pools = sorted(dep.compute_pools(), key=lambda p: p.res.name)
+        if not pools:
+            report(f"{dep.name}: no node pool can host the Milvus query nodes (none matches their nodeSelector "
+                   f"and tolerations); {mode} needs compute in {want} zone(s).",
+                   dep.cluster.urn if dep.cluster is not None else None)
+            continue
+        zones = {z for p in pools for z in p.zones}
+        all_zones |= zones
+        for p in pools:
+            for problem in p.zone_problems:
+                report(f"compute pool {p.res.name}: {problem}.", p.res.urn)
+        if len(zones) != want:
+            names = ", ".join(p.res.name for p in pools)
+            report(f"{mode} puts compute in {want} zone(s); the compute pools ({names}) are in "
+                   f"{len(zones)}: {_zones(zones)}.", pools[0].res.urn)
+    if stack_mode == CROSS_REGION_HA:
+        regions = {region_of_zone(z) for z in all_zones}
+        if len(regions) < CROSS_REGION_MIN_REGIONS or len(all_zones) < CROSS_REGION_MIN_ZONES:
+            report(f"cross-region-ha puts compute in at least {CROSS_REGION_MIN_REGIONS} regions and "
+                   f"{CROSS_REGION_MIN_ZONES} zones; the compute pools are in {len(regions)} region(s) "
+                   f"({_zones(regions)}) and {len(all_zones)} zone(s).")
 
 
 @stack_policy(
@@ -106,11 +119,17 @@ def control_plane_multi_zone(args, report, topology):
                    f"modes need {QUORUM_ZONES}.", c.urn)
 
 
-def _etcd_provider(rel: MilvusRelease, topology: Topology) -> MilvusRelease | None:
-    """The release of this stack whose etcd an externalEtcd release points at (two releases, one cluster)."""
-    endpoints = [str(e) for e in rel.get("externalEtcd", "endpoints", default=[]) or []]
+def _host(endpoint: str) -> str:
+    """'http://milvus-etcd.milvus.svc:2379' -> 'milvus-etcd' (the Service name)."""
+    return endpoint.split("://", 1)[-1].split(":", 1)[0].split(".", 1)[0]
+
+
+def _served_by(rel: MilvusRelease, topology: Topology, endpoints, runs) -> MilvusRelease | None:
+    """The other release of the stack whose in-chart service an external endpoint names (two releases
+    forming one Milvus share the first one's etcd and message service); it is judged there."""
+    hosts = [_host(str(e)) for e in (endpoints if isinstance(endpoints, list) else str(endpoints or "").split(","))]
     for other in topology.releases:
-        if other is not rel and other.etcd_enabled and any(other.name in e for e in endpoints):
+        if other is not rel and runs(other) and any(h.startswith(other.name + "-") for h in hosts):
             return other
     return None
 
@@ -131,10 +150,11 @@ def metadata_spans_three_zones(args, report, topology):
         args.not_applicable("no Milvus Helm release in the stack")
     mode_or_skip(args, topology, multi_zone_only=True)
     allow_external = truthy(args.get_config().get("allowExternal"))
-    for rel in topology.releases:
+    for dep, rel in ((d, r) for d in topology.deployments for r in d.releases):
         where = f"Milvus release {rel.res.name}"
         if not rel.etcd_enabled:
-            if _etcd_provider(rel, topology) is not None or allow_external:
+            endpoints = list(rel.get("externalEtcd", "endpoints", default=[]) or [])
+            if allow_external or _served_by(rel, topology, endpoints, lambda o: o.etcd_enabled):
                 continue
             report(f"{where} uses an etcd outside the stack, whose zones cannot be checked; run etcd in the "
                    "chart (etcd.enabled) or set this policy's allowExternal.", rel.res.urn)
@@ -146,7 +166,7 @@ def metadata_spans_three_zones(args, report, topology):
         ok, why = hard_zone_spread(rel.get("etcd", default={}))
         if not ok:
             report(f"{where}: etcd members are not held one per zone: {why}.", rel.res.urn)
-        zones, problems = quorum_zones(Placement.from_values(rel.get("etcd", default={})), topology)
+        zones, problems = quorum_zones(Placement.from_values(rel.get("etcd", default={})), dep.pools)
         for problem in problems:
             report(f"{where}: etcd {problem}.", rel.res.urn)
         if len(zones) < QUORUM_ZONES:
@@ -156,27 +176,34 @@ def metadata_spans_three_zones(args, report, topology):
 
 
 _PULSAR_PARTS = ("zookeeper", "bookkeeper", "broker")
-_PULSAR_DEFAULT_REPLICAS = {"zookeeper": 3, "bookkeeper": 4, "broker": 3}
+# The milvus chart's own values: pulsarv3 turns anti-affinity off per component (the apache chart's global
+# switch stays on); the pulsar (v2) block turns the global switch off. Replicas as the milvus values set them.
+_PULSAR_DEFAULTS = {
+    "pulsarv3": {"global_anti": True, "part_anti": False, "replicas": {"zookeeper": 3, "bookkeeper": 3, "broker": 2}},
+    "pulsar": {"global_anti": False, "part_anti": True, "replicas": {"zookeeper": 3, "bookkeeper": 3, "broker": 1}},
+}
 
 
-def _pulsar(rel: MilvusRelease, key: str, topology: Topology, report) -> None:
+def _pulsar(rel: MilvusRelease, key: str, pools, report) -> None:
     block = rel.get(key, default={})
+    defaults = _PULSAR_DEFAULTS[key]
     global_affinity = dig(block, "affinity", default={})
     for part in _PULSAR_PARTS:
         if not truthy(dig(block, "components", part), default=True):
             continue
         comp = dig(block, part, default={})
         where = f"Milvus release {rel.res.name}: {key}.{part}"
-        replicas = as_int(dig(comp, "replicaCount")) or _PULSAR_DEFAULT_REPLICAS[part]
-        anti = truthy(dig(comp, "affinity", "anti_affinity", default=dig(global_affinity, "anti_affinity")),
-                      default=True)
+        replicas = as_int(dig(comp, "replicaCount")) or defaults["replicas"][part]
+        # The apache chart applies anti-affinity when both the global and the component switch are on.
+        anti = truthy(dig(global_affinity, "anti_affinity"), default=defaults["global_anti"]) and \
+            truthy(dig(comp, "affinity", "anti_affinity"), default=defaults["part_anti"])
         key_ = dig(comp, "affinity", "anti_affinity_topology_key", default="kubernetes.io/hostname")
         kind = dig(comp, "affinity", "type", default=dig(global_affinity, "type", default=HARD_AFFINITY))
         if not (anti and key_ in ZONE_KEYS and kind == HARD_AFFINITY):
-            report(f"{where} is not held one per zone: set affinity.anti_affinity true, "
-                   "anti_affinity_topology_key topology.kubernetes.io/zone and type "
-                   f"{HARD_AFFINITY}.", rel.res.urn)
-        zones, problems = quorum_zones(Placement.from_values(comp), topology)
+            report(f"{where} is not held one per zone: set affinity.anti_affinity true (and the global "
+                   f"{key}.affinity.anti_affinity), anti_affinity_topology_key topology.kubernetes.io/zone and "
+                   f"type {HARD_AFFINITY}.", rel.res.urn)
+        zones, problems = quorum_zones(Placement.from_values(comp), pools)
         for problem in problems:
             report(f"{where}: {problem}.", rel.res.urn)
         if len(zones) < QUORUM_ZONES:
@@ -189,7 +216,7 @@ def _pulsar(rel: MilvusRelease, key: str, topology: Topology, report) -> None:
                    "zones: the extra replicas never schedule; set replicaCount to the zone count.", rel.res.urn)
 
 
-def _spread_statefulset(rel: MilvusRelease, key: str, default_replicas: int, topology: Topology, report) -> None:
+def _spread_statefulset(rel: MilvusRelease, key: str, default_replicas: int, pools, report) -> None:
     block = rel.get(key, default={})
     where = f"Milvus release {rel.res.name}: {key}"
     replicas = as_int(dig(block, "replicaCount")) or default_replicas
@@ -198,7 +225,7 @@ def _spread_statefulset(rel: MilvusRelease, key: str, default_replicas: int, top
     ok, why = hard_zone_spread(block)
     if not ok:
         report(f"{where} is not spread over zones: {why}.", rel.res.urn)
-    zones, problems = quorum_zones(Placement.from_values(block), topology)
+    zones, problems = quorum_zones(Placement.from_values(block), pools)
     for problem in problems:
         report(f"{where}: {problem}.", rel.res.urn)
     if len(zones) < QUORUM_ZONES:
@@ -223,22 +250,28 @@ def message_service_spans_three_zones(args, report, topology):
         args.not_applicable("no Milvus Helm release in the stack")
     mode_or_skip(args, topology, multi_zone_only=True)
     allow_external = truthy(args.get_config().get("allowExternal"))
-    for rel in topology.releases:
+    for dep, rel in ((d, r) for d in topology.deployments for r in d.releases):
         where = f"Milvus release {rel.res.name}"
         for svc in rel.message_services():
             if svc in ("pulsarv3", "pulsar"):
-                _pulsar(rel, svc, topology, report)
+                _pulsar(rel, svc, dep.pools, report)
             elif svc == "kafka":
-                _spread_statefulset(rel, "kafka", 1, topology, report)
+                _spread_statefulset(rel, "kafka", 1, dep.pools, report)
             elif svc in ("externalKafka", "externalPulsar"):
-                if not allow_external:
+                if svc == "externalKafka":
+                    served = _served_by(rel, topology, rel.get("externalKafka", "brokerList"),
+                                        lambda o: "kafka" in o.message_services())
+                else:
+                    served = _served_by(rel, topology, [rel.get("externalPulsar", "host", default="")],
+                                        lambda o: {"pulsar", "pulsarv3"} & set(o.message_services()))
+                if not allow_external and served is None:
                     report(f"{where} uses {svc}, outside the stack, whose zones cannot be checked; run the "
                            "message service in the chart, use Woodpecker, or set this policy's allowExternal.",
                            rel.res.urn)
             elif svc == "woodpecker":
                 storage = rel.woodpecker_storage()
                 if storage == "service":
-                    _spread_statefulset(rel, "woodpecker", 4, topology, report)
+                    _spread_statefulset(rel, "woodpecker", 4, dep.pools, report)
                 elif storage != "minio":
                     report(f"{where}: Woodpecker stores its log on {storage} disks, in one zone each; set "
                            "streaming.woodpecker.storage.type to minio (the object storage).", rel.res.urn)

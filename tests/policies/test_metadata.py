@@ -100,3 +100,18 @@ def test_main_only_builds_the_pack():
     calls = [n for n in body if isinstance(n, ast.Expr)]
     assert len(calls) == 1 and calls[0].value.func.id == "PolicyPack"
     assert all(isinstance(n, (ast.Expr, ast.Import, ast.ImportFrom)) for n in body)
+
+
+def test_main_builds_the_pack_the_way_pulumi_runs_it(monkeypatch):
+    # `pulumi preview --policy-pack policies` runs `runpy.run_path("policies")`; PolicyPack would then
+    # serve forever, so a stand-in records what it is given.
+    import runpy
+
+    import pulumi_policy
+
+    built = {}
+    monkeypatch.setattr(pulumi_policy, "PolicyPack", lambda **kw: built.update(kw))
+    runpy.run_path(str(REPO / "policies"), run_name="__main__")
+    assert built["name"] == pack.PACK_NAME == "milvus-zones"
+    assert built["policies"] is pack.ALL_POLICIES
+    assert built["enforcement_level"] is EnforcementLevel.ADVISORY

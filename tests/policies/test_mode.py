@@ -56,3 +56,34 @@ def test_managed_instance_tag_must_match_its_settings():
     g = edited(graph("ha", MANAGED), "milvus", lambda p: p.__setitem__("tags", {"milvus-zones/mode": "single-zone"}),
                "MilvusInstance")
     assert violated(check(g)) == {"mode-consistent"}
+
+
+# -- cross-region-ha: one mode for the stack, a region mode per deployment --------------------------------
+
+def _region_mode(g, prefix, value):
+    """Tag one region's cluster with milvus-zones/region-mode."""
+    return edited(g, f"{prefix}ack", lambda p: p["tags"].__setitem__("milvus-zones/region-mode", value))
+
+
+def test_cross_region_is_a_mode_and_each_region_is_judged_on_its_own():
+    assert not check(graph("xr-compliant")).violations
+    report = check(graph("xr-odd-peer"))
+    assert violated(report) == {"ha-compute-node-count-even", "ha-compute-zones-symmetric"}
+    assert {v.resource_name for v in report.violations} == {"peer-compute-l", "peer-compute-m"}
+
+
+def test_region_mode_basic_exempts_a_region_from_the_ha_limits():
+    report = check(_region_mode(graph("xr-odd-peer"), "peer-", "multi-zone-basic"))
+    assert not report.violations
+
+
+def test_unknown_region_mode_is_mandatory():
+    report = check(_region_mode(graph("xr-compliant"), "peer-", "multi-zone-hq"))
+    assert violated(report) == {"mode-consistent"}
+    assert "milvus-zones/region-mode 'multi-zone-hq'" in report.violations[0].message
+
+
+def test_region_mode_outside_cross_region_is_mandatory():
+    report = check(_region_mode(graph("ha-compliant"), "", "multi-zone-basic"))
+    assert violated(report) == {"mode-consistent"}
+    assert "only cross-region-ha reads" in report.violations[0].message

@@ -100,19 +100,6 @@ def test_external_etcd_is_not_verifiable_unless_allowed(tmp_path):
     assert "metadata-spans-three-zones" not in violated(check(g, config))
 
 
-def test_external_etcd_of_another_release_in_the_stack_is_judged_there():
-    g = copy.deepcopy(graph("ha-compliant"))
-    first = resource(g, "milvus", "Release")
-    second = copy.deepcopy(first)
-    second.name, second.urn = "milvus-b", first.urn + "-b"
-    for props in (second.inputs_wire, second.outputs_wire):
-        props["name"] = "milvus-b"
-        props["values"]["externalEtcd"] = {"enabled": True, "endpoints": ["milvus-etcd:2379"]}
-        props["values"]["etcd"] = {"enabled": False}
-    g.resources.append(second)
-    assert "metadata-spans-three-zones" not in violated(check(g))
-
-
 # -- message-service-spans-three-zones ---------------------------------------------------------------
 
 def _pulsar(change):
@@ -133,9 +120,40 @@ def test_pulsar_anti_affinity_on_hosts_violates():
     assert len(msgs) == 1 and "pulsarv3.bookkeeper is not held one per zone" in msgs[0]
 
 
-def test_pulsar_default_four_bookies_never_schedule_one_per_zone():
-    msgs = messages(check(_pulsar(lambda p: p["bookkeeper"].pop("replicaCount"))), "message-service-spans-three-zones")
+def test_more_bookies_than_zones_never_schedule_one_per_zone():
+    msgs = messages(check(_pulsar(lambda p: p["bookkeeper"].__setitem__("replicaCount", 4))),
+                    "message-service-spans-three-zones")
     assert len(msgs) == 1 and "4 replicas under a one-per-zone rule" in msgs[0]
+
+
+def test_pulsar_global_anti_affinity_switch_off_violates():
+    # The apache chart applies a component's anti-affinity only when the global switch is on too.
+    msgs = messages(check(_pulsar(lambda p: p.__setitem__("affinity", {"anti_affinity": False}))),
+                    "message-service-spans-three-zones")
+    assert len(msgs) == 3 and all("is not held one per zone" in m for m in msgs)
+
+
+def test_broker_default_replicas_of_the_milvus_chart_are_too_few():
+    msgs = messages(check(_pulsar(lambda p: p["broker"].pop("replicaCount"))), "message-service-spans-three-zones")
+    assert msgs == ["Milvus release milvus: pulsarv3.broker has 2 replica(s); use at least 3."]
+
+
+def test_second_release_on_the_first_ones_pulsar_and_etcd_is_judged_there():
+    # Two releases forming one Milvus: the second uses the first's etcd and Pulsar as "external".
+    g = copy.deepcopy(graph("basic-compliant"))
+    first = resource(g, "milvus", "Release")
+    second = copy.deepcopy(first)
+    second.name, second.urn = "milvus-b", first.urn + "-b"
+    for props in (second.inputs_wire, second.outputs_wire):
+        props["name"] = "milvus-b"
+        props["values"].update({
+            "etcd": {"enabled": False}, "externalEtcd": {"enabled": True, "endpoints": ["milvus-etcd:2379"]},
+            "pulsarv3": {"enabled": False}, "externalPulsar": {"enabled": True, "host": "milvus-pulsarv3-proxy"}})
+    g.resources.append(second)
+    assert not violated(check(g)) & ZONE_RULES
+    resource(g, "milvus", "Release").inputs_wire["name"] = "other"
+    resource(g, "milvus", "Release").outputs_wire["name"] = "other"
+    assert {"metadata-spans-three-zones", "message-service-spans-three-zones"} <= violated(check(g))
 
 
 def _kafka(replicas):
@@ -197,3 +215,13 @@ def test_in_cluster_minio_violates_in_multi_zone():
 def test_managed_instance_needs_multi_az_storage():
     assert "object-storage-zone-redundant" in violated(check(graph("ha-odd-query", MANAGED)))
     assert "object-storage-zone-redundant" not in violated(check(graph("ha", MANAGED)))
+
+
+def test_cross_region_needs_two_regions():
+    # Move the peer's vSwitches into the primary's region: one region left.
+    g = graph("xr-compliant")
+    for z in "lmn":
+        g = edited(g, f"peer-node-{z}", lambda p, z=z: p.__setitem__("zoneId", f"cn-hangzhou-{z}"))
+    report = check(g)
+    assert violated(report) == {"compute-zone-count"}
+    assert "in 1 region(s) (cn-hangzhou)" in messages(report, "compute-zone-count")[0]

@@ -41,140 +41,155 @@ bucket_mode = cfg.get("bucketModeTag") or mode  # a different value here is a co
 tags = {"milvus-zones/mode": mode} if mode else {}
 bucket_tags = {"milvus-zones/mode": bucket_mode} if bucket_mode else {}
 
-vpc = alicloud.vpc.Network("vpc", vpc_name="milvus", cidr_block="10.0.0.0/16")
-switches = {
-    z: alicloud.vpc.Switch(
-        f"node-{z[-1]}", vpc_id=vpc.id, zone_id=z, cidr_block=f"10.0.{i * 16}.0/20", vswitch_name=f"node-{z[-1]}"
+
+def deploy(prefix, zones, quorum_zones, compute_pools, bucket_name, region):
+    """One region's deployment: VPC, bucket, ACK cluster, node pools, Milvus. Names carry `prefix`."""
+
+    def n(name):
+        return f"{prefix}{name}"
+
+    vpc = alicloud.vpc.Network(n("vpc"), vpc_name="milvus", cidr_block="10.0.0.0/16")
+    switches = {
+        z: alicloud.vpc.Switch(
+            n(f"node-{z[-1]}"), vpc_id=vpc.id, zone_id=z, cidr_block=f"10.0.{i * 16}.0/20", vswitch_name=f"node-{z[-1]}"
+        )
+        for i, z in enumerate(sorted(set(zones) | set(quorum_zones) | {z for p in compute_pools for z in p["zones"]}))
+    }
+
+    bucket = alicloud.oss.Bucket(
+        n("data"),
+        bucket=bucket_name,
+        redundancy_type=redundancy,
+        versioning={"status": "Enabled"} if versioned else None,
+        server_side_encryption_rule={"sse_algorithm": "AES256"} if encrypted else None,
+        tags=bucket_tags,
+        opts=pulumi.ResourceOptions(protect=protect),
     )
-    for i, z in enumerate(sorted(set(zones) | set(quorum_zones) | {z for p in compute_pools for z in p["zones"]}))
-}
+    alicloud.oss.BucketAcl(n("data-acl"), bucket=bucket.bucket, acl=bucket_acl)
+    if block_public:
+        alicloud.oss.BucketPublicAccessBlock(n("data-pab"), bucket=bucket.bucket, block_public_access=True)
 
-bucket = alicloud.oss.Bucket(
-    "data",
-    bucket="milvus-on-ack-data",
-    redundancy_type=redundancy,
-    versioning={"status": "Enabled"} if versioned else None,
-    server_side_encryption_rule={"sse_algorithm": "AES256"} if encrypted else None,
-    tags=bucket_tags,
-    opts=pulumi.ResourceOptions(protect=protect),
-)
-alicloud.oss.BucketAcl("data-acl", bucket=bucket.bucket, acl=bucket_acl)
-if block_public:
-    alicloud.oss.BucketPublicAccessBlock("data-pab", bucket=bucket.bucket, block_public_access=True)
-
-cluster = alicloud.cs.ManagedKubernetes(
-    "ack",
-    name="milvus",
-    cluster_spec="ack.pro.small",
-    vswitch_ids=[switches[z].id for z in zones],
-    pod_vswitch_ids=[switches[z].id for z in zones],
-    service_cidr="172.16.0.0/20",
-    enable_rrsa=rrsa,
-    deletion_protection=deletion_protection,
-    slb_internet_enabled=api_public,
-    tags=tags,
-    opts=pulumi.ResourceOptions(protect=protect),
-)
-
-
-def pool(name, pool_zones, size, instance_type, role, multi_az_policy=None, taints=None):
-    return alicloud.cs.NodePool(
-        name,
-        cluster_id=cluster.id,
-        node_pool_name=name,
-        vswitch_ids=[switches[z].id for z in pool_zones],
-        instance_types=[instance_type],
-        desired_size=str(size),
-        labels=[{"key": "workload", "value": role}, {"key": "pool", "value": name}],
-        taints=taints,
-        multi_az_policy=multi_az_policy,
+    cluster = alicloud.cs.ManagedKubernetes(
+        n("ack"),
+        name=n("milvus"),
+        cluster_spec="ack.pro.small",
+        vswitch_ids=[switches[z].id for z in zones],
+        pod_vswitch_ids=[switches[z].id for z in zones],
+        service_cidr="172.16.0.0/20",
+        enable_rrsa=rrsa,
+        deletion_protection=deletion_protection,
+        slb_internet_enabled=api_public,
         tags=tags,
+        opts=pulumi.ResourceOptions(protect=protect),
     )
 
 
-for p in compute_pools:
-    pool(p["name"], p["zones"], p["size"], p.get("instanceType", "ecs.g7.2xlarge"), "milvus",
-         p.get("multiAzPolicy"))
-for z in quorum_zones:
-    pool(f"quorum-{z[-1]}", [z], 1, "ecs.g7.large", "quorum",
-         taints=[{"key": "dedicated", "value": "quorum", "effect": "NoSchedule"}])
-
-credentials = alicloud.cs.get_cluster_credential_output(cluster_id=cluster.id)
-provider = k8s.Provider("k8s", kubeconfig=credentials.kube_config)
-k8s_opts = pulumi.ResourceOptions(provider=provider)
-ns = k8s.core.v1.Namespace("milvus", metadata={"name": "milvus"}, opts=k8s_opts)
-root = k8s.core.v1.Secret(
-    "milvus-root",
-    metadata={"name": "milvus-root", "namespace": "milvus"},
-    string_data={"password": cfg.require_secret("rootPassword")},
-    opts=pulumi.ResourceOptions(provider=provider, depends_on=[ns]),
-)
-
-quorum_selector = {"workload": "quorum"}
-quorum_tolerations = [{"key": "dedicated", "operator": "Equal", "value": "quorum", "effect": "NoSchedule"}]
+    def pool(name, pool_zones, size, instance_type, role, multi_az_policy=None, taints=None):
+        return alicloud.cs.NodePool(
+            n(name),
+            cluster_id=cluster.id,
+            node_pool_name=name,
+            vswitch_ids=[switches[z].id for z in pool_zones],
+            instance_types=[instance_type],
+            desired_size=str(size),
+            labels=[{"key": "workload", "value": role}, {"key": "pool", "value": name}],
+            taints=taints,
+            multi_az_policy=multi_az_policy,
+            tags=tags,
+        )
 
 
-def zone_spread(name):
-    return [{
-        "maxSkew": 1,
-        "topologyKey": "topology.kubernetes.io/zone",
-        "whenUnsatisfiable": "DoNotSchedule" if etcd_zone_spread else "ScheduleAnyway",
-        "labelSelector": {"matchLabels": {"app.kubernetes.io/name": name}},
-    }]
+    for p in compute_pools:
+        pool(p["name"], p["zones"], p["size"], p.get("instanceType", "ecs.g7.2xlarge"), "milvus",
+             p.get("multiAzPolicy"))
+    for z in quorum_zones:
+        pool(f"quorum-{z[-1]}", [z], 1, "ecs.g7.large", "quorum",
+             taints=[{"key": "dedicated", "value": "quorum", "effect": "NoSchedule"}])
+
+    credentials = alicloud.cs.get_cluster_credential_output(cluster_id=cluster.id)
+    provider = k8s.Provider(n("k8s"), kubeconfig=credentials.kube_config)
+    k8s_opts = pulumi.ResourceOptions(provider=provider)
+    ns = k8s.core.v1.Namespace(n("milvus"), metadata={"name": "milvus"}, opts=k8s_opts)
+    root = k8s.core.v1.Secret(
+        n("milvus-root"),
+        metadata={"name": "milvus-root", "namespace": "milvus"},
+        string_data={"password": cfg.require_secret("rootPassword")},
+        opts=pulumi.ResourceOptions(provider=provider, depends_on=[ns]),
+    )
+
+    quorum_selector = {"workload": "quorum"}
+    quorum_tolerations = [{"key": "dedicated", "operator": "Equal", "value": "quorum", "effect": "NoSchedule"}]
 
 
-user_yaml = {"common": {"security": {"authorizationEnabled": authorization}}}
-if plaintext_password:
-    user_yaml["common"]["security"]["defaultRootPassword"] = plaintext_password
-values = {
-    "labels": tags,
-    "nodeSelector": {"workload": "milvus"},
-    "extraConfigFiles": {"user.yaml": json.dumps(user_yaml)},
-    "minio": {"enabled": False},
-    "externalS3": {
-        "enabled": True, "host": f"oss-{region}-internal.aliyuncs.com", "port": 443, "useSSL": True,
-        "bucketName": bucket.bucket, "rootPath": "milvus", "useIAM": True, "cloudProvider": "aliyun",
-        "region": region, "useVirtualHost": True,
-    },
-    "etcd": {
-        "replicaCount": etcd_replicas,
-        "nodeSelector": quorum_selector,
-        "tolerations": quorum_tolerations,
-        "topologySpreadConstraints": zone_spread("etcd"),
-        "persistence": {"enabled": etcd_persistence, "size": "20Gi"},
-        "pdb": {"create": etcd_pdb, "minAvailable": 2},
-    },
-    "proxy": {"replicas": 2},
-}
-if image_tag:
-    values["image"] = {"all": {"tag": image_tag}}
-if message_queue == "woodpecker":
-    values["streaming"] = {"enabled": True, "woodpecker": {"embedded": True, "storage": {"type": "minio"}}}
-    values["pulsarv3"] = {"enabled": False}
-elif message_queue == "pulsar":
-    spread = {"anti_affinity": True, "anti_affinity_topology_key": "topology.kubernetes.io/zone",
-              "type": "requiredDuringSchedulingIgnoredDuringExecution"}
-    member = {"replicaCount": 3, "nodeSelector": quorum_selector, "tolerations": quorum_tolerations,
-              "affinity": spread}
-    values["pulsarv3"] = {"enabled": True, "zookeeper": member, "bookkeeper": member, "broker": member}
-    values["pulsar"] = {"enabled": False}
-elif message_queue == "kafka":
-    values["pulsarv3"] = {"enabled": False}
-    values["pulsar"] = {"enabled": False}
-    values["kafka"] = {"enabled": True, "replicaCount": 3, "nodeSelector": quorum_selector,
-                       "tolerations": quorum_tolerations, "topologySpreadConstraints": zone_spread("kafka")}
-if plaintext_password:
-    values["extraEnv"] = [{"name": "MILVUS_ROOT_PASSWORD", "value": plaintext_password}]
+    def zone_spread(name):
+        return [{
+            "maxSkew": 1,
+            "topologyKey": "topology.kubernetes.io/zone",
+            "whenUnsatisfiable": "DoNotSchedule" if etcd_zone_spread else "ScheduleAnyway",
+            "labelSelector": {"matchLabels": {"app.kubernetes.io/name": name}},
+        }]
 
-k8s.helm.v3.Release(
-    "milvus",
-    name="milvus",
-    chart="milvus",
-    version=chart_version,
-    namespace="milvus",
-    repository_opts={"repo": "https://zilliztech.github.io/milvus-helm/"},
-    values=values,
-    opts=pulumi.ResourceOptions(provider=provider, depends_on=[ns, root], protect=protect),
-)
+
+    user_yaml = {"common": {"security": {"authorizationEnabled": authorization}}}
+    if plaintext_password:
+        user_yaml["common"]["security"]["defaultRootPassword"] = plaintext_password
+    values = {
+        "labels": tags,
+        "nodeSelector": {"workload": "milvus"},
+        "extraConfigFiles": {"user.yaml": json.dumps(user_yaml)},
+        "minio": {"enabled": False},
+        "externalS3": {
+            "enabled": True, "host": f"oss-{region}-internal.aliyuncs.com", "port": 443, "useSSL": True,
+            "bucketName": bucket.bucket, "rootPath": "milvus", "useIAM": True, "cloudProvider": "aliyun",
+            "region": region, "useVirtualHost": True,
+        },
+        "etcd": {
+            "replicaCount": etcd_replicas,
+            "nodeSelector": quorum_selector,
+            "tolerations": quorum_tolerations,
+            "topologySpreadConstraints": zone_spread("etcd"),
+            "persistence": {"enabled": etcd_persistence, "size": "20Gi"},
+            "pdb": {"create": etcd_pdb, "minAvailable": 2},
+        },
+        "proxy": {"replicas": 2},
+    }
+    if image_tag:
+        values["image"] = {"all": {"tag": image_tag}}
+    if message_queue == "woodpecker":
+        values["streaming"] = {"enabled": True, "woodpecker": {"embedded": True, "storage": {"type": "minio"}}}
+        values["pulsarv3"] = {"enabled": False}
+    elif message_queue == "pulsar":
+        spread = {"anti_affinity": True, "anti_affinity_topology_key": "topology.kubernetes.io/zone",
+                  "type": "requiredDuringSchedulingIgnoredDuringExecution"}
+        member = {"replicaCount": 3, "nodeSelector": quorum_selector, "tolerations": quorum_tolerations,
+                  "affinity": spread}
+        values["pulsarv3"] = {"enabled": True, "zookeeper": member, "bookkeeper": member, "broker": member}
+        values["pulsar"] = {"enabled": False}
+    elif message_queue == "kafka":
+        values["pulsarv3"] = {"enabled": False}
+        values["pulsar"] = {"enabled": False}
+        values["kafka"] = {"enabled": True, "replicaCount": 3, "nodeSelector": quorum_selector,
+                           "tolerations": quorum_tolerations, "topologySpreadConstraints": zone_spread("kafka")}
+    if plaintext_password:
+        values["extraEnv"] = [{"name": "MILVUS_ROOT_PASSWORD", "value": plaintext_password}]
+
+    k8s.helm.v3.Release(
+        n("milvus"),
+        name="milvus",
+        chart="milvus",
+        version=chart_version,
+        namespace="milvus",
+        repository_opts={"repo": "https://zilliztech.github.io/milvus-helm/"},
+        values=values,
+        opts=pulumi.ResourceOptions(provider=provider, depends_on=[ns, root], protect=protect),
+    )
+    return bucket
+
+
+bucket = deploy("", zones, quorum_zones, compute_pools, "milvus-on-ack-data", region)
+# cross-region-ha: a second, independent deployment in another region (peer: {region, zones, computePools})
+peer = cfg.get_object("peer")
+if peer:
+    deploy("peer-", peer["zones"], peer["zones"], peer["computePools"], "milvus-on-ack-peer-data", peer["region"])
 
 pulumi.export("bucket", bucket.bucket)
