@@ -24,11 +24,6 @@ from pathlib import Path
 from typing import Any
 
 from google.protobuf import json_format, struct_pb2
-from pulumi.runtime import proto
-from pulumi_policy import EnforcementLevel, Policy, ResourceValidationPolicy
-from pulumi_policy.policy import _PolicyAnalyzerServicer
-
-from milvus_zones.offline import RESOURCE_SIG, SIG_KEY, Graph, ProgramError, Resource
 from milvus_zones_policies import (
     ALL_POLICIES,
     DEFAULT_ENFORCEMENT_LEVEL,
@@ -36,6 +31,11 @@ from milvus_zones_policies import (
     PACK_NAME,
     PACK_VERSION,
 )
+from pulumi.runtime import proto
+from pulumi_policy import EnforcementLevel, Policy, ResourceValidationPolicy
+from pulumi_policy.policy import _PolicyAnalyzerServicer
+
+from milvus_zones.offline import RESOURCE_SIG, SIG_KEY, Graph, ProgramError, Resource
 
 LEVELS: dict[str, EnforcementLevel] = {lvl.value: lvl for lvl in EnforcementLevel}
 _PROTO_LEVELS = {proto.ADVISORY: "advisory", proto.MANDATORY: "mandatory", proto.REMEDIATE: "remediate",

@@ -60,7 +60,8 @@ def mode_or_skip(args: StackValidationArgs, topology: Topology, *, multi_zone_on
     mode = topology.mode()
     if mode is None:
         if topology.declarations():
-            args.not_applicable("the milvus-zones/mode declarations disagree or name no known mode (see mode-consistent)")
+            args.not_applicable("the milvus-zones/mode declarations disagree or name no known mode "
+                                "(see mode-consistent)")
         args.not_applicable("no milvus-zones/mode declared (see mode-declared)")
     if ha_only and mode not in HA_MODES:
         args.not_applicable(f"mode is {mode}; this rule is for multi-zone-ha (and cross-region-ha regions)")

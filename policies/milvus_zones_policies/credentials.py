@@ -52,7 +52,8 @@ def findings(resource_type: str, props) -> list[str]:
                     found.append(dotted)
                 elif _ALIBABA_AK_ID.match(leaf.strip()):
                     found.append(f"{dotted} (an AccessKey ID)")
-                elif resource_type in HELM_TYPES and path[-1].endswith((".yaml", ".yml")) and "extraConfigFiles" in path:
+                elif resource_type in HELM_TYPES and "extraConfigFiles" in path and \
+                        path[-1].endswith((".yaml", ".yml")):
                     try:
                         doc = yaml.safe_load(leaf)
                     except yaml.YAMLError:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import yaml
 
 from ._policy import MANDATORY, stack_policy
-from ._values import dig, is_list, is_map, truthy
+from ._values import dig, is_map, truthy
 from .topology import CONFIG_MAP, PDB_TYPES
 
 AUTH_ENV = "COMMON_SECURITY_AUTHORIZATIONENABLED"

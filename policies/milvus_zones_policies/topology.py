@@ -12,7 +12,6 @@ release(s). docs/policies.md says how each piece is recognised.
 from __future__ import annotations
 
 import functools
-import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -654,6 +653,3 @@ def attached_to(bucket: PolicyResource, res: PolicyResource) -> bool:
     except UnknownValueError:
         return False
 
-
-def as_json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, default=str)

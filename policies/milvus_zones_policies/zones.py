@@ -32,7 +32,8 @@ _ALLOW_EXTERNAL = PolicyConfigSchema(
         "allowExternal": {
             "type": "boolean",
             "default": False,
-            "description": "Accept a service outside the stack (external endpoints) as zone-redundant without checking it.",
+            "description": "Accept a service outside the stack (external endpoints) as zone-redundant "
+                           "without checking it.",
         },
     },
 )

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from policytest import MANAGED, ON_ACK, REPO, SARIF_SCHEMA, graph, run_cached
 from typer.testing import CliRunner
 
 import milvus_zones.offline
 from milvus_zones.check import check_graph, render
 from milvus_zones.cli import app
-from policytest import MANAGED, ON_ACK, REPO, SARIF_SCHEMA, graph, run_cached
 
 # The "done when": each program makes `check` exit 1 naming this policy.
 DONE_WHEN = {

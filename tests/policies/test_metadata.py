@@ -7,12 +7,11 @@ import ast
 import re
 import sys
 
+import milvus_zones_policies as pack
 import pytest
 import yaml
-from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy
-
-import milvus_zones_policies as pack
 from policytest import REPO
+from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy
 
 POLICIES = {p.name: p for p in pack.ALL_POLICIES}
 

@@ -47,7 +47,8 @@ def test_etcd_without_pdb_violates_and_a_managed_pdb_fixes_it():
     pdb = {"metadata": {"name": "etcd", "namespace": "milvus"},
            "spec": {"minAvailable": 2, "selector": {"matchLabels": {"app.kubernetes.io/name": "etcd",
                                                                     "app.kubernetes.io/instance": "milvus"}}}}
-    assert not check(with_resource(g, "milvus-root", "etcd-pdb", "kubernetes:policy/v1:PodDisruptionBudget", pdb)).violations
+    fixed = with_resource(g, "milvus-root", "etcd-pdb", "kubernetes:policy/v1:PodDisruptionBudget", pdb)
+    assert not check(fixed).violations
 
 
 def test_pdb_of_another_release_does_not_count():

@@ -7,7 +7,6 @@ import copy
 import json
 
 import pytest
-
 from policytest import MANAGED, check, edited, graph, messages, resource, skipped, violated
 
 ZONE_RULES = {"compute-zone-count", "control-plane-multi-zone", "metadata-spans-three-zones",
@@ -159,10 +158,10 @@ def test_second_release_on_the_first_ones_pulsar_and_etcd_is_judged_there():
 def _kafka(replicas):
     def change(v):
         v["pulsarv3"] = {"enabled": False}
+        spread = {**v["etcd"]["topologySpreadConstraints"][0],
+                  "labelSelector": {"matchLabels": {"app.kubernetes.io/name": "kafka"}}}
         v["kafka"] = {"enabled": True, "replicaCount": replicas, "nodeSelector": v["etcd"]["nodeSelector"],
-                      "tolerations": v["etcd"]["tolerations"],
-                      "topologySpreadConstraints": [{**v["etcd"]["topologySpreadConstraints"][0],
-                                                     "labelSelector": {"matchLabels": {"app.kubernetes.io/name": "kafka"}}}]}
+                      "tolerations": v["etcd"]["tolerations"], "topologySpreadConstraints": [spread]}
     return _values(graph("basic-compliant"), change)
 
 

@@ -23,7 +23,7 @@ alicloud.MilvusInstance(
     payment_type="PayAsYouGo",
     vpc_id=vpc.id,
     zone_id=zones[0],
-    vswitch_ids=[{"vsw_id": s.id, "zone_id": z} for s, z in zip(switches, zones)],
+    vswitch_ids=[{"vsw_id": s.id, "zone_id": z} for s, z in zip(switches, zones, strict=True)],
     components=[
         {"type": "proxy", "cu_num": 4, "replica": 2},
         {"type": "mix_coordinator", "cu_num": 4, "replica": 2},
