@@ -1,0 +1,157 @@
+"""The zone-failure model on the project's stacks and on hand-written ones broken on purpose."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from milvus_zones import failures
+from milvus_zones.cli import app
+from zonegraphs import ZONE_LOSS, hand_written, stack
+
+MULTI_ZONE = ["multi-zone-basic", "multi-zone-ha"]
+
+
+@pytest.fixture(scope="module")
+def reports():
+    return {s: failures.report(stack(s)) for s in ["single-zone", *MULTI_ZONE]}
+
+
+@pytest.mark.parametrize("name", MULTI_ZONE)
+def test_every_single_zone_loss_keeps_etcd_quorum_and_loses_no_data(reports, name):
+    r = reports[name]
+    assert r.zones == ["cn-hangzhou-h", "cn-hangzhou-i", "cn-hangzhou-j"]
+    for s in r.scenarios:
+        assert s.etcd["quorum_kept"] is True and s.etcd["members"] == 3 and s.etcd["in_zone"] == 1, s.zone
+        assert s.data["lost"] is False and s.wal["durable"] is True, s.zone
+        assert s.rpo_s == 0, s.zone
+
+
+def test_single_zone_has_no_zone_level_recovery(reports):
+    r = reports["single-zone"]
+    assert not r.zone_recovery
+    assert "No zone-level disaster recovery" in r.notes[0] and "seed" in r.notes[0]
+    (s,) = r.scenarios
+    assert s.etcd["quorum_kept"] is False and s.etcd["in_zone"] == 3
+    assert s.reads.seconds is None and s.writes.seconds is None and s.rpo_s is None
+    assert "etcd" in s.data["note"]  # all three members' disks are in the one zone
+
+
+def test_ha_meets_its_targets_and_says_how(reports):
+    r = reports["multi-zone-ha"]
+    assert r.verdicts() == []
+    w = r.worst()
+    assert w["rto_reads_s"] <= 10 and w["rto_writes_s"] <= 60 and w["rpo_s"] == 0
+    primary = next(s for s in r.scenarios if s.zone == "cn-hangzhou-h")
+    # The WAL's group is lost: the controller's detection, the switch and the WAL's reopening are on the path.
+    steps = " | ".join(x.what for x in primary.writes.steps)
+    assert "WAL reopened" in steps and "session expires" in steps
+    assert primary.reads_bounded.seconds == primary.writes.seconds  # Bounded reads wait for the WAL
+    assert "queryNode[rgh]: 2 of 2" in primary.components_gone
+    assert "group rgi" in primary.serves_after
+    # Values read from the generated configuration, not defaults.
+    assert r.params["milvus.session.ttl"].value == 10 and r.params["milvus.session.ttl"].source.startswith("config:")
+    assert r.params["controller.failureThreshold"].source.startswith("config: failover controller")
+
+
+def test_ha_settings_each_contribute(reports):
+    c = {x.setting: x for x in reports["multi-zone-ha"].contributions}
+    assert c["failover controller: switch-wal"].without["rto_writes_s"] is None  # no switch: writes stay down
+    assert c["common.session.ttl"].without["rto_writes_s"] > c["common.session.ttl"].with_all["rto_writes_s"]
+    assert c["NLB health checks"].without["rto_reads_s"] > 10 >= c["NLB health checks"].with_all["rto_reads_s"]
+    assert c["proxy health checks"].without["rto_reads_s"] > c["proxy health checks"].with_all["rto_reads_s"]
+
+
+def test_basic_relaunches_within_its_budget(reports):
+    r = reports["multi-zone-basic"]
+    assert r.verdicts() == []
+    primary = next(s for s in r.scenarios if s.zone == "cn-hangzhou-h")
+    steps = [x.what for x in primary.reads.steps]
+    assert any("fences the zone" in x for x in steps) and any("segments reloaded" in x for x in steps)
+    assert 60 < primary.reads.seconds <= 900
+    c = {x.setting: x for x in r.contributions}
+    assert c["failover controller: fence-zone"].without["rto_reads_s"] is None  # autoscaler halts
+    assert c["compute pool autoscaling"].without["rto_reads_s"] is None  # nowhere to relaunch
+
+
+def test_data_size_moves_the_basic_rto():
+    small = failures.report(stack("multi-zone-basic"), data_size_gib=10, with_contributions=False).worst()
+    large = failures.report(stack("multi-zone-basic"), data_size_gib=400, with_contributions=False).worst()
+    assert large["rto_reads_s"] - small["rto_reads_s"] == pytest.approx(390 * 1024 / (3 * 100))
+    assert large["rto_reads_s"] > 900  # 400 GiB no longer fit the 15-minute budget at 100 MiB/s x 3 nodes
+
+
+# ---- broken on purpose (hand-written stacks) ----------------------------------------------------------
+
+def test_hand_written_ha_that_meets_the_targets():
+    assert failures.report(hand_written("ha-tuned")).verdicts() == []
+
+
+def test_etcd_in_two_zones_loses_quorum():
+    r = failures.report(hand_written("ha-etcd-two-zones"))
+    lost = [s for s in r.scenarios if s.etcd["quorum_kept"] is False]
+    assert lost and all(s.etcd["in_zone"] == 2 for s in lost)
+    assert any("RPO" in v for v in r.verdicts())
+
+
+def test_lrs_bucket_may_lose_data():
+    r = failures.report(hand_written("basic-lrs-bucket"))
+    assert all(s.data["lost"] and s.rpo_s is None for s in r.scenarios)
+    assert any(v.startswith("RPO") for v in r.verdicts())
+
+
+def test_default_toleration_on_the_coordinators_breaks_the_ha_write_rto():
+    r = failures.report(hand_written("ha-default-toleration"))
+    primary = next(s for s in r.scenarios if s.zone == "cn-hangzhou-h")
+    assert "mixCoordinator: 2 of 2" in primary.components_gone
+    evict = next(x for x in primary.writes.steps if "tolerationSeconds" in x.what)
+    assert evict.seconds == 300 and evict.params == ("k8s.defaultTolerationSeconds",)
+    assert any(v.startswith("writes RTO") for v in r.verdicts())
+
+
+def test_basic_without_fencing_is_stopped_by_the_autoscaler_gate():
+    r = failures.report(hand_written("basic-no-fencing"))
+    primary = next(s for s in r.scenarios if s.zone == "cn-hangzhou-h")
+    assert "cluster-autoscaler halts with 4 of 6 nodes unready" in primary.reads.blocked
+
+
+# ---- the command ----------------------------------------------------------------------------------------
+
+@pytest.fixture
+def cached(monkeypatch):
+    import milvus_zones.offline as offline
+    from milvus_zones.offline import read_stack_config
+
+    def run(program, cfg, preview=False):
+        if program.resolve() == ZONE_LOSS.resolve():
+            return hand_written(cfg.stack)
+        return stack(cfg.stack)
+
+    monkeypatch.setattr(offline, "run_program", run)
+    return read_stack_config
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "json"])
+def test_cli_formats(cached, fmt):
+    result = CliRunner().invoke(app, ["failures", "multi-zone-ha", "--format", fmt])
+    assert result.exit_code == 0, result.output
+    if fmt == "json":
+        data = json.loads(result.output)
+        assert data["missedTargets"] == [] and len(data["scenarios"]) == 3
+        assert data["parameters"]["milvus.session.ttl"]["value"] == 10
+    else:
+        assert "Lose cn-hangzhou-h" in result.output and "Parameters" in result.output
+        assert ("| setting |" in result.output) == (fmt == "markdown")
+
+
+def test_cli_hand_written_program(cached):
+    result = CliRunner().invoke(app, ["failures", str(ZONE_LOSS / "Pulumi.ha-etcd-two-zones.yaml"),
+                                      "--program", str(ZONE_LOSS)])
+    assert result.exit_code == 0 and "etcd quorum kept: NO" in result.output
+
+
+def test_cli_bad_stack_exits_2():
+    result = CliRunner().invoke(app, ["failures", "no-such-stack"])
+    assert result.exit_code == 2 and "unknown stack 'no-such-stack'" in result.output
