@@ -93,71 +93,11 @@ def check(
     try:
         stack_cfg = resolve_stack(stack, program)
         graph = run_program(program, stack_cfg)
-        report = checker.check_graph(graph, policy_config)
+        report = checker.check_graph(graph, policy_config, source=stack_cfg.path, config=stack_cfg.values)
     except ProgramError as e:
         raise _fail(str(e)) from None
     _emit(checker.render(report, format.value), output)
     raise typer.Exit(1 if report.mandatory_violations else 0)
-
-
-class FailuresFormat(StrEnum):
-    text = "text"
-    json = "json"
-    markdown = "markdown"
-
-
-class CompareFormat(StrEnum):
-    text = "text"
-    markdown = "markdown"
-    json = "json"
-
-
-@app.command()
-def failures(
-    stack: StackArg,
-    format: Annotated[FailuresFormat, typer.Option("--format", "-f", help="Output format.")] = FailuresFormat.text,
-    data_size: Annotated[float, typer.Option("--data-size", min=0, help="Data to reload after a relaunch, GiB.")] = 100,
-    load_throughput: Annotated[
-        float, typer.Option("--load-throughput", min=1, help="Segment load throughput per query node, MiB/s.")
-    ] = 100,
-    program: ProgramOpt = PROJECT_DIR,
-    output: OutputOpt = None,
-) -> None:
-    """Take each zone away from the stack's resource graph: quorum, data, components, modeled RPO/RTO."""
-    from milvus_zones import failures as model
-    from milvus_zones.offline import run_program
-
-    try:
-        stack_cfg = resolve_stack(stack, program)
-        graph = run_program(program, stack_cfg)
-    except ProgramError as e:
-        raise _fail(str(e)) from None
-    _emit(model.render(model.report(graph, data_size, load_throughput), format.value), output)
-
-
-@app.command()
-def compare(
-    format: Annotated[CompareFormat, typer.Option("--format", "-f", help="Output format.")] = CompareFormat.text,
-    prices: Annotated[
-        Path | None,
-        typer.Option("--prices", help="JSON or YAML file: instance type -> hourly price (default: built-in weights).",
-                     exists=True, dir_okay=False),
-    ] = None,
-    program: ProgramOpt = PROJECT_DIR,
-    output: OutputOpt = None,
-) -> None:
-    """The seed's comparison table for every stack in stacks/, computed from each stack's graph."""
-    from milvus_zones import compare as table
-    from milvus_zones.offline import run_program
-    from milvus_zones.stacks import available_stacks
-
-    try:
-        price_map = table.load_prices(prices) if prices else None
-        graphs = [run_program(program, resolve_stack(s, program)) for s in available_stacks(program)]
-        rows = table.compare(graphs, price_map)
-    except (ProgramError, table.PriceError) as e:
-        raise _fail(str(e)) from None
-    _emit(table.render(rows, format.value, prices is not None), output)
 
 
 class FailuresFormat(StrEnum):
