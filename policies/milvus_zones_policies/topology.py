@@ -11,6 +11,8 @@ release(s). docs/policies.md says how each piece is recognised.
 
 from __future__ import annotations
 
+import json
+
 import functools
 import re
 from collections.abc import Iterable
@@ -316,6 +318,10 @@ def _yaml_text(asset: Any) -> str | None:
     return None
 
 
+# Set by milvus-zones' Helm values for placements the subchart has no key for (Pulsar v2, Kafka's ZooKeeper).
+WORKLOAD_PATCHES_ANNOTATION = "milvus-zones/workload-patches"
+
+
 @dataclass
 class MilvusRelease:
     res: PolicyResource
@@ -363,6 +369,25 @@ class MilvusRelease:
     def labels(self) -> dict:
         labels = self.get("labels", default={})
         return labels if is_map(labels) else {}
+
+    def post_render_patch(self, **match: str) -> dict | None:
+        """The milvus-zones post-renderer's placement patch for the workload with these labels.
+
+        Only counts when the release runs a post-renderer (`postrender`): the patches, written into
+        the global `annotations` value as JSON, are what it applies to the rendered StatefulSets.
+        """
+        if not self.res.props.get("postrender"):
+            return None
+        raw = dig(self.get("annotations", default={}), WORKLOAD_PATCHES_ANNOTATION)
+        try:
+            patches = json.loads(raw) if isinstance(raw, str) else []
+        except json.JSONDecodeError:
+            return None
+        for patch in patches if isinstance(patches, list) else []:
+            labels = patch.get("matchLabels") if isinstance(patch, dict) else None
+            if is_map(labels) and all(labels.get(k) == v for k, v in match.items()):
+                return patch
+        return None
 
     @property
     def cluster_mode(self) -> bool:

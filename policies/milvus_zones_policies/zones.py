@@ -177,6 +177,8 @@ def metadata_spans_three_zones(args, report, topology):
 
 
 _PULSAR_PARTS = ("zookeeper", "bookkeeper", "broker")
+# The v2 chart labels its StatefulSets component=<name>; bookkeeper's is "bookie".
+_PULSAR_V2_COMPONENTS = {"bookkeeper": "bookie"}
 # The milvus chart's own values: pulsarv3 turns anti-affinity off per component (the apache chart's global
 # switch stays on); the pulsar (v2) block turns the global switch off. Replicas as the milvus values set them.
 _PULSAR_DEFAULTS = {
@@ -200,11 +202,18 @@ def _pulsar(rel: MilvusRelease, key: str, pools, report) -> None:
             truthy(dig(comp, "affinity", "anti_affinity"), default=defaults["part_anti"])
         key_ = dig(comp, "affinity", "anti_affinity_topology_key", default="kubernetes.io/hostname")
         kind = dig(comp, "affinity", "type", default=dig(global_affinity, "type", default=HARD_AFFINITY))
+        placement_values = comp
+        # The v2 subchart has no zone key: milvus-zones' post-renderer places its StatefulSets instead
+        # (a required anti-affinity on spreadTopologyKey, with the patch's nodeSelector and tolerations).
+        patch = rel.post_render_patch(app="pulsar", component=_PULSAR_V2_COMPONENTS.get(part, part))
+        if patch is not None:
+            anti, key_, kind = True, patch.get("spreadTopologyKey"), HARD_AFFINITY
+            placement_values = {"nodeSelector": patch.get("nodeSelector", {}), "tolerations": patch.get("tolerations", [])}
         if not (anti and key_ in ZONE_KEYS and kind == HARD_AFFINITY):
             report(f"{where} is not held one per zone: set affinity.anti_affinity true (and the global "
                    f"{key}.affinity.anti_affinity), anti_affinity_topology_key topology.kubernetes.io/zone and "
                    f"type {HARD_AFFINITY}.", rel.res.urn)
-        zones, problems = quorum_zones(Placement.from_values(comp), pools)
+        zones, problems = quorum_zones(Placement.from_values(placement_values), pools)
         for problem in problems:
             report(f"{where}: {problem}.", rel.res.urn)
         if len(zones) < QUORUM_ZONES:
