@@ -18,6 +18,7 @@ from .milvus import etcd_persistent_with_pdb, milvus_authorization_enabled
 from .mode import mode_consistent, mode_declared
 from .protection import stateful_resources_protected
 from .region import allowed_regions
+from .rto import basic_recovery_within_rto, ha_failover_within_rto
 from .storage import bucket_encrypted, bucket_private, bucket_versioned
 from .zones import (
     compute_zone_count,
@@ -47,6 +48,9 @@ ALL_POLICIES: list[Policy] = [
     metadata_spans_three_zones,
     message_service_spans_three_zones,
     object_storage_zone_redundant,
+    # recovery budgets after losing a zone (docs/failures.md)
+    ha_failover_within_rto,
+    basic_recovery_within_rto,
     # data safety and security
     bucket_private,
     bucket_encrypted,

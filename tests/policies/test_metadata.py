@@ -27,6 +27,8 @@ EXPECTED = {
     "metadata-spans-three-zones": "mandatory",
     "message-service-spans-three-zones": "mandatory",
     "object-storage-zone-redundant": "mandatory",
+    "ha-failover-within-rto": "disabled",
+    "basic-recovery-within-rto": "disabled",
     "bucket-private": "mandatory",
     "bucket-encrypted": "mandatory",
     "bucket-versioned": "mandatory",
