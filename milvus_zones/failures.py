@@ -355,6 +355,8 @@ class Model:
             comps.pop("queryNode"), comps.pop("streamingNode")
         gone = [f"{w.name}: {w.worst_in(zone)} of {w.replicas}" for w in comps.values() if w.worst_in(zone)]
         gone += [f"{w.name}: {w.worst_in(zone)} of {w.replicas}" for w in groups.values() if w.worst_in(zone)]
+        gone += [f"{w.name}: {w.worst_in(zone)} of {w.replicas}" for w in self._streaming_groups(rel).values()
+                 if w.worst_in(zone)]
         if etcd["in_zone"]:
             gone.append(f"etcd: {etcd['in_zone']} of {etcd['members']} members")
 

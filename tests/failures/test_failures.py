@@ -49,7 +49,7 @@ def test_ha_meets_its_targets_and_says_how(reports):
     steps = " | ".join(x.what for x in primary.writes.steps)
     assert "WAL reopened" in steps and "session expires" in steps
     assert primary.reads_bounded.seconds == primary.writes.seconds  # Bounded reads wait for the WAL
-    assert "queryNode[rgh]: 2 of 2" in primary.components_gone
+    assert {"queryNode[rgh]: 2 of 2", "streamingNode[rgh]: 2 of 2"} <= set(primary.components_gone)
     assert "group rgi" in primary.serves_after
     # Values read from the generated configuration, not defaults.
     assert r.params["milvus.session.ttl"].value == 10 and r.params["milvus.session.ttl"].source.startswith("config:")
