@@ -125,4 +125,8 @@ def test_resource_groups_need_a_post_renderer():
     report = check(edited(graph("ha-compliant"), "milvus", _groups(postrender=False), "Release"))
     assert violated(report) == {"ha-compute-zones-symmetric"}
     assert "post-renderer" in messages(report, "ha-compute-zones-symmetric")[0]
-    assert not check(edited(graph("ha-compliant"), "milvus", _groups(postrender=True), "Release")).violations
+    pinned = check(edited(graph("ha-compliant"), "milvus", _groups(postrender=True), "Release"))
+    assert not pinned.mandatory_violations
+    # Pinned groups on 2.6 also need the WAL switch automated to meet the mode's RTO (advisory by default).
+    assert violated(pinned, None) == {"ha-failover-within-rto"}
+    assert "failover controller" in messages(pinned, "ha-failover-within-rto")[0]

@@ -74,7 +74,9 @@ def test_cross_region_is_a_mode_and_each_region_is_judged_on_its_own():
 
 def test_region_mode_basic_exempts_a_region_from_the_ha_limits():
     report = check(_region_mode(graph("xr-odd-peer"), "peer-", "multi-zone-basic"))
-    assert not report.violations
+    # The HA limits no longer apply to the peer; its basic-mode recovery budget (advisory) does.
+    assert violated(report, None) == {"basic-recovery-within-rto"}
+    assert not report.mandatory_violations
 
 
 def test_unknown_region_mode_is_mandatory():

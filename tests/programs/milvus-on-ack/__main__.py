@@ -36,6 +36,7 @@ etcd_replicas = cfg.get_int("etcdReplicas") or 3
 etcd_pdb = cfg.get_bool("etcdPdb") is not False
 etcd_persistence = cfg.get_bool("etcdPersistence") is not False
 protect = cfg.get_bool("protect") is not False
+component_spread = cfg.get_bool("componentSpread") is not False  # proxies and mixCoord one per compute zone
 bucket_mode = cfg.get("bucketModeTag") or mode  # a different value here is a conflicting declaration
 
 tags = {"milvus-zones/mode": mode} if mode else {}
@@ -84,7 +85,7 @@ def deploy(prefix, zones, quorum_zones, compute_pools, bucket_name, region):
     )
 
 
-    def pool(name, pool_zones, size, instance_type, role, multi_az_policy=None, taints=None):
+    def pool(name, pool_zones, size, instance_type, role, multi_az_policy=None, taints=None, max_size=None):
         return alicloud.cs.NodePool(
             n(name),
             cluster_id=cluster.id,
@@ -95,13 +96,15 @@ def deploy(prefix, zones, quorum_zones, compute_pools, bucket_name, region):
             labels=[{"key": "workload", "value": role}, {"key": "pool", "value": name}],
             taints=taints,
             multi_az_policy=multi_az_policy,
+            # A pool that may grow relaunches compute in its other zone (basic mode's recovery).
+            scaling_config={"enable": True, "min_size": size, "max_size": max_size} if max_size else None,
             tags=tags,
         )
 
 
     for p in compute_pools:
         pool(p["name"], p["zones"], p["size"], p.get("instanceType", "ecs.g7.2xlarge"), "milvus",
-             p.get("multiAzPolicy"))
+             p.get("multiAzPolicy"), max_size=p.get("maxSize"))
     for z in quorum_zones:
         pool(f"quorum-{z[-1]}", [z], 1, "ecs.g7.large", "quorum",
              taints=[{"key": "dedicated", "value": "quorum", "effect": "NoSchedule"}])
@@ -130,6 +133,15 @@ def deploy(prefix, zones, quorum_zones, compute_pools, bucket_name, region):
         }]
 
 
+    def component_zone_spread(component):
+        return [{
+            "maxSkew": 1,
+            "topologyKey": "topology.kubernetes.io/zone",
+            "whenUnsatisfiable": "DoNotSchedule",
+            "labelSelector": {"matchLabels": {"app.kubernetes.io/name": "milvus", "component": component}},
+        }]
+
+
     user_yaml = {"common": {"security": {"authorizationEnabled": authorization}}}
     if plaintext_password:
         user_yaml["common"]["security"]["defaultRootPassword"] = plaintext_password
@@ -153,6 +165,11 @@ def deploy(prefix, zones, quorum_zones, compute_pools, bucket_name, region):
         },
         "proxy": {"replicas": 2},
     }
+    if component_spread:
+        # One replica of each per compute zone: a zone loss leaves a proxy and the standby coordinator.
+        values["proxy"]["topologySpreadConstraints"] = component_zone_spread("proxy")
+        values["mixCoordinator"] = {"replicas": 2, "activeStandby": {"enabled": True},
+                                    "topologySpreadConstraints": component_zone_spread("mixcoord")}
     if image_tag:
         values["image"] = {"all": {"tag": image_tag}}
     if message_queue == "woodpecker":
