@@ -137,9 +137,10 @@ def _row(graph, prices: dict[str, float] | None) -> Row:
     else:
         rpo = fmt_s(zone["rpo_s"]) if zone["rpo_s"] is not None else "not bounded"
         rto = f"reads {fmt_s(zone['rto_reads_s'])}, writes {fmt_s(zone['rto_writes_s'])}"
+        region = report.worst("region")
         if any(s.scope == "region" for s in report.scenarios):
-            rpo += "; region: CDC lag"
-            rto += "; region: operator switchover"
+            rpo += f"; region: {fmt_s(region['rpo_s'])} (CDC lag)"
+            rto += f"; region: {fmt_s(region['rto_writes_s'])} (operator failover)"
     replicas = parts[0][2] if parts else 0
     nodes = parts[0][3] if parts else 0
     per_region = " per region" if len(parts) > 1 else ""

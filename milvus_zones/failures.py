@@ -643,21 +643,51 @@ def contributions(dep: Deployed, data_size_gib: float = 100, load_mib_s: float =
     return out
 
 
-def _region_scenario(region: str, primary: str | None, regional: Report) -> Scenario:
+def region_params(graph) -> dict[str, Param]:
+    """What a region loss depends on: replication lag, the operator's failover, the client record's TTL."""
+    ttl = next((r.inputs.get("ttl") for r in graph.of_type("alicloud:pvtz/zoneRecord:ZoneRecord")
+                if r.inputs.get("rr") == "milvus"), None)
+    p = [
+        Param("cdc.replicationLag", 1, "s",
+              "assumed: Milvus 2.6 CDC forwards the WAL to the standby 'sub-second to seconds in steady state' "
+              "(Milvus CDC Q&A); the writes inside it at the moment of loss are lost"),
+        Param("operator.detection", 300, "s",
+              "assumed: the region is declared lost and the failover decided (alerting and on-call); "
+              "`milvus-zones switchover --failover` itself is scripted, the decision is not automated"),
+        Param("failover.apply", 120, "s",
+              "assumed: `pulumi up --target` of the client record and the new primary's replication Job "
+              "(image pulled, pymilvus installed, update_replicate_configuration with force_promote)"),
+        Param("dns.ttl", float(ttl) if ttl is not None else 30, "s",
+              "config: PrivateZone record milvus ttl" if ttl is not None else "assumed: client record TTL"),
+    ]
+    return {x.key: x for x in p}
+
+
+def _region_scenario(region: str, primary: str | None, regional: Report, params: dict[str, Param]) -> Scenario:
     holds = [f"zones {', '.join(regional.zones)}"]
     if region != primary:
         ok = Path()
         return Scenario(f"region {region}", holds, {"quorum_kept": None, "note": "the other region's etcd is its own"},
                         {}, {"lost": False, "note": "standby region: the primary's data is unaffected"}, ["the standby"],
-                        ok, ok, ok, f"the primary region {primary} serves as before; replication pauses", 0.0,
+                        ok, ok, ok, f"the primary region {primary} serves as before; replication pauses and "
+                        "resumes from its checkpoint when the standby returns", 0.0,
                         "nothing acknowledged is lost: the primary holds it", "region")
-    why = ("the standby region is promoted by an operator (`milvus-zones switchover --failover`): not automated, so "
-           "no RTO is modeled")
-    blocked = Path(blocked=why)
-    return Scenario(f"region {region}", holds, {"quorum_kept": False, "note": "the whole region's etcd"}, {},
-                    {"lost": True, "note": "writes acknowledged but not yet replicated by CDC"}, ["everything"],
-                    blocked, blocked, blocked, "the standby region, read-only until promoted", None,
-                    "CDC replicates asynchronously: the replication lag is lost (not modeled)", "region")
+    v = {k: x.value for k, x in params.items()}
+    # Reads and writes both move with the client record: the standby is promoted, then the name follows it.
+    steps = [
+        Step("region declared lost, failover decided", v["operator.detection"], ("operator.detection",)),
+        Step("targeted pulumi up: standby force-promoted, client record repointed", v["failover.apply"],
+             ("failover.apply",)),
+        Step("clients resolve the client record again (TTL)", v["dns.ttl"], ("dns.ttl",)),
+    ]
+    return Scenario(
+        f"region {region}", holds, {"quorum_kept": False, "note": "the whole region's etcd; the standby has its own"},
+        {"kind": "CDC to the standby", "quorum_kept": False, "durable": True,
+         "note": "the standby's WAL holds everything CDC delivered"},
+        {"lost": True, "note": "writes acknowledged by the primary but not yet replicated (the CDC lag)"},
+        ["everything in the region"], Path(list(steps)), Path(list(steps)), Path(list(steps)),
+        "the standby region, promoted to primary by `milvus-zones switchover --failover`", v["cdc.replicationLag"],
+        "CDC replicates asynchronously: the writes of the last replication lag are lost", "region")
 
 
 def report(graph, data_size_gib: float = 100, load_mib_s: float = 100, with_contributions: bool = True) -> Report:
@@ -682,9 +712,11 @@ def report(graph, data_size_gib: float = 100, load_mib_s: float = 100, with_cont
                     [s for p in parts for s in p.scenarios], True,
                     [f"{len(regions)} regions; primary {primary or 'not declared'}. Zone scenarios are per region; "
                      "region scenarios follow."])
+    rparams = region_params(graph)
+    merged.params = {**merged.params, **rparams}
     for d, part in zip(regions, parts, strict=True):
         region = region_of_zone(part.zones[0]) if part.zones else d.stack
-        merged.scenarios.append(_region_scenario(region, primary, part))
+        merged.scenarios.append(_region_scenario(region, primary, part, rparams))
     if with_contributions:
         merged.contributions = contributions(regions[0], data_size_gib, load_mib_s)
     return merged

@@ -203,3 +203,21 @@ def test_failover_command_lists_engine_urns_to_target_in_the_surviving_region():
     # Engine URNs carry every parent type (not only the nearest, as the SDK's mock monitor does).
     assert all("milvus-zones:index:CrossRegionDeployment$" in t for t in targets)
     assert not any("milvus-cn-hangzhou" in t for t in targets)  # nothing in the lost region
+
+
+def test_losing_the_primary_region_the_standby_takes_over_with_modeled_rpo_and_rto(g):
+    from milvus_zones import failures
+
+    r = failures.report(g, with_contributions=False)
+    regions = {s.zone: s for s in r.scenarios if s.scope == "region"}
+    lost_primary, lost_standby = regions["region cn-hangzhou"], regions["region cn-shanghai"]
+    assert "standby region, promoted" in lost_primary.serves_after
+    assert lost_primary.rpo_s == r.params["cdc.replicationLag"].value > 0
+    steps = [p for step in lost_primary.writes.steps for p in step.params]
+    assert steps == ["operator.detection", "failover.apply", "dns.ttl"]
+    assert r.params["dns.ttl"].value == 30 and r.params["dns.ttl"].source.startswith("config:")
+    assert lost_primary.writes.seconds == sum(r.params[k].value for k in steps)
+    assert lost_standby.rpo_s == 0 and lost_standby.writes.seconds == 0
+    # Each region on its own still survives any one zone without losing data.
+    zones = [s for s in r.scenarios if s.scope == "zone"]
+    assert len(zones) == 6 and all(s.etcd["quorum_kept"] and s.rpo_s == 0 for s in zones)
