@@ -13,6 +13,7 @@ from typing import NotRequired, TypedDict
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.script_job import JOB_IMAGE, ScriptJob
 from milvus_zones.catalog import oss_endpoint
 from milvus_zones.helm_values import (
     CHART_FACTS,
@@ -30,8 +31,7 @@ RETAIN_STORAGE_CLASS = "milvus-zones-disk-retain"
 # ACK's pod-identity webhook injects RRSA credentials into pods of namespaces carrying this label.
 RRSA_INJECTION_LABEL = "pod-identity.alibabacloud.com/injection"
 # The Job that creates Milvus 2.5's node-filtered resource groups: a pinned Python image and client.
-JOB_IMAGE = "python:3.11.11-slim-bookworm"
-JOB_PYMILVUS = "pymilvus==2.5.18"
+JOB_PYMILVUS = "pymilvus==2.5.18"  # the client of the 2.5 server whose resource groups the Job creates
 # The zone failover controller (milvus_zones/jobs/failover.py): standard library only, so no install step.
 FAILOVER_NAME = "milvus-zones-failover"
 FAILOVER_LABEL = "milvus-zones/failover"
@@ -157,47 +157,25 @@ class Milvus(pulumi.ComponentResource):
         )
 
     def _resource_group_job(self, name, plan: TopologyPlan, service: str, ns, created, in_cluster) -> None:
-        """Milvus 2.5 creates node-filtered resource groups only through its API: run that once after install.
-
-        The Job's name carries a digest of the groups, so a change of groups makes Pulumi run a new Job.
-        """
-        groups = json.dumps(resource_group_configs(plan), sort_keys=True)
-        script = resources.files("milvus_zones.jobs").joinpath("resource_groups.py").read_text()
-        digest = hashlib.sha256((groups + script).encode()).hexdigest()[:8]
-        config_map = k8s.core.v1.ConfigMap(
-            f"{name}-rg-script",
-            metadata={"name": f"milvus-zones-rg-{digest}", "namespace": ns.metadata.name},
-            data={"resource_groups.py": script},
-            opts=in_cluster,
-        )
-        k8s.batch.v1.Job(
+        """Milvus 2.5 creates node-filtered resource groups only through its API: run that once after install."""
+        ScriptJob(
             f"{name}-resource-groups",
-            metadata={"name": f"milvus-zones-rg-{digest}", "namespace": ns.metadata.name},
-            spec={
-                "backoffLimit": 6,
-                "template": {
-                    "spec": {
-                        "restartPolicy": "OnFailure",
-                        "nodeSelector": plan.component("proxy").node_selector,
-                        "containers": [{
-                            "name": "resource-groups",
-                            "image": JOB_IMAGE,
-                            "command": ["sh", "-c", f"pip install --no-cache-dir --quiet {JOB_PYMILVUS} && "
-                                                    "python /job/resource_groups.py"],
-                            "env": [
-                                {"name": "MILVUS_URI", "value": f"http://{service}.{plan.namespace}.svc:19530"},
-                                {"name": "MILVUS_USER", "value": "root"},
-                                {"name": "MILVUS_PASSWORD",
-                                 "valueFrom": {"secretKeyRef": {"name": PASSWORD_SECRET, "key": "password"}}},
-                                {"name": "RESOURCE_GROUPS", "value": groups},
-                            ],
-                            "volumeMounts": [{"name": "job", "mountPath": "/job", "readOnly": True}],
-                        }],
-                        "volumes": [{"name": "job", "configMap": {"name": config_map.metadata.name}}],
-                    }
-                },
+            {
+                "script": "resource_groups.py",
+                "namespace": ns.metadata.name,
+                "env": [
+                    {"name": "MILVUS_URI", "value": f"http://{service}.{plan.namespace}.svc:19530"},
+                    {"name": "MILVUS_USER", "value": "root"},
+                    {"name": "MILVUS_PASSWORD",
+                     "valueFrom": {"secretKeyRef": {"name": PASSWORD_SECRET, "key": "password"}}},
+                    {"name": "RESOURCE_GROUPS", "value": json.dumps(resource_group_configs(plan), sort_keys=True)},
+                ],
+                "requirement": JOB_PYMILVUS,
+                "node_selector": plan.component("proxy").node_selector,
+                "wait_for": created,
             },
-            opts=pulumi.ResourceOptions(parent=self, provider=in_cluster.provider, depends_on=[*created, config_map]),
+            provider=in_cluster.provider,
+            opts=pulumi.ResourceOptions(parent=self),
         )
 
     def _failover_controller(self, name, plan: TopologyPlan, release: str, ns, created, in_cluster) -> None:
