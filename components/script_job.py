@@ -11,6 +11,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 JOB_IMAGE = "python:3.11.11-slim-bookworm"
+HELPER = "retry.py"  # shared by the scripts, mounted beside each
 PYMILVUS = "pymilvus==2.6.17"  # update_replicate_configuration with force_promote
 
 
@@ -41,15 +42,17 @@ class ScriptJob(pulumi.ComponentResource):
     def __init__(self, name: str, args: ScriptJobArgs, provider: k8s.Provider,
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__("milvus-zones:index:ScriptJob", name, {}, opts)
-        script = resources.files("milvus_zones.jobs").joinpath(args["script"]).read_text()
+        jobs = resources.files("milvus_zones.jobs")
+        script = jobs.joinpath(args["script"]).read_text()
+        helper = jobs.joinpath(HELPER).read_text()
         fingerprint = repr(sorted((str(e.get("name")), repr(e.get("value"))) for e in args["env"]))
-        digest = hashlib.sha256((script + fingerprint + args["requirement"]).encode()).hexdigest()[:8]
+        digest = hashlib.sha256((script + helper + fingerprint + args["requirement"]).encode()).hexdigest()[:8]
         base = f"milvus-zones-{args['script'].removesuffix('.py').replace('_', '-')}-{digest}"
         in_cluster = pulumi.ResourceOptions(parent=self, provider=provider)
         config_map = k8s.core.v1.ConfigMap(
             f"{name}-script",
             metadata={"name": base, "namespace": args["namespace"]},
-            data={args["script"]: script},
+            data={args["script"]: script, HELPER: helper},
             opts=in_cluster,
         )
         job = k8s.batch.v1.Job(

@@ -49,6 +49,17 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(2)
 
 
+def _run(stack: str, program: Path):
+    """The stack's config and its recorded graph; bad input ends the command with exit code 2."""
+    from milvus_zones.offline import run_program
+
+    try:
+        stack_cfg = resolve_stack(stack, program)
+        return stack_cfg, run_program(program, stack_cfg)
+    except ProgramError as e:
+        raise _fail(str(e)) from None
+
+
 def _emit(text: str, output: Path | None) -> None:
     if output is None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
@@ -65,13 +76,8 @@ def plan(
 ) -> None:
     """Run the stack's Pulumi program under the mock engine and show its resource graph by zone."""
     from milvus_zones import planview
-    from milvus_zones.offline import run_program
 
-    try:
-        stack_cfg = resolve_stack(stack, program)
-        graph = run_program(program, stack_cfg)
-    except ProgramError as e:
-        raise _fail(str(e)) from None
+    _, graph = _run(stack, program)
     _emit(planview.render(graph, format.value), output)
 
 
@@ -88,11 +94,9 @@ def check(
 ) -> None:
     """Run the policy pack offline on the stack's resource graph. Exit 0 clean, 1 mandatory violation, 2 bad input."""
     from milvus_zones import check as checker
-    from milvus_zones.offline import run_program
 
+    stack_cfg, graph = _run(stack, program)
     try:
-        stack_cfg = resolve_stack(stack, program)
-        graph = run_program(program, stack_cfg)
         report = checker.check_graph(graph, policy_config, source=stack_cfg.path, config=stack_cfg.values)
     except ProgramError as e:
         raise _fail(str(e)) from None
@@ -125,13 +129,8 @@ def failures(
 ) -> None:
     """Take each zone away from the stack's resource graph: quorum, data, components, modeled RPO/RTO."""
     from milvus_zones import failures as model
-    from milvus_zones.offline import run_program
 
-    try:
-        stack_cfg = resolve_stack(stack, program)
-        graph = run_program(program, stack_cfg)
-    except ProgramError as e:
-        raise _fail(str(e)) from None
+    _, graph = _run(stack, program)
     _emit(model.render(model.report(graph, data_size, load_throughput), format.value), output)
 
 

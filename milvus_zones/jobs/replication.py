@@ -16,10 +16,13 @@ from __future__ import annotations
 
 import json
 import os
-import sys
-import time
 from collections.abc import Callable
 from typing import Any
+
+try:
+    from .retry import connect_with_retry
+except ImportError:  # run as /job/replication.py beside retry.py
+    from retry import connect_with_retry
 
 
 def pchannels(cluster_id: str, count: int) -> list[str]:
@@ -58,21 +61,6 @@ def apply(spec: dict[str, Any], token: str, connect: Callable[[str], Any]) -> li
             kwargs["force_promote"] = True
         client.update_replicate_configuration(**kwargs)
     return order
-
-
-def connect_with_retry(uri: str, token: str, wait_seconds: float, factory: Callable[..., Any],
-                       sleep: Callable[[float], None] = time.sleep) -> Any:
-    deadline = time.monotonic() + wait_seconds
-    while True:
-        try:
-            client = factory(uri=uri, token=token)
-            client.list_databases()
-            return client
-        except Exception as e:  # noqa: BLE001 - any failure here means "not reachable yet"
-            if time.monotonic() >= deadline:
-                raise SystemExit(f"Milvus at {uri} did not answer within {wait_seconds:.0f} s: {e}") from None
-            print(f"waiting for Milvus at {uri}: {e}", file=sys.stderr)
-            sleep(5)
 
 
 def main() -> None:

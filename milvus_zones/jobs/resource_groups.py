@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import json
 import os
-import sys
-import time
 from collections.abc import Callable
 from typing import Any
+
+try:
+    from .retry import connect_with_retry
+except ImportError:  # run as /job/resource_groups.py beside retry.py
+    from retry import connect_with_retry
 
 
 def to_config(spec: dict[str, Any]) -> dict[str, Any]:
@@ -36,29 +39,14 @@ def apply(client: Any, groups: dict[str, dict[str, Any]], make_config: Callable[
     return sorted(groups)
 
 
-def connect(uri: str, token: str, wait_seconds: float, client_factory: Callable[..., Any],
-            sleep: Callable[[float], None] = time.sleep) -> Any:
-    """Milvus may still be starting when the Job does: retry until it answers or time runs out."""
-    deadline = time.monotonic() + wait_seconds
-    while True:
-        try:
-            client = client_factory(uri=uri, token=token)
-            client.list_resource_groups()
-            return client
-        except Exception as e:  # noqa: BLE001 - any connection failure means "not yet"
-            if time.monotonic() >= deadline:
-                raise SystemExit(f"Milvus at {uri} did not answer within {wait_seconds:.0f} s: {e}") from None
-            print(f"waiting for Milvus at {uri}: {e}", file=sys.stderr)
-            sleep(5)
-
-
 def main() -> None:
     from pymilvus import MilvusClient
     from pymilvus.client.types import ResourceGroupConfig
 
     groups = json.loads(os.environ["RESOURCE_GROUPS"])
     token = f"{os.environ.get('MILVUS_USER', 'root')}:{os.environ['MILVUS_PASSWORD']}"
-    client = connect(os.environ["MILVUS_URI"], token, float(os.environ.get("MILVUS_WAIT_SECONDS", "900")), MilvusClient)
+    client = connect_with_retry(os.environ["MILVUS_URI"], token, float(os.environ.get("MILVUS_WAIT_SECONDS", "900")),
+                                MilvusClient, probe="list_resource_groups")
     names = apply(client, groups, ResourceGroupConfig)
     for name in names:
         print(f"resource group {name}: {client.describe_resource_group(name)}")

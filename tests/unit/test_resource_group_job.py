@@ -4,6 +4,7 @@ import pytest
 
 from milvus_zones.helm_values import resource_group_configs
 from milvus_zones.jobs import resource_groups as job
+from milvus_zones.jobs.retry import connect_with_retry
 from milvus_zones.plan import plan
 from milvus_zones.spec import DeploymentSpec
 
@@ -50,7 +51,25 @@ def test_each_zone_group_takes_exactly_its_zones_query_nodes():
 def test_waits_for_milvus_then_gives_up_with_a_message():
     client = FakeClient(fail_times=2)
     naps = []
-    assert job.connect("http://m:19530", "root:x", 60, lambda **kw: client, sleep=naps.append) is client
+    assert connect_with_retry("http://m:19530", "root:x", 60, lambda **kw: client, probe="list_resource_groups",
+                              sleep=naps.append) is client
     assert naps == [5, 5]
     with pytest.raises(SystemExit, match="did not answer within 0 s"):
-        job.connect("http://m:19530", "root:x", 0, lambda **kw: FakeClient(fail_times=99), sleep=naps.append)
+        connect_with_retry("http://m:19530", "root:x", 0, lambda **kw: FakeClient(fail_times=99),
+                           probe="list_resource_groups", sleep=naps.append)
+
+
+def test_scripts_run_as_plain_files_beside_their_helper(tmp_path):
+    """In the Job the scripts are /job/<name>.py with retry.py beside them, not a package."""
+    import subprocess
+    import sys
+    from importlib import resources
+
+    jobs = resources.files("milvus_zones.jobs")
+    for name in ("resource_groups.py", "replication.py", "retry.py"):
+        (tmp_path / name).write_text(jobs.joinpath(name).read_text())
+    for name in ("resource_groups", "replication"):
+        proc = subprocess.run([sys.executable, "-c", f"import {name}; print({name}.connect_with_retry.__module__)"],
+                              cwd=tmp_path, capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout.strip() == "retry"
