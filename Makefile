@@ -15,7 +15,7 @@ plan: $(BIN)/milvus-zones  ## offline plan of STACK (default multi-zone-ha)
 	$(BIN)/milvus-zones plan $(STACK)
 
 test: $(BIN)/milvus-zones  ## the unit and mock tests
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
 
 check: $(BIN)/milvus-zones  ## the policy pack, offline, on every stack in stacks/
 	@set -e; for f in stacks/Pulumi.*.yaml; do $(BIN)/milvus-zones check $$f; done
