@@ -13,6 +13,7 @@ from pulumi_policy import EnforcementLevel, Policy
 
 from .cluster import ack_api_server_private, ack_deletion_protection, ack_rrsa_enabled
 from .credentials import no_plaintext_credentials
+from .cross_region import cross_region_spans_two_regions
 from .ha import ha_compute_node_count_even, ha_compute_zones_symmetric, ha_milvus_version_supported
 from .milvus import etcd_persistent_with_pdb, milvus_authorization_enabled
 from .mode import mode_consistent, mode_declared
@@ -48,6 +49,7 @@ ALL_POLICIES: list[Policy] = [
     metadata_spans_three_zones,
     message_service_spans_three_zones,
     object_storage_zone_redundant,
+    cross_region_spans_two_regions,
     # recovery budgets after losing a zone (docs/failures.md)
     ha_failover_within_rto,
     basic_recovery_within_rto,

@@ -19,6 +19,7 @@ POLICIES = {p.name: p for p in pack.ALL_POLICIES}
 EXPECTED = {
     "mode-declared": "advisory",
     "mode-consistent": "mandatory",
+    "cross-region-spans-two-regions": "mandatory",
     "ha-compute-node-count-even": "mandatory",
     "ha-milvus-version-supported": "mandatory",
     "ha-compute-zones-symmetric": "mandatory",

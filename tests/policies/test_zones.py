@@ -222,5 +222,5 @@ def test_cross_region_needs_two_regions():
     for z in "lmn":
         g = edited(g, f"peer-node-{z}", lambda p, z=z: p.__setitem__("zoneId", f"cn-hangzhou-{z}"))
     report = check(g)
-    assert violated(report) == {"compute-zone-count"}
+    assert violated(report) == {"compute-zone-count", "cross-region-spans-two-regions"}
     assert "in 1 region(s) (cn-hangzhou)" in messages(report, "compute-zone-count")[0]

@@ -36,7 +36,8 @@ etcd_replicas = cfg.get_int("etcdReplicas") or 3
 etcd_pdb = cfg.get_bool("etcdPdb") is not False
 etcd_persistence = cfg.get_bool("etcdPersistence") is not False
 protect = cfg.get_bool("protect") is not False
-component_spread = cfg.get_bool("componentSpread") is not False  # proxies and mixCoord one per compute zone
+component_spread = cfg.get_bool("componentSpread") is not False
+cdc = cfg.get_bool("cdc") is not False  # cross-region-ha: replication between the regions  # proxies and mixCoord one per compute zone
 bucket_mode = cfg.get("bucketModeTag") or mode  # a different value here is a conflicting declaration
 
 tags = {"milvus-zones/mode": mode} if mode else {}
@@ -172,6 +173,10 @@ def deploy(prefix, zones, quorum_zones, compute_pools, bucket_name, region):
                                     "topologySpreadConstraints": component_zone_spread("mixcoord")}
     if image_tag:
         values["image"] = {"all": {"tag": image_tag}}
+    if mode == "cross-region-ha" and cdc:
+        # Milvus CDC (2.6.16 or later) replicates each region's WAL to the other.
+        values["cdc"] = {"enabled": True}
+        values.setdefault("image", {"all": {"tag": "v2.6.16"}})
     if message_queue == "woodpecker":
         values["streaming"] = {"enabled": True, "woodpecker": {"embedded": True, "storage": {"type": "minio"}}}
         values["pulsarv3"] = {"enabled": False}
