@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import runpy
 import sys
@@ -274,8 +275,6 @@ def config_for_program(project: dict[str, Any], stack_cfg: StackConfig) -> tuple
 
 
 def _config_string(value: Any) -> str:
-    import json
-
     if isinstance(value, str):
         return value
     return json.dumps(value)
