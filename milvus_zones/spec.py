@@ -210,7 +210,8 @@ class DeploymentSpec(_Model):
                 raise SpecError(problems)
             return self
         problems: list[tuple[str, str]] = []
-        for key, value in (("regionMode", self.region_mode), ("peer", self.peer), ("primaryRegion", self.primary_region)):
+        for key, value in (("regionMode", self.region_mode), ("peer", self.peer), ("primaryRegion", self.primary_region),
+                           ("forcePromote", self.force_promote or None)):
             if value is not None:
                 problems.append((key, f"only used by mode cross-region-ha; mode {self.mode} leaves it unset"))
         region_zones = REGION_ZONES[self.region]

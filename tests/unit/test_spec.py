@@ -51,6 +51,7 @@ def test_valid_ha_config_reads_typed_values_from_pulumi_strings():
         ({"region": "mars-1"}, "region", "must be one of"),
         ({"mode": "multi"}, "mode", "'single-zone', 'multi-zone-basic', 'multi-zone-ha' or 'cross-region-ha'"),
         ({"primaryRegion": "cn-shanghai"}, "primaryRegion", "only used by mode cross-region-ha"),
+        ({"forcePromote": "true"}, "forcePromote", "only used by mode cross-region-ha"),
         ({"computNodeCount": "4"}, "computNodeCount", "did you mean 'computeNodeCount'"),
         ({"bucketRedundancy": "LRS"}, "bucketRedundancy", "requires ZRS"),
         ({"bucketName": "Acme_Milvus"}, "bucketName", "lowercase letters"),
