@@ -19,7 +19,7 @@ ADVISORY = EnforcementLevel.ADVISORY
 
 __all__ = [
     "MANDATORY", "ADVISORY", "stack_policy", "resource_policy", "ReportViolation", "ResourceValidationArgs",
-    "StackValidationArgs", "Topology", "PolicyConfigSchema", "mode_or_skip",
+    "StackValidationArgs", "Topology", "PolicyConfigSchema", "mode_or_skip", "releases_or_skip",
 ]
 
 
@@ -50,6 +50,12 @@ def resource_policy(name: str, description: str, level: EnforcementLevel, remedi
         )
 
     return wrap
+
+
+def releases_or_skip(args: StackValidationArgs, topology: Topology) -> None:
+    """Mark the policy not applicable when no Milvus Helm release is in the stack."""
+    if not topology.releases:
+        args.not_applicable("no Milvus Helm release in the stack")
 
 
 def mode_or_skip(args: StackValidationArgs, topology: Topology, *, multi_zone_only: bool = False,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import yaml
 
-from ._policy import MANDATORY, stack_policy
+from ._policy import MANDATORY, releases_or_skip, stack_policy
 from ._values import dig, is_map, truthy
 from .topology import CONFIG_MAP, PDB_TYPES
 
@@ -40,8 +40,7 @@ def _env_auth(rel) -> bool:
     tags=["security", "milvus"],
 )
 def milvus_authorization_enabled(args, report, topology):
-    if not topology.releases:
-        args.not_applicable("no Milvus Helm release in the stack")
+    releases_or_skip(args, topology)
     for rel in topology.releases:
         custom = rel.get("customConfigMap")
         if custom:

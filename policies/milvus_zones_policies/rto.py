@@ -21,7 +21,7 @@ from pulumi_policy import PolicyConfigSchema
 
 from pulumi_policy import EnforcementLevel
 
-from ._policy import mode_or_skip, stack_policy
+from ._policy import mode_or_skip, releases_or_skip, stack_policy
 from ._values import as_int, dig, is_list, is_map
 from .topology import MULTI_ZONE_BASIC, MULTI_ZONE_HA, Placement, hard_zone_spread
 
@@ -153,8 +153,7 @@ def _has_survivor(rel, name: str, pools) -> bool:
     config_schema=HA_CONFIG,
 )
 def ha_failover_within_rto(args, report, topology):
-    if not topology.releases:
-        args.not_applicable("no Milvus Helm release in the stack")
+    releases_or_skip(args, topology)
     mode = mode_or_skip(args, topology, ha_only=True)
     c = _cfg(args, HA_CONFIG)
     ran = False
@@ -241,8 +240,7 @@ def _check_ha_release(rel, dep, topology, c, where, report) -> None:
     config_schema=BASIC_CONFIG,
 )
 def basic_recovery_within_rto(args, report, topology):
-    if not topology.releases:
-        args.not_applicable("no Milvus Helm release in the stack")
+    releases_or_skip(args, topology)
     mode = mode_or_skip(args, topology, multi_zone_only=True)
     c = _cfg(args, BASIC_CONFIG)
     ran = False

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pulumi_policy import PolicyConfigSchema
 
-from ._policy import MANDATORY, mode_or_skip, stack_policy
+from ._policy import MANDATORY, mode_or_skip, releases_or_skip, stack_policy
 from ._values import as_int, dig, region_of_zone, truthy
 from .mode import instance_mode
 from .topology import (
@@ -147,8 +147,7 @@ def _served_by(rel: MilvusRelease, topology: Topology, endpoints, runs) -> Milvu
     config_schema=_ALLOW_EXTERNAL,
 )
 def metadata_spans_three_zones(args, report, topology):
-    if not topology.releases:
-        args.not_applicable("no Milvus Helm release in the stack")
+    releases_or_skip(args, topology)
     mode_or_skip(args, topology, multi_zone_only=True)
     allow_external = truthy(args.get_config().get("allowExternal"))
     for dep, rel in ((d, r) for d in topology.deployments for r in d.releases):
@@ -256,8 +255,7 @@ def _spread_statefulset(rel: MilvusRelease, key: str, default_replicas: int, poo
     config_schema=_ALLOW_EXTERNAL,
 )
 def message_service_spans_three_zones(args, report, topology):
-    if not topology.releases:
-        args.not_applicable("no Milvus Helm release in the stack")
+    releases_or_skip(args, topology)
     mode_or_skip(args, topology, multi_zone_only=True)
     allow_external = truthy(args.get_config().get("allowExternal"))
     for dep, rel in ((d, r) for d in topology.deployments for r in d.releases):
