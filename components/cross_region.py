@@ -6,6 +6,7 @@ import json
 from typing import TypedDict
 
 import pulumi
+from milvus_zones_policies.model.names import REGION_ROLE_KEY as REGION_ROLE_TAG
 
 from components.backup import Backups, RegionBackupTarget
 from components.deployment import MilvusDeployment
@@ -69,7 +70,7 @@ class CrossRegionDeployment(pulumi.ComponentResource):
                 )
                 for p in plan.regions
             ],
-            tags={k: v for k, v in plan.primary.tags.items() if k != "milvus-zones/region-role"},
+            tags={k: v for k, v in plan.primary.tags.items() if k != REGION_ROLE_TAG},
             opts=child,
         )
         endpoint = Endpoint(

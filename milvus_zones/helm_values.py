@@ -61,7 +61,8 @@ ANN_LB_OVERRIDE_LISTENERS = "service.beta.kubernetes.io/alibaba-cloud-loadbalanc
 # with it. The chart, and so every values key, stays 5.0.19.
 CDC_IMAGE_TAG = "v2.6.16"
 # Label shared by the pods of all releases of one deployment (Option A's Service selects on it).
-CLUSTER_LABEL = "milvus-zones/cluster"
+from milvus_zones_policies.model.names import CLUSTER_LABEL  # noqa: E402  (defined once, in the pack)
+
 # 2.5 resource groups match query nodes by node label: MILVUS_SERVER_LABEL_<KEY>=<value> gives the
 # node label KEY; "AZ" does not start with a role name (design brief, section 3).
 AZ_LABEL_KEY = "AZ"

@@ -12,7 +12,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from .topology import Topology
+from .model.deployment import Topology
 
 MANDATORY = EnforcementLevel.MANDATORY
 ADVISORY = EnforcementLevel.ADVISORY
@@ -61,7 +61,7 @@ def releases_or_skip(args: StackValidationArgs, topology: Topology) -> None:
 def mode_or_skip(args: StackValidationArgs, topology: Topology, *, multi_zone_only: bool = False,
                  ha_only: bool = False) -> str:
     """The stack's declared mode, or mark the policy not applicable (saying why)."""
-    from .topology import HA_MODES, MULTI_ZONE_MODES
+    from .model.deployment import HA_MODES, MULTI_ZONE_MODES
 
     mode = topology.mode()
     if mode is None:
