@@ -5,8 +5,8 @@ from pathlib import Path
 
 import yaml
 
-from milvus_zones.spec import DeploymentSpec
-from milvus_zones.stackconfig import PROGRAM_KEYS, SPEC_KEYS, spec_from_config
+from milvus_zones.planning.spec import DeploymentSpec
+from milvus_zones.planning.stackconfig import PROGRAM_KEYS, SPEC_KEYS, spec_from_config
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())

@@ -6,13 +6,12 @@ import io
 import json
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
 
 from rich.console import Console
 from rich.text import Text
 from rich.tree import Tree
 
-from milvus_zones.offline import Graph, Resource
+from milvus_zones.engine.offline import Graph, Resource
 
 SWITCH = "alicloud:vpc/switch:Switch"
 NODE_POOL = "alicloud:cs/nodePool:NodePool"
