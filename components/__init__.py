@@ -1,4 +1,8 @@
-"""Pulumi ComponentResources of milvus-zones; each turns part of a TopologyPlan into resources."""
+"""Stage 3, components (installed as milvus_zones.components): Pulumi ComponentResources, each turning
+part of a topology plan into resources.
+
+Rule: imports planning and rendering (and the jobs as package data); never engine, analysis or operations.
+"""
 
 from milvus_zones.components.cluster import Cluster, ClusterArgs
 from milvus_zones.components.cross_region import (
