@@ -1,7 +1,7 @@
 """Policy objects of the milvus-zones CrossGuard pack.
 
 Built into a PolicyPack only in policies/__main__.py (constructing one starts a gRPC server); the
-offline runner (milvus_zones.check) runs these same objects through pulumi-policy's own analyzer.
+offline runner (milvus_zones.analysis.check) runs these same objects through pulumi-policy's own analyzer.
 This package must not import milvus_zones: the pack runs in a virtualenv of its own.
 """
 
@@ -85,5 +85,11 @@ def config_schema() -> dict[str, Any]:
     return schema
 
 
-__all__ = ["ALL_POLICIES", "PACK_NAME", "PACK_VERSION", "PACK_DESCRIPTION", "DEFAULT_ENFORCEMENT_LEVEL",
-           "config_schema"]
+__all__ = [
+    "ALL_POLICIES",
+    "DEFAULT_ENFORCEMENT_LEVEL",
+    "PACK_DESCRIPTION",
+    "PACK_NAME",
+    "PACK_VERSION",
+    "config_schema",
+]

@@ -18,8 +18,17 @@ MANDATORY = EnforcementLevel.MANDATORY
 ADVISORY = EnforcementLevel.ADVISORY
 
 __all__ = [
-    "MANDATORY", "ADVISORY", "stack_policy", "resource_policy", "ReportViolation", "ResourceValidationArgs",
-    "StackValidationArgs", "Topology", "PolicyConfigSchema", "mode_or_skip", "releases_or_skip",
+    "ADVISORY",
+    "MANDATORY",
+    "PolicyConfigSchema",
+    "ReportViolation",
+    "ResourceValidationArgs",
+    "StackValidationArgs",
+    "Topology",
+    "mode_or_skip",
+    "releases_or_skip",
+    "resource_policy",
+    "stack_policy",
 ]
 
 

@@ -204,4 +204,4 @@ def _check_basic(dep, topology, c, report) -> None:
                        f"{c['rtoSeconds']:g} s.", rel.res.urn)
 
 
-__all__ = ["ha_failover_within_rto", "basic_recovery_within_rto", "toleration_seconds", "zone_loss_blockers"]
+__all__ = ["basic_recovery_within_rto", "ha_failover_within_rto", "toleration_seconds", "zone_loss_blockers"]

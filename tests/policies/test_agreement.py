@@ -19,7 +19,7 @@ from milvus_zones_policies.model.recovery import fmt_s, report
 from policytest import PROGRAMS, REPO, _run, check
 from pulumi_policy import EnforcementLevel, StackValidationPolicy
 
-from milvus_zones import failures
+from milvus_zones.analysis import failures
 
 CASES = [(REPO, p) for p in sorted((REPO / "stacks").glob("Pulumi.*.yaml"))] + [
     (d, p) for d in sorted(x for x in PROGRAMS.iterdir() if x.is_dir()) for p in sorted(d.glob("Pulumi.*.yaml"))
@@ -37,7 +37,7 @@ def summary(topology: Topology) -> dict:
                 w = rel.component(name, d.pools)
                 work[name] = (w.replicas, w.zones, w.relaunch_zones, w.placement.hard_zone_spread)
             for name in ("queryNode", "streamingNode"):
-                for g, w in rel.group_components(name, d.pools).items():
+                for w in rel.group_components(name, d.pools).values():
                     work[w.name] = (w.replicas, w.zones, w.relaunch_zones)
             work["wal"] = rel.message_service()
             work["version"] = rel.milvus_version()[0]

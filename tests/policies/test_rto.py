@@ -14,7 +14,7 @@ from milvus_zones_policies.rto import (
 )
 from policytest import PROGRAMS, REPO, _run, check, edited, messages, skipped, violated
 
-from milvus_zones.stacks import PROJECT_DIR
+PROJECT_DIR = Path(__file__).resolve().parents[2]
 
 RTO = [ha_failover_within_rto, basic_recovery_within_rto]
 NAMES = {p.name for p in RTO}
@@ -50,7 +50,7 @@ def run(g, config: Path | None = None):
 
 
 def test_registered_in_the_pack_and_advisory_by_default():
-    assert NAMES <= {p.name for p in ALL_POLICIES}
+    assert {p.name for p in ALL_POLICIES} >= NAMES
     report = check(zone_loss("ha-default-toleration"))
     found = [v for v in report.violations if v.policy in NAMES]
     assert found and {v.enforcement_level for v in found} == {"advisory"}
@@ -80,7 +80,7 @@ def test_generated_ha_on_2616_meets_the_strict_targets(configs):
 
 
 def test_single_zone_is_not_held_to_either(configs):
-    assert NAMES <= skipped(run(project("single-zone"), configs["on"]))
+    assert skipped(run(project("single-zone"), configs["on"])) >= NAMES
 
 
 def test_hand_written_basic_tuned_passes(configs):

@@ -682,5 +682,19 @@ def report(topology: Topology, params: Mapping[str, Param] | None = None, stack:
     return merged
 
 
-__all__ = ["Param", "Step", "Path", "Scenario", "Report", "ZoneLoss", "TARGETS", "defaults", "parameters",
-           "analyse", "report", "region_params", "fmt_s", "deployments_with_milvus"]
+__all__ = [
+    "TARGETS",
+    "Param",
+    "Path",
+    "Report",
+    "Scenario",
+    "Step",
+    "ZoneLoss",
+    "analyse",
+    "defaults",
+    "deployments_with_milvus",
+    "fmt_s",
+    "parameters",
+    "region_params",
+    "report",
+]

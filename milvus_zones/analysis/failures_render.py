@@ -1,5 +1,5 @@
 """Renderers of the zone-failure report (text, markdown, JSON); the model is
-milvus_zones_policies.model.recovery, the report is built by milvus_zones.failures."""
+milvus_zones_policies.model.recovery, the report is built by milvus_zones.analysis.failures."""
 
 from __future__ import annotations
 

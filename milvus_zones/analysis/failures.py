@@ -32,10 +32,25 @@ from milvus_zones_policies.model.recovery import report as recovery_report
 from milvus_zones_policies.model.resources import from_graph
 from milvus_zones_policies.model.values import dig
 
-from milvus_zones.failures_render import render, render_text, to_json
+from milvus_zones.analysis.failures_render import render, render_text, to_json
 
-__all__ = ["report", "topology", "contributions", "Contribution", "TUNINGS", "render", "render_text", "to_json",
-           "Report", "Scenario", "Path", "Step", "Param", "TARGETS", "fmt_s"]
+__all__ = [
+    "TARGETS",
+    "TUNINGS",
+    "Contribution",
+    "Param",
+    "Path",
+    "Report",
+    "Scenario",
+    "Step",
+    "contributions",
+    "fmt_s",
+    "render",
+    "render_text",
+    "report",
+    "to_json",
+    "topology",
+]
 
 
 def topology(graph) -> Topology:

@@ -1,6 +1,6 @@
 """The seed's comparison table, computed for each stack from its recorded resource graph.
 
-AZs for compute, RPO/RTO (the zone-failure model, milvus_zones.failures), the SLA target of the
+AZs for compute, RPO/RTO (the zone-failure model, milvus_zones.analysis.failures), the SLA target of the
 declared mode (the seed's figures: targets, not computed), relative cost (node counts x instance
 sizes, single-zone = 1), serving capacity (query replicas and nodes).
 """
@@ -17,7 +17,7 @@ from milvus_zones_policies.model.deployment import Deployment
 from milvus_zones_policies.model.recovery import deployments_with_milvus, fmt_s
 from milvus_zones_policies.model.values import dig
 
-from milvus_zones import failures
+from milvus_zones.analysis import failures
 
 # The seed's SLA column, per mode.
 SLA = {"single-zone": "99.9%", "multi-zone-basic": "99.9%", "multi-zone-ha": "99.95%", "cross-region-ha": "99.99%"}
