@@ -384,6 +384,15 @@ class ZoneLoss:
         return Step("proxies mark the lost replica's query nodes unreachable (look-aside health checks)", t,
                     ("proxy.checkQueryNodeHealthInterval", "proxy.retryTimesOnHealthCheck", "proxy.healthCheckTimeout"))
 
+    @staticmethod
+    def single_node_replicas(rel: MilvusRelease, q: Workload) -> bool:
+        """Without resource groups, do the query replicas survive a zone one by one? Only when each replica is
+        one query node (the cluster-level replica number equals the query nodes, so Milvus gives each replica
+        its own node) and the nodes are held one per zone: then a zone takes whole replicas, never part of each.
+        The cluster-level number applies only when the load request sets no replica_number (brief section 5)."""
+        n = as_int(rel.config("queryCoord.clusterLevelLoadReplicaNumber")) or 1
+        return n >= 2 and q.replicas == n and q.placement.hard_zone_spread and len(q.zones) >= 2
+
     @property
     def query_nodes(self) -> int:
         rel = self.dep.primary
@@ -459,6 +468,8 @@ class ZoneLoss:
         proxy = comps["proxy"]
         replicas = list(groups.values()) if groups else [comps["queryNode"]]
         surviving = [g for g in replicas if g.survivors(zone) >= g.replicas and g.replicas > 0]
+        if not groups and self.single_node_replicas(rel, comps["queryNode"]) and comps["queryNode"].survivors(zone):
+            surviving = [comps["queryNode"]]
         path = Path()
         if not surviving:
             lost = next((g for g in replicas if g.worst_in(zone)), None)
