@@ -16,6 +16,7 @@ is judged the same way. docs/policies.md says how each piece is recognised.
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 import re
@@ -610,6 +611,19 @@ class MilvusRelease:
         return self.get("externalS3", "bucketName")
 
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_yaml(text: str) -> Any:
+    return yaml.load(text, Loader=_LOADER)  # noqa: S506  (a safe loader: libyaml's when present)
+
+
+def load_yaml(text: str) -> Any:
+    """YAML text -> data; parsed once per text (every stack policy rebuilds the model), a fresh copy each call."""
+    return copy.deepcopy(_parse_yaml(text))
+
+
 def _user_yaml(values: Mapping) -> dict:
     files = dig(values, "extraConfigFiles", default={})
     merged: dict = {}
@@ -617,7 +631,7 @@ def _user_yaml(values: Mapping) -> dict:
         for text in files.values():
             if isinstance(text, str):
                 try:
-                    doc = yaml.safe_load(text)
+                    doc = load_yaml(text)
                 except yaml.YAMLError:
                     continue
                 if isinstance(doc, dict):
@@ -641,7 +655,7 @@ def _milvus_release(res: PolicyResource) -> MilvusRelease | None:
         text = _yaml_text(asset)
         if text:
             try:
-                doc = yaml.safe_load(text)
+                doc = load_yaml(text)
             except yaml.YAMLError:
                 doc = None
             if isinstance(doc, dict):
