@@ -183,10 +183,10 @@ def render(rows: list[Row], fmt: str, prices: bool) -> str:
     if fmt == "markdown":
         lines = ["| " + " | ".join(c) + " |" for c in table]
         lines.insert(1, "|" + "---|" * len(COLUMNS))
-        return "\n".join(lines + [""] + notes) + "\n"
+        return "\n".join([*lines, "", *notes]) + "\n"
     if fmt == "json":
         return json.dumps([{**r.__dict__, "capacity": r.capacity} for r in rows], indent=2) + "\n"
     widths = [max(len(row[i]) for row in table) for i in range(len(COLUMNS))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in table]
     lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines + [""] + notes) + "\n"
+    return "\n".join([*lines, "", *notes]) + "\n"

@@ -117,7 +117,7 @@ def vswitch_zone_order(res: PolicyResource, prop: str) -> tuple[tuple[str, ...],
         else:
             problems.append(f"vSwitch {s.name} has no zoneId")
     try:
-        listed = res.props.get(prop)
+        listed: Any = res.props.get(prop)
         count = len(listed) if is_list(listed) else 0
     except UnknownValueError:
         count = len(switches)  # the list itself is unknown at preview: trust the dependencies
@@ -308,7 +308,8 @@ class Placement:
 
 
 def _match_expression(expr: dict, labels: dict[str, str]) -> bool:
-    key, op = expr.get("key"), expr.get("operator")
+    key: Any = expr.get("key")
+    op = expr.get("operator")
     values = [str(v) for v in expr.get("values") or []]
     if op == "In":
         return labels.get(key) in values
@@ -507,7 +508,7 @@ class MilvusRelease:
         except json.JSONDecodeError:
             return None
         for patch in patches if isinstance(patches, list) else []:
-            labels = patch.get("matchLabels") if isinstance(patch, dict) else None
+            labels: Any = patch.get("matchLabels") if isinstance(patch, dict) else None
             if is_map(labels) and all(labels.get(k) == v for k, v in match.items()):
                 return patch
         return None
@@ -616,7 +617,7 @@ _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 @functools.lru_cache(maxsize=256)
 def _parse_yaml(text: str) -> Any:
-    return yaml.load(text, Loader=_LOADER)  # noqa: S506  (a safe loader: libyaml's when present)
+    return yaml.load(text, Loader=_LOADER)  # a safe loader: libyaml's when present
 
 
 def load_yaml(text: str) -> Any:

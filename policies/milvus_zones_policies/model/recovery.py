@@ -120,7 +120,8 @@ class Report:
 
     def worst(self, scope: str | None = None) -> dict[str, float | None]:
         def mx(values: list[float | None]) -> float | None:
-            return None if any(v is None for v in values) or not values else max(values)
+            known = [v for v in values if v is not None]
+            return None if len(known) < len(values) or not known else max(known)
 
         chosen = [s for s in self.scenarios if scope is None or s.scope == scope]
         return {
@@ -408,7 +409,7 @@ class ZoneLoss:
         holds = [f"{p.name} ({n} node{'s' if n != 1 else ''})" for p in dep.pools
                  for z, n in p.nodes_by_zone().items() if z == zone]
         redundancy = dep.bucket_redundancy(rel)
-        data = {"bucket": redundancy, "lost": redundancy != "ZRS",
+        data: dict[str, Any] = {"bucket": redundancy, "lost": redundancy != "ZRS",
                 "note": ("bucket is zone-redundant (ZRS)" if redundancy == "ZRS" else
                          "bucket is locally redundant (LRS): one zone holds it; losing that zone loses access, "
                          "destroying it loses the data")}
@@ -605,8 +606,8 @@ def stack_outputs(topology: Topology) -> Mapping[str, Any]:
 
 def region_params(topology: Topology) -> dict[str, Param]:
     """What a region loss depends on: replication lag, the operator's failover, the client record's TTL."""
-    ttl = next((r.props.get("ttl") for r in topology.of_type(PRIVATE_ZONE_RECORD) if r.props.get("rr") == "milvus"),
-               None)
+    ttl = _num(next((r.props.get("ttl") for r in topology.of_type(PRIVATE_ZONE_RECORD)
+                     if r.props.get("rr") == "milvus"), None))
     p = [
         Param("cdc.replicationLag", 1, "s",
               "assumed: Milvus 2.6 CDC forwards the WAL to the standby 'sub-second to seconds in steady state' "
@@ -617,8 +618,8 @@ def region_params(topology: Topology) -> dict[str, Param]:
         Param("failover.apply", 120, "s",
               "assumed: `pulumi up --target` of the client record and the new primary's replication Job "
               "(image pulled, pymilvus installed, update_replicate_configuration with force_promote)"),
-        Param("dns.ttl", float(ttl) if _num(ttl) is not None else 30, "s",
-              "config: PrivateZone record milvus ttl" if _num(ttl) is not None else "assumed: client record TTL"),
+        Param("dns.ttl", ttl if ttl is not None else 30, "s",
+              "config: PrivateZone record milvus ttl" if ttl is not None else "assumed: client record TTL"),
     ]
     return {x.key: x for x in p}
 

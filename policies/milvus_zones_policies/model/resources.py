@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pulumi_policy import PolicyProviderResource, PolicyResource, PolicyResourceOptions
+from pulumi_policy import PolicyCustomTimeouts, PolicyProviderResource, PolicyResource, PolicyResourceOptions
 
 __all__ = ["from_graph", "in_listed_order"]
 
@@ -20,7 +20,8 @@ __all__ = ["from_graph", "in_listed_order"]
 def _options(r: Any) -> PolicyResourceOptions:
     return PolicyResourceOptions(
         protect=bool(getattr(r, "protect", False)), ignore_changes=list(getattr(r, "ignore_changes", []) or []),
-        delete_before_replace=bool(getattr(r, "delete_before_replace", False)), aliases=[], custom_timeouts=None,
+        delete_before_replace=bool(getattr(r, "delete_before_replace", False)), aliases=[],
+        custom_timeouts=PolicyCustomTimeouts(0, 0, 0),
         additional_secret_outputs=[], parent=getattr(r, "parent", None) or None,
     )
 

@@ -102,13 +102,13 @@ def walk(value: Any, path: tuple[str, ...] = ()):
                 child = value[key]
             except UnknownValueError:
                 continue
-            yield from walk(child, path + (str(key),))
+            yield from walk(child, (*path, str(key)))
     elif is_list(value):
         for i in range(len(value)):
             try:
                 child = value[i]
             except UnknownValueError:
                 continue
-            yield from walk(child, path + (str(i),))
+            yield from walk(child, (*path, str(i)))
     else:
         yield path, value
