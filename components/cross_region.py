@@ -13,6 +13,7 @@ from components.endpoint import Endpoint
 from components.interconnect import Interconnect, RegionNetwork
 from components.milvus import PASSWORD_SECRET, SERVICE_ACCOUNT
 from components.script_job import PYMILVUS, ScriptJob
+from milvus_zones.catalog import JOB_IMAGE
 from milvus_zones.plan import CrossRegionPlan
 
 
@@ -104,6 +105,7 @@ class CrossRegionDeployment(pulumi.ComponentResource):
                      "valueFrom": {"secretKeyRef": {"name": PASSWORD_SECRET, "key": "password"}}},
                 ],
                 "requirement": PYMILVUS,
+                "image": JOB_IMAGE.ref(plan.primary.image_registry),
                 "node_selector": plan.primary.component("proxy").node_selector,
                 "wait_for": [*(d.milvus for d in self.regions.values()), interconnect, endpoint],
             },

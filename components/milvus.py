@@ -13,8 +13,8 @@ from typing import NotRequired, TypedDict
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.script_job import JOB_IMAGE, ScriptJob
-from milvus_zones.catalog import oss_endpoint
+from components.script_job import ScriptJob
+from milvus_zones.catalog import JOB_IMAGE, oss_endpoint
 from milvus_zones.helm_values import (
     CHART_FACTS,
     ReleaseContext,
@@ -171,6 +171,7 @@ class Milvus(pulumi.ComponentResource):
                     {"name": "RESOURCE_GROUPS", "value": json.dumps(resource_group_configs(plan), sort_keys=True)},
                 ],
                 "requirement": JOB_PYMILVUS,
+                "image": JOB_IMAGE.ref(plan.image_registry),
                 "node_selector": plan.component("proxy").node_selector,
                 "wait_for": created,
             },
@@ -256,7 +257,7 @@ class Milvus(pulumi.ComponentResource):
                         }],
                         "containers": [{
                             "name": "failover",
-                            "image": JOB_IMAGE,
+                            "image": JOB_IMAGE.ref(plan.image_registry),
                             "command": ["python", "/job/failover.py"],
                             "env": env,
                             "resources": {"requests": {"cpu": "50m", "memory": "64Mi"},

@@ -10,7 +10,6 @@ from typing import TypedDict
 import pulumi
 import pulumi_kubernetes as k8s
 
-JOB_IMAGE = "python:3.11.11-slim-bookworm"
 HELPER = "retry.py"  # shared by the scripts, mounted beside each
 PYMILVUS = "pymilvus==2.6.17"  # update_replicate_configuration with force_promote
 
@@ -26,6 +25,8 @@ class ScriptJobArgs(TypedDict):
     """The one pip requirement the script imports (pymilvus, pinned)."""
     node_selector: Mapping[str, str]
     """Where the Job's pod may run."""
+    image: str
+    """Full image reference, e.g. catalog.JOB_IMAGE.ref(plan.image_registry)."""
     wait_for: Sequence[pulumi.Resource]
     """What must exist first (Helm releases, DNS records, routes)."""
 
@@ -66,7 +67,7 @@ class ScriptJob(pulumi.ComponentResource):
                         "nodeSelector": dict(args["node_selector"]),
                         "containers": [{
                             "name": "run",
-                            "image": JOB_IMAGE,
+                            "image": args["image"],
                             "command": ["sh", "-c", f"pip install --no-cache-dir --quiet '{args['requirement']}' && "
                                                     f"python /job/{args['script']}"],
                             "env": [dict(e) for e in args["env"]],

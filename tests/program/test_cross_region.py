@@ -9,6 +9,7 @@ import pytest
 import yaml
 from graphs import RELEASE, graph_of, pools, switch_zones, zones_of
 
+from milvus_zones.catalog import MILVUS_IMAGES
 from milvus_zones.offline import Graph, run_program
 from milvus_zones.plan import plan_cross_region
 from milvus_zones.stackconfig import spec_from_config
@@ -64,7 +65,7 @@ def test_both_clusters_run_cdc_on_a_cdc_capable_image_behind_a_pulumi_nlb(g):
     nlbs = {n.id: n for n in g.of_type("alicloud:nlb/loadBalancer:LoadBalancer")}
     for rel in releases:
         v = rel.inputs["values"]
-        assert v["cdc"]["enabled"] is True and v["image"]["all"]["tag"] == "v2.6.16"
+        assert v["cdc"]["enabled"] is True and v["image"]["all"]["tag"] == MILVUS_IMAGES["2.6"].reference_tag
         annotations = v["service"]["annotations"]
         assert annotations["service.beta.kubernetes.io/alibaba-cloud-loadbalancer-id"] in nlbs
         assert len(v["service"]["loadBalancerSourceRanges"]) == 2  # own VPC and the peer's (CDC)
