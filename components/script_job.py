@@ -12,6 +12,7 @@ import pulumi_kubernetes as k8s
 
 HELPER = "retry.py"  # shared by the scripts, mounted beside each
 PYMILVUS = "pymilvus==2.6.17"  # update_replicate_configuration with force_promote
+BACKOFF_LIMIT = 3
 
 
 class ScriptJobArgs(TypedDict):
@@ -27,6 +28,8 @@ class ScriptJobArgs(TypedDict):
     """Where the Job's pod may run."""
     image: str
     """Full image reference, e.g. catalog.JOB_IMAGE.ref(plan.image_registry)."""
+    deadline_seconds: int
+    """activeDeadlineSeconds: the Job, retries included, fails after this long instead of hanging."""
     wait_for: Sequence[pulumi.Resource]
     """What must exist first (Helm releases, DNS records, routes)."""
 
@@ -60,7 +63,10 @@ class ScriptJob(pulumi.ComponentResource):
             f"{name}-job",
             metadata={"name": base, "namespace": args["namespace"]},
             spec={
-                "backoffLimit": 6,
+                # Retries stay within the deadline: a script that cannot finish fails the Job (and
+                # `pulumi up`) with its last message instead of running on.
+                "backoffLimit": BACKOFF_LIMIT,
+                "activeDeadlineSeconds": args["deadline_seconds"],
                 "template": {
                     "spec": {
                         "restartPolicy": "OnFailure",

@@ -93,6 +93,17 @@ def test_replication_runs_in_the_primary_after_both_clusters_routes_and_names(g)
         assert {r.urn for r in g.of_type(kind)} & deps, f"the Job must wait for {kind}"
 
 
+def test_replication_job_cannot_hang(g):
+    (job,) = g.of_type("kubernetes:batch/v1:Job")
+    spec = job.inputs["spec"]
+    env = {e["name"]: e.get("value") for e in spec["template"]["spec"]["containers"][0]["env"]}
+    wait, call = float(env["MILVUS_WAIT_SECONDS"]), float(env["MILVUS_CALL_TIMEOUT_SECONDS"])
+    assert 0 < call <= wait
+    # One attempt (both clusters' waits, a read and an update each) fits the Job's deadline.
+    assert spec["activeDeadlineSeconds"] >= 2 * wait + 4 * call
+    assert 0 < spec["backoffLimit"] <= 6
+
+
 def test_regions_are_routed_through_cen_and_share_one_client_endpoint(g):
     assert len(g.of_type("alicloud:cen/transitRouter:TransitRouter")) == 2
     (peer,) = g.of_type("alicloud:cen/transitRouterPeerAttachment:TransitRouterPeerAttachment")
