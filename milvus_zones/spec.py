@@ -349,8 +349,9 @@ class DeploymentSpec(_Model):
         pinned = MILVUS_IMAGES[self.milvus_version]
         if self.milvus_image_tag is None:
             return pinned
-        digest = self.milvus_image_digest or (pinned.digest if self.milvus_image_tag == pinned.tag else None)
-        return Image(pinned.repository, self.milvus_image_tag, digest, source="stack setting milvusImageTag")
+        # A user's tag carries only the user's digest (a mirror may serve other digests of the same tag).
+        return Image(pinned.repository, self.milvus_image_tag, self.milvus_image_digest,
+                     source="stack settings milvusImageTag/milvusImageDigest")
 
     def _cross_region_problems(self) -> list[tuple[str, str]]:
         problems: list[tuple[str, str]] = []
