@@ -21,13 +21,14 @@ from typing import Any
 
 import yaml
 
-from milvus_zones.offline import Graph, run_program
-from milvus_zones.postrender import load, transform
-from milvus_zones.stacks import PROJECT_DIR, resolve_stack
+from milvus_zones.engine.offline import Graph, run_program
+from milvus_zones.engine.stacks import resolve_stack
+from milvus_zones.rendering.postrender import load, transform
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob")
 REPO = Path(__file__).resolve().parents[2]
+PROJECT_DIR = REPO
 # shared/ sits next to the repository (a worktree's ../shared, CI's copy beside its clone).
 CHARTS_DIR = next((d / "shared" / "reference" / "milvus-helm" / "charts" for d in (REPO.parent, REPO)
                    if (d / "shared" / "reference" / "milvus-helm" / "charts").is_dir()), None)
@@ -153,7 +154,7 @@ def cluster_pools(graph: Graph, rendered: RenderedRelease) -> list[Pool]:
 
 @functools.cache
 def _graph(stack: str, changes: tuple[tuple[str, Any], ...]) -> Graph:
-    config = resolve_stack(stack)
+    config = resolve_stack(stack, PROJECT_DIR)
     if not changes:
         from graphs import graph_of  # tests/program: the same run its tests use, once per worker
 
@@ -162,7 +163,7 @@ def _graph(stack: str, changes: tuple[tuple[str, Any], ...]) -> Graph:
     data["config"].update({f"milvus-zones:{k}": v for k, v in changes})
     path = Path(tempfile.mkdtemp(prefix="render-")) / f"Pulumi.{stack}-variant.yaml"
     path.write_text(yaml.safe_dump(data))
-    return run_program(PROJECT_DIR, resolve_stack(str(path)))
+    return run_program(PROJECT_DIR, resolve_stack(str(path), PROJECT_DIR))
 
 
 def stack_graph(stack: str, **changes: Any) -> Graph:

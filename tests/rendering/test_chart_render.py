@@ -7,8 +7,8 @@ import re
 import pytest
 from chart import cluster_pools
 
-from milvus_zones.catalog import HA_FEATURES_MIN_VERSION, MILVUS_IMAGES, version_tuple
-from milvus_zones.postrender import RG_LABEL
+from milvus_zones.planning.catalog import HA_FEATURES_MIN_VERSION, MILVUS_IMAGES, version_tuple
+from milvus_zones.rendering.postrender import RG_LABEL
 
 STACKS = ["single-zone", "multi-zone-basic", "multi-zone-ha", "cross-region-ha"]
 HA_STACKS = ["multi-zone-ha", "cross-region-ha"]

@@ -4,8 +4,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from milvus_zones.spec import DeploymentSpec, MessageService, Mode, Redundancy, SpecError
-from milvus_zones.stackconfig import format_problems, spec_from_config
+from milvus_zones.planning.spec import (
+    DeploymentSpec,
+    MessageService,
+    Mode,
+    Redundancy,
+    SpecError,
+)
+from milvus_zones.planning.stackconfig import format_problems, spec_from_config
 
 ZONES3 = ["cn-hangzhou-h", "cn-hangzhou-i", "cn-hangzhou-j"]
 
@@ -128,7 +134,7 @@ def test_ha_accepts_exactly_even_counts_on_supported_versions(count, version):
 # ---- the Milvus image ----------------------------------------------------------------------------
 
 def test_the_catalog_pin_is_the_default_image():
-    from milvus_zones.catalog import HA_FEATURES_MIN_VERSION, MILVUS_IMAGES, version_tuple
+    from milvus_zones.planning.catalog import HA_FEATURES_MIN_VERSION, MILVUS_IMAGES, version_tuple
 
     spec = spec_from_config(config())
     assert spec.milvus_image == MILVUS_IMAGES["2.6"]
@@ -169,7 +175,7 @@ def test_bad_image_settings_name_the_key(changes, message):
 
 
 def test_user_digest_and_registry_reach_the_plan():
-    from milvus_zones.plan import plan
+    from milvus_zones.planning.plan import plan
 
     digest = "sha256:" + "b" * 64
     p = plan(spec_from_config(config(milvusImageTag="v2.6.20", milvusImageDigest=digest,
