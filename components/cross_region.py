@@ -16,7 +16,6 @@ from milvus_zones.components.script_job import PYMILVUS, ScriptJob
 from milvus_zones.planning.catalog import JOB_IMAGE
 from milvus_zones.planning.plan import CrossRegionPlan
 
-
 # The replication Job: wait up to REPLICATION_WAIT_S for each cluster to answer (first install: the
 # releases and routes come up), give every call REPLICATION_CALL_TIMEOUT_S (a standby's returns once
 # CDC has delivered the topology), and fail the Job as a whole after REPLICATION_DEADLINE_S: room for

@@ -47,10 +47,8 @@ def pchannels(cluster_id: str, count: int) -> list[str]:
 
 def configuration(spec: dict[str, Any], token: str) -> tuple[list[dict], list[dict]]:
     """(clusters, cross_cluster_topology) as pymilvus' update_replicate_configuration takes them."""
-    if spec["force_promote"]:
-        members = [spec["primary"]]  # the lost region is left out until it is rebuilt as a standby
-    else:
-        members = [spec["primary"], spec["standby"]]
+    # A failover leaves the lost region out until it is rebuilt as a standby.
+    members = [spec["primary"]] if spec["force_promote"] else [spec["primary"], spec["standby"]]
     clusters = [
         {
             "cluster_id": cid,

@@ -313,6 +313,8 @@ class DeploymentSpec(_Model):
 
     def _image_problems(self) -> list[tuple[str, str]]:
         """The Milvus image must be a patch of milvusVersion, and have every feature the mode uses."""
+        if self.backend is Backend.MANAGED and self.image_registry is not None:
+            return [("imageRegistry", "the managed backend pulls no images of this stack's; leave it unset")]
         if self.milvus_image_digest is not None and self.milvus_image_tag is None:
             return [("milvusImageDigest", "pins milvusImageTag; set milvusImageTag too (or leave both unset "
                                           "for the catalog's pin)")]

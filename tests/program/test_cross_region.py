@@ -9,9 +9,9 @@ import pytest
 import yaml
 from graphs import RELEASE, graph_of, pools, switch_zones, zones_of
 
-from milvus_zones.planning.catalog import MILVUS_IMAGES
 from milvus_zones.engine.offline import Graph, run_program
 from milvus_zones.engine.stacks import resolve_stack
+from milvus_zones.planning.catalog import MILVUS_IMAGES
 from milvus_zones.planning.plan import plan_cross_region
 from milvus_zones.planning.stackconfig import spec_from_config
 

@@ -182,3 +182,9 @@ def test_user_digest_and_registry_reach_the_plan():
                                      imageRegistry="acme-registry-vpc.cn-hangzhou.cr.aliyuncs.com/mirror")))
     assert p.milvus_image.ref(p.image_registry) == (
         f"acme-registry-vpc.cn-hangzhou.cr.aliyuncs.com/mirror/milvusdb/milvus:v2.6.20@{digest}")
+
+
+def test_managed_backend_takes_no_image_settings():
+    for key, value in (("milvusImageTag", "v2.6.22"), ("imageRegistry", "registry.example.com")):
+        (problem,) = problems(backend="managed", bucketName="", **{key: value})
+        assert problem[0] == key and "managed backend" in problem[1]
