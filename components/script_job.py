@@ -83,7 +83,13 @@ class ScriptJob(pulumi.ComponentResource):
                     }
                 },
             },
-            opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[*args["wait_for"], config_map]),
+            # pulumi-kubernetes waits for a Job to complete, 10 minutes by default (batch/v1 Job await);
+            # wait as long as the Job may run, so `pulumi up` reports the Job's own outcome.
+            opts=pulumi.ResourceOptions(
+                parent=self, provider=provider, depends_on=[*args["wait_for"], config_map],
+                custom_timeouts=pulumi.CustomTimeouts(create=f"{args['deadline_seconds'] + 120}s",
+                                                      update=f"{args['deadline_seconds'] + 120}s"),
+            ),
         )
         self.job_name = job.metadata.name
         self.register_outputs({"job_name": self.job_name})
