@@ -11,9 +11,13 @@ import ipaddress
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from milvus_zones.catalog import CHARTS, ChartPin
-from milvus_zones.spec import DeploymentSpec, MessageService, Mode, Redundancy
+from milvus_zones.spec import Backend, DeploymentSpec, MessageService, Mode, Redundancy
+
+if TYPE_CHECKING:
+    from milvus_zones.sizing import SizingPlan
 
 ZONE_LABEL = "topology.kubernetes.io/zone"
 HOST_LABEL = "kubernetes.io/hostname"
@@ -170,6 +174,8 @@ class TopologyPlan:
     proxy_load_balancer: bool = False
     # Milvus 2.6 built-in CDC component on (cross-region-ha, both regions: either may become primary).
     cdc: bool = False
+    # Requests/limits of every workload, fitted to the pools (milvus_zones.sizing); None on the managed backend.
+    sizing: SizingPlan | None = None
 
     def pool(self, key: str) -> NodePoolPlan:
         return next(p for p in self.node_pools if p.key == key)
@@ -235,7 +241,7 @@ def plan(spec: DeploymentSpec, name: str = "milvus") -> TopologyPlan:
     for z in quorum_zones:
         key = f"quorum-{zone_suffix(z)}"
         pools.append(
-            NodePoolPlan(key, Role.QUORUM, (z,), quorum_per_zone, spec.quorum_instance_type, None,
+            NodePoolPlan(key, Role.QUORUM, (z,), quorum_per_zone, spec.effective_quorum_instance_type, None,
                          {ROLE_LABEL: Role.QUORUM.value, POOL_LABEL: key}, (quorum_taint,))
         )
     if mode is Mode.MULTI_ZONE_BASIC:
@@ -321,7 +327,7 @@ def plan(spec: DeploymentSpec, name: str = "milvus") -> TopologyPlan:
                 fence_after_s=10, groups=groups,
             )
 
-    return TopologyPlan(
+    topology = TopologyPlan(
         name=name,
         mode=mode,
         region=spec.region,
@@ -346,6 +352,17 @@ def plan(spec: DeploymentSpec, name: str = "milvus") -> TopologyPlan:
         failover=failover,
         proxy_load_balancer=mode is Mode.MULTI_ZONE_HA,
     )
+    return with_sizing(topology, spec)
+
+
+def with_sizing(topology: TopologyPlan, spec: DeploymentSpec) -> TopologyPlan:
+    """The plan with its workloads sized to its pools (refused with SpecError when they do not fit)."""
+    if spec.backend is Backend.MANAGED:
+        return topology
+    from milvus_zones.sizing import Resources, parse_cpu, parse_memory, size
+
+    overrides = {k: Resources(parse_cpu(o.cpu), parse_memory(o.memory)) for k, o in spec.resources.items()}
+    return dataclasses.replace(topology, sizing=size(topology, overrides))
 
 
 # ---- the managed backend ----------------------------------------------------------------------------
@@ -460,7 +477,8 @@ def plan_cross_region(spec: DeploymentSpec) -> CrossRegionPlan:
         role = "primary" if rspec.region == primary else "standby"
         p = plan(rspec, name=region_name(rspec.region))
         tags = {**p.tags, MODE_TAG: str(spec.mode), REGION_MODE_TAG: str(rspec.mode), REGION_ROLE_TAG: role}
-        regions.append(dataclasses.replace(p, tags=tags, region_role=role, proxy_load_balancer=True, cdc=True))
+        p = dataclasses.replace(p, tags=tags, region_role=role, proxy_load_balancer=True, cdc=True)
+        regions.append(with_sizing(p, rspec))  # again: CDC runs on the compute pools
     standby = next(p.region for p in regions if p.region != primary)
     zone = "milvus-zones.internal"
     records = {p.region: p.region for p in regions}

@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
-from milvus_zones.catalog import CHARTS, OSS_ZRS_REGIONS, REGION_ZONES
+from milvus_zones.catalog import CHARTS, INSTANCE_TYPES, OSS_ZRS_REGIONS, REGION_ZONES
 
 
 class Mode(StrEnum):
@@ -74,6 +74,34 @@ class NetworkSpec(_Model):
     )
 
 
+class ResourceOverride(_Model):
+    """Requests = limits of one component's pods (Kubernetes quantities)."""
+
+    cpu: str = Field(description="CPU per pod, e.g. 500m, 2 or 1.5.")
+    memory: str = Field(description="Memory per pod, e.g. 512Mi or 8Gi.")
+
+    @field_validator("cpu", "memory", mode="before")
+    @classmethod
+    def _text(cls, v: object) -> object:
+        return str(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v
+
+    @field_validator("cpu")
+    @classmethod
+    def _cpu(cls, v: str) -> str:
+        from milvus_zones.sizing import parse_cpu
+
+        parse_cpu(v)
+        return v
+
+    @field_validator("memory")
+    @classmethod
+    def _memory(cls, v: str) -> str:
+        from milvus_zones.sizing import parse_memory
+
+        parse_memory(v)
+        return v
+
+
 class PeerRegionSpec(_Model):
     """The second region of cross-region-ha: the same settings as the first region's own keys."""
 
@@ -101,8 +129,10 @@ class DeploymentSpec(_Model):
     compute_instance_type: str = Field(
         default="ecs.g7.2xlarge", description="ECS instance type of compute nodes."
     )
-    quorum_instance_type: str = Field(
-        default="ecs.g7.large", description="ECS instance type of quorum nodes (etcd, message service)."
+    quorum_instance_type: str | None = Field(
+        default=None,
+        description="ECS instance type of quorum nodes (etcd, message service); auto: ecs.g7.large with woodpecker, "
+                    "ecs.g7.xlarge with pulsar or kafka, whose members share the quorum nodes with etcd.",
     )
     quorum_nodes_per_zone: Annotated[int, Field(ge=1, le=5)] = Field(
         default=1, description="Quorum nodes in each quorum zone (single-zone: 3 nodes in its zone)."
@@ -130,6 +160,10 @@ class DeploymentSpec(_Model):
         default=False, description="Expose the Kubernetes API server on an internet load balancer."
     )
     tags: dict[str, str] = Field(default_factory=dict, description="Tags for every taggable resource.")
+    resources: dict[str, ResourceOverride] = Field(
+        default_factory=dict,
+        description="Per-component requests = limits, {component: {cpu, memory}}, instead of the sizes derived from the pools.",
+    )
     managed_query_cu: Annotated[int, Field(ge=1, le=256)] = Field(
         default=8, description="Managed backend: compute units of each query node replica."
     )
@@ -149,12 +183,29 @@ class DeploymentSpec(_Model):
 
     @field_validator(
         "message_service", "bucket_redundancy", "kubernetes_version", "bucket_name", "region_mode", "primary_region",
-        "peer", mode="before",
+        "peer", "quorum_instance_type", mode="before",
     )
     @classmethod
     def _auto(cls, v: object) -> object:
         # Pulumi config declares optional keys with a default; "auto" / "" mean "derive it".
         return None if v in ("auto", "", {}) else v
+
+    @field_validator("compute_instance_type", "quorum_instance_type")
+    @classmethod
+    def _known_instance_type(cls, v: str | None) -> str | None:
+        if v is not None and v not in INSTANCE_TYPES:
+            raise ValueError(f"{v!r} is not in the instance catalog; allowed: {', '.join(sorted(INSTANCE_TYPES))}")
+        return v
+
+    @field_validator("resources")
+    @classmethod
+    def _resource_components(cls, v: dict[str, ResourceOverride]) -> dict[str, ResourceOverride]:
+        from milvus_zones.sizing import COMPONENTS
+
+        unknown = sorted(set(v) - set(COMPONENTS))
+        if unknown:
+            raise ValueError(f"unknown component(s) {', '.join(unknown)}; allowed: {', '.join(COMPONENTS)}")
+        return v
 
     @field_validator("region")
     @classmethod
@@ -330,6 +381,12 @@ class DeploymentSpec(_Model):
         if self.message_service is not None:
             return self.message_service
         return MessageService.WOODPECKER if self.milvus_version == "2.6" else MessageService.PULSAR
+
+    @property
+    def effective_quorum_instance_type(self) -> str:
+        if self.quorum_instance_type is not None:
+            return self.quorum_instance_type
+        return "ecs.g7.large" if self.effective_message_service is MessageService.WOODPECKER else "ecs.g7.xlarge"
 
     @property
     def effective_bucket_redundancy(self) -> Redundancy:
