@@ -132,6 +132,15 @@ class FailoverPlan:
 
 
 @dataclass(frozen=True)
+class AccessPlan:
+    """Who may reach Milvus (milvus_zones.isolation turns it into NetworkPolicies)."""
+
+    client_cidrs: tuple[str, ...]  # sources allowed to the client port
+    client_namespaces: tuple[str, ...]
+    monitoring_namespace: str  # the only namespace besides Milvus' own allowed to the metrics port
+
+
+@dataclass(frozen=True)
 class BucketPlan:
     name: str
     root_path: str
@@ -165,6 +174,7 @@ class TopologyPlan:
     resource_groups: tuple[ResourceGroupPlan, ...]
     bucket: BucketPlan | None  # None on the managed backend, which keeps its own storage
     namespace: str
+    access: AccessPlan
     tags: dict[str, str] = field(default_factory=dict)
     # The zone-failover controller, where the mode has one.
     failover: FailoverPlan | None = None
@@ -348,6 +358,12 @@ def plan(spec: DeploymentSpec, name: str = "milvus") -> TopologyPlan:
         bucket=(BucketPlan(spec.bucket_name, spec.bucket_root_path, spec.effective_bucket_redundancy)
                 if spec.bucket_name else None),
         namespace=spec.namespace,
+        access=AccessPlan(
+            client_cidrs=tuple(spec.client_access.cidrs if spec.client_access.cidrs is not None
+                               else [spec.network.vpc_cidr]),
+            client_namespaces=tuple(spec.client_access.namespaces),
+            monitoring_namespace=spec.monitoring_namespace,
+        ),
         tags=tags,
         failover=failover,
         proxy_load_balancer=mode is Mode.MULTI_ZONE_HA,

@@ -100,7 +100,9 @@ def allocatable(instance: InstanceType) -> Resources:
 @dataclass(frozen=True)
 class Profile:
     weight: int  # share of a node against the other pods on it
-    floor: Resources  # below this the component is refused rather than starved
+    # Below this the component is refused rather than starved. Our minimums, not measurements: a
+    # query node holds at least 4 GiB of segments, a worker (data/index/streaming node) half a core.
+    floor: Resources
     # Where a Milvus/subchart values key holds its resources ("queryNode" -> values["queryNode"]).
     pool: str  # "compute" or "quorum"
 
@@ -110,7 +112,7 @@ PROFILES: dict[str, Profile] = {
     "queryNode": Profile(12, Resources(1000, 4096), "compute"),
     "streamingNode": Profile(2, Resources(500, 1024), "compute"),
     "dataNode": Profile(2, Resources(500, 1024), "compute"),
-    "indexNode": Profile(3, Resources(1000, 2048), "compute"),
+    "indexNode": Profile(3, Resources(500, 2048), "compute"),
     "mixCoordinator": Profile(1, Resources(250, 512), "compute"),
     "proxy": Profile(1, Resources(250, 512), "compute"),
     "cdc": Profile(1, Resources(250, 512), "compute"),
@@ -250,8 +252,8 @@ def size(plan: TopologyPlan, overrides: dict[str, Resources] | None = None) -> S
             b.fixed = sum((overrides[n] for n in b.names if n in overrides), b.fixed)
             if not b.fixed.fits(alloc):
                 raise SpecError([(_key(pool, overrides, b.names),
-                                  f"node pool {pool.key} ({pool.instance_type}, {alloc} allocatable per node) "
-                                  f"cannot hold the sizes set for one node: {b.fixed}")])
+                                  (f"node pool {pool.key} ({pool.instance_type}, {alloc} allocatable per node) "
+                                   f"cannot hold the sizes set for one node: {b.fixed}"))])
             shared = [n for n in b.names if n not in overrides]
             weight = sum(PROFILES[n].weight for n in shared)
             for n in shared:
@@ -277,8 +279,8 @@ def size(plan: TopologyPlan, overrides: dict[str, Resources] | None = None) -> S
         for u, b in zip(used, bins):
             if not u.fits(alloc):  # only overrides can push a node over: shares are cut to fit
                 raise SpecError([(_key(pool, overrides, b.names),
-                                  f"node pool {pool.key} ({pool.instance_type}): one node would need {u}, "
-                                  f"more than its {alloc} allocatable")])
+                                  (f"node pool {pool.key} ({pool.instance_type}): one node would need {u}, "
+                                   f"more than its {alloc} allocatable"))])
         loads.append(PoolLoad(pool.key, pool.instance_type, pool.desired_size, alloc, tuple(pods), case,
                               max(used)))
     return SizingPlan(components, tuple(loads))
@@ -298,8 +300,10 @@ def _too_small(plan: TopologyPlan, pool: NodePoolPlan, name: str, got: Resources
     if plan.resource_groups and PROFILES[name].pool == "compute":
         why = (" (multi-zone-ha: each compute zone must hold its own query replica plus every proxy, "
                "coordinator and data node after the other zone's loss)")
-    bigger = [t for t, i in INSTANCE_TYPES.items()
-              if floor.fits(Resources(i.vcpu * 1000, i.memory_gib * 1024)) and i.memory_gib > INSTANCE_TYPES[pool.instance_type].memory_gib]
+    current = INSTANCE_TYPES[pool.instance_type]
+    bigger = sorted((i.memory_gib, i.vcpu, t) for t, i in INSTANCE_TYPES.items()
+                    if i.memory_gib >= current.memory_gib and i.vcpu >= current.vcpu
+                    and (i.memory_gib, i.vcpu) != (current.memory_gib, current.vcpu))
     return (f"{pool.instance_type} leaves {name} {got} on pool {pool.key}, below its minimum {floor}{why}; "
             f"choose a larger type or more nodes, or set resources.{name}; larger types: "
-            f"{', '.join(sorted(bigger)[:8])}")
+            f"{', '.join(t for *_, t in bigger[:6])}")

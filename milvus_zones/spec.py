@@ -74,6 +74,33 @@ class NetworkSpec(_Model):
     )
 
 
+class ClientAccessSpec(_Model):
+    """Who may reach Milvus' client port (19530) besides the Milvus namespace itself."""
+
+    cidrs: list[str] | None = Field(
+        default=None, description="Source CIDRs allowed to the client port; default: the VPC CIDR."
+    )
+    namespaces: list[str] = Field(default_factory=list, description="Namespaces whose pods may reach the client port.")
+
+    @field_validator("cidrs")
+    @classmethod
+    def _cidrs(cls, v: list[str] | None) -> list[str] | None:
+        for c in v or []:
+            try:
+                ipaddress.IPv4Network(c, strict=True)
+            except ValueError:
+                raise ValueError(f"{c!r} is not an IPv4 CIDR such as 10.0.0.0/16") from None
+        return v
+
+    @field_validator("namespaces")
+    @classmethod
+    def _namespaces(cls, v: list[str]) -> list[str]:
+        bad = [n for n in v if not _K8S_NAME_RE.match(n)]
+        if bad:
+            raise ValueError(f"{bad} are not Kubernetes namespace names (lowercase letters, digits and '-')")
+        return v
+
+
 class ResourceOverride(_Model):
     """Requests = limits of one component's pods (Kubernetes quantities)."""
 
@@ -164,6 +191,13 @@ class DeploymentSpec(_Model):
         default_factory=dict,
         description="Per-component requests = limits, {component: {cpu, memory}}, instead of the sizes derived from the pools.",
     )
+    client_access: ClientAccessSpec = Field(
+        default_factory=ClientAccessSpec,
+        description="NetworkPolicy: CIDRs and namespaces allowed to Milvus' client port (default: the VPC CIDR).",
+    )
+    monitoring_namespace: str = Field(
+        default="monitoring", description="NetworkPolicy: the namespace allowed to scrape metrics (port 9091)."
+    )
     managed_query_cu: Annotated[int, Field(ge=1, le=256)] = Field(
         default=8, description="Managed backend: compute units of each query node replica."
     )
@@ -233,7 +267,7 @@ class DeploymentSpec(_Model):
             raise ValueError("must be a relative path of letters, digits, '_', '-' and '/'")
         return v
 
-    @field_validator("namespace")
+    @field_validator("namespace", "monitoring_namespace")
     @classmethod
     def _namespace(cls, v: str) -> str:
         if not _K8S_NAME_RE.match(v):

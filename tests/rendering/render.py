@@ -19,7 +19,9 @@ needs_charts = pytest.mark.skipif(not CHARTS.is_dir(), reason=f"chart archives n
 
 @functools.cache
 def _render(version: str, values_json: str, name: str, namespace: str) -> str:
-    from helm_python import Chart  # imported here: the package is only needed where charts are rendered
+    from helm_python import (
+        Chart,  # imported here: the package is only needed where charts are rendered
+    )
 
     # A fresh chart per render: Helm drops disabled subcharts from the loaded chart while rendering,
     # so a chart object rendered once without Kafka would render Kafka's ZooKeeper never again.
