@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from milvus_zones.helm_values import COMPONENT_LABELS, ReleaseSpec
+from milvus_zones.helm_values import CHART_FACTS, COMPONENT_LABELS, ReleaseSpec
 from milvus_zones.plan import TopologyPlan
 from milvus_zones.postrender import RG_LABEL
 from milvus_zones.spec import MessageService
@@ -60,7 +60,9 @@ def message_service_selectors(plan: TopologyPlan, primary: str) -> list[dict]:
     """Pod selectors of the message service's members (labels of the Pulsar and Kafka subcharts)."""
     kind = plan.message_service.kind
     if kind is MessageService.PULSAR:
-        return [{"matchLabels": {"app": "pulsar", "release": primary}}]
+        # pulsar.name is the subchart's alias: "pulsar" (v2, chart 4.2.25) or "pulsarv3".
+        app = CHART_FACTS[plan.chart.chart_version].pulsar_key
+        return [{"matchLabels": {"app": app, "release": primary}}]
     if kind is MessageService.KAFKA:
         return [{"matchLabels": {"app.kubernetes.io/name": n, "app.kubernetes.io/instance": primary}}
                 for n in ("kafka", "zookeeper")]

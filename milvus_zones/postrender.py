@@ -246,10 +246,30 @@ def _set_defaults(target: dict, defaults: dict) -> None:
         target.setdefault(key, copy.deepcopy(value))
 
 
+# Labels a pod template of a Job inherits from its Job when the chart gives it none (Pulsar 2.7.8's
+# init Jobs): NetworkPolicies can then admit it to the members it initialises.
+INHERITED_LABELS = ("app", "release", "component", "app.kubernetes.io/name", "app.kubernetes.io/instance")
+
+
+def _label_job_pods(obj: dict) -> None:
+    if obj.get("kind") != "Job":
+        return
+    template = obj.setdefault("spec", {}).setdefault("template", {})
+    meta = template.setdefault("metadata", {})
+    if meta.get("labels"):
+        return
+    own = (obj.get("metadata") or {}).get("labels") or {}
+    inherited = {k: own[k] for k in INHERITED_LABELS if k in own}
+    if inherited:
+        meta["labels"] = inherited
+
+
 def _harden(objs: list[dict]) -> None:
     rules = _directive(objs, ANN_HARDENING)
     if rules is None:
         return
+    for obj in objs:
+        _label_job_pods(obj)
     if not isinstance(rules, dict) or not isinstance(rules.get("images"), list):
         raise PostRenderError(f"{ANN_HARDENING} must be a JSON object with pod, container and images")
     by_repo = {r["repository"]: r for r in rules["images"]}
