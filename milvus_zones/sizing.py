@@ -269,8 +269,9 @@ def size(plan: TopologyPlan, overrides: dict[str, Resources] | None = None) -> S
         got = Resources(min(s.cpu_m for s in shares), min(s.memory_mi for s in shares))
         floor = PROFILES[name].floor
         if not floor.fits(got):
-            pool = next(p for p, pods, *_ in placed if any(n == name for n, _ in pods))
-            raise SpecError([(_key(pool, overrides, [name]), _too_small(plan, pool, name, got, floor))])
+            pool, pods = next((p, pods) for p, pods, *_ in placed if any(n == name for n, _ in pods))
+            # A size set on the same pool is what starves the others: name that setting.
+            raise SpecError([(_key(pool, overrides, [n for n, _ in pods]), _too_small(plan, pool, name, got, floor))])
         components[name] = got
 
     loads = []
