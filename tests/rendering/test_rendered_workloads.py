@@ -16,7 +16,12 @@ from render import needs_charts, render
 from milvus_zones.catalog import INSTANCE_TYPES
 from milvus_zones.hardening import MILVUS_WRITABLE
 from milvus_zones.helm_values import ReleaseContext, ReleaseSpec, releases
-from milvus_zones.isolation import CLIENT_PORT, METRICS_PORT, disruption_budgets, network_policies
+from milvus_zones.isolation import (
+    CLIENT_PORT,
+    METRICS_PORT,
+    disruption_budgets,
+    network_policies,
+)
 from milvus_zones.plan import TopologyPlan, plan, plan_cross_region
 from milvus_zones.sizing import allocatable
 from milvus_zones.spec import DeploymentSpec, MessageService, Mode

@@ -11,7 +11,13 @@ import yaml
 
 from milvus_zones.catalog import INSTANCE_TYPES, InstanceType
 from milvus_zones.plan import Role, plan, plan_cross_region
-from milvus_zones.sizing import COMPONENTS, Resources, allocatable, parse_cpu, parse_memory
+from milvus_zones.sizing import (
+    COMPONENTS,
+    Resources,
+    allocatable,
+    parse_cpu,
+    parse_memory,
+)
 from milvus_zones.spec import DeploymentSpec, MessageService, Mode, SpecError
 from milvus_zones.stackconfig import spec_from_config
 
