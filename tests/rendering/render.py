@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from milvus_zones import postrender
+from milvus_zones.rendering import postrender
 
 CHARTS = Path(__file__).resolve().parents[3] / "shared" / "reference" / "milvus-helm" / "charts"
 needs_charts = pytest.mark.skipif(not CHARTS.is_dir(), reason=f"chart archives not at {CHARTS}")

@@ -13,19 +13,19 @@ import pytest
 import yaml
 from render import needs_charts, render
 
-from milvus_zones.catalog import INSTANCE_TYPES
-from milvus_zones.hardening import MILVUS_WRITABLE
-from milvus_zones.helm_values import ReleaseContext, ReleaseSpec, releases
-from milvus_zones.isolation import (
+from milvus_zones.planning.catalog import INSTANCE_TYPES
+from milvus_zones.rendering.hardening import MILVUS_WRITABLE
+from milvus_zones.rendering.helm_values import ReleaseContext, ReleaseSpec, releases
+from milvus_zones.rendering.isolation import (
     CLIENT_PORT,
     METRICS_PORT,
     disruption_budgets,
     network_policies,
 )
-from milvus_zones.plan import TopologyPlan, plan, plan_cross_region
-from milvus_zones.sizing import allocatable
-from milvus_zones.spec import DeploymentSpec, MessageService, Mode
-from milvus_zones.stackconfig import spec_from_config
+from milvus_zones.planning.plan import TopologyPlan, plan, plan_cross_region
+from milvus_zones.planning.sizing import allocatable
+from milvus_zones.planning.spec import DeploymentSpec, MessageService, Mode
+from milvus_zones.planning.stackconfig import spec_from_config
 
 pytestmark = needs_charts
 ROOT = Path(__file__).resolve().parents[2]

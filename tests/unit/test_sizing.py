@@ -9,17 +9,17 @@ from pathlib import Path
 import pytest
 import yaml
 
-from milvus_zones.catalog import INSTANCE_TYPES, InstanceType
-from milvus_zones.plan import Role, plan, plan_cross_region
-from milvus_zones.sizing import (
+from milvus_zones.planning.catalog import INSTANCE_TYPES, InstanceType
+from milvus_zones.planning.plan import Role, plan, plan_cross_region
+from milvus_zones.planning.sizing import (
     COMPONENTS,
     Resources,
     allocatable,
     parse_cpu,
     parse_memory,
 )
-from milvus_zones.spec import DeploymentSpec, MessageService, Mode, SpecError
-from milvus_zones.stackconfig import spec_from_config
+from milvus_zones.planning.spec import DeploymentSpec, MessageService, Mode, SpecError
+from milvus_zones.planning.stackconfig import spec_from_config
 
 ROOT = Path(__file__).resolve().parents[2]
 ZONES = ["cn-hangzhou-h", "cn-hangzhou-i", "cn-hangzhou-j"]

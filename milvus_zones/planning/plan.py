@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from milvus_zones.catalog import CHARTS, ChartPin
-from milvus_zones.spec import Backend, DeploymentSpec, MessageService, Mode, Redundancy
+from milvus_zones.planning.catalog import CHARTS, ChartPin
+from milvus_zones.planning.spec import Backend, DeploymentSpec, MessageService, Mode, Redundancy
 
 if TYPE_CHECKING:
-    from milvus_zones.sizing import SizingPlan
+    from milvus_zones.planning.sizing import SizingPlan
 
 ZONE_LABEL = "topology.kubernetes.io/zone"
 HOST_LABEL = "kubernetes.io/hostname"
@@ -133,7 +133,7 @@ class FailoverPlan:
 
 @dataclass(frozen=True)
 class AccessPlan:
-    """Who may reach Milvus (milvus_zones.isolation turns it into NetworkPolicies)."""
+    """Who may reach Milvus (milvus_zones.rendering.isolation turns it into NetworkPolicies)."""
 
     client_cidrs: tuple[str, ...]  # sources allowed to the client port
     client_namespaces: tuple[str, ...]
@@ -184,7 +184,7 @@ class TopologyPlan:
     proxy_load_balancer: bool = False
     # Milvus 2.6 built-in CDC component on (cross-region-ha, both regions: either may become primary).
     cdc: bool = False
-    # Requests/limits of every workload, fitted to the pools (milvus_zones.sizing); None on the managed backend.
+    # Requests/limits of every workload, fitted to the pools (milvus_zones.planning.sizing); None on the managed backend.
     sizing: SizingPlan | None = None
 
     def pool(self, key: str) -> NodePoolPlan:
@@ -375,7 +375,7 @@ def with_sizing(topology: TopologyPlan, spec: DeploymentSpec) -> TopologyPlan:
     """The plan with its workloads sized to its pools (refused with SpecError when they do not fit)."""
     if spec.backend is Backend.MANAGED:
         return topology
-    from milvus_zones.sizing import Resources, parse_cpu, parse_memory, size
+    from milvus_zones.planning.sizing import Resources, parse_cpu, parse_memory, size
 
     overrides = {k: Resources(parse_cpu(o.cpu), parse_memory(o.memory)) for k, o in spec.resources.items()}
     return dataclasses.replace(topology, sizing=size(topology, overrides))

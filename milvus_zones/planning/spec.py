@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
-from milvus_zones.catalog import CHARTS, INSTANCE_TYPES, OSS_ZRS_REGIONS, REGION_ZONES
+from milvus_zones.planning.catalog import CHARTS, INSTANCE_TYPES, OSS_ZRS_REGIONS, REGION_ZONES
 
 
 class Mode(StrEnum):
@@ -115,7 +115,7 @@ class ResourceOverride(_Model):
     @field_validator("cpu")
     @classmethod
     def _cpu(cls, v: str) -> str:
-        from milvus_zones.sizing import parse_cpu
+        from milvus_zones.planning.sizing import parse_cpu
 
         parse_cpu(v)
         return v
@@ -123,7 +123,7 @@ class ResourceOverride(_Model):
     @field_validator("memory")
     @classmethod
     def _memory(cls, v: str) -> str:
-        from milvus_zones.sizing import parse_memory
+        from milvus_zones.planning.sizing import parse_memory
 
         parse_memory(v)
         return v
@@ -234,7 +234,7 @@ class DeploymentSpec(_Model):
     @field_validator("resources")
     @classmethod
     def _resource_components(cls, v: dict[str, ResourceOverride]) -> dict[str, ResourceOverride]:
-        from milvus_zones.sizing import COMPONENTS
+        from milvus_zones.planning.sizing import COMPONENTS
 
         unknown = sorted(set(v) - set(COMPONENTS))
         if unknown:

@@ -3,7 +3,7 @@
 Helm runs it as `milvus-zones-postrender` with the rendered manifests on stdin and reads the result
 from stdout. pulumi-kubernetes' `helm.v3.Release(postrender=...)` passes a command path and no
 arguments, so every instruction travels inside the manifests, written there by
-`milvus_zones.helm_values` through keys the chart renders:
+`milvus_zones.rendering.helm_values` through keys the chart renders:
 
 - `milvus-zones/resource-group-node-selectors` (chart-global `annotations`, rendered on every Milvus
   workload): JSON {group: nodeSelector}. Each Deployment/StatefulSet labelled
@@ -14,7 +14,7 @@ arguments, so every instruction travels inside the manifests, written there by
   tolerations, a DoNotSchedule topology spread built from the workload's own selector, and the
   StorageClass of its volume claims.
 - `milvus-zones/hardening` (same place): JSON {pod, container, automountServiceAccountToken, images}
-  (`milvus_zones.hardening`). Every pod template of the stream gets the pod and container security
+  (`milvus_zones.rendering.hardening`). Every pod template of the stream gets the pod and container security
   defaults and the token setting wherever the chart left them unset, and each container the rules
   of its image (user, read-only root filesystem, emptyDirs on the paths the image writes to).
 - On a Service (the chart's `service.annotations`): `milvus-zones/load-balancer-class` sets

@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from milvus_zones.postrender import ANN_HARDENING, writable_volume_name
+from milvus_zones.rendering.postrender import ANN_HARDENING, writable_volume_name
 
 MILVUS_UID = 10001
 MILVUS_GID = 0  # the image's files are root:root 774: group 0 may execute them

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pulumi
 from pulumi.runtime import config as runtime_config
 
-from milvus_zones.spec import DeploymentSpec, SpecError
-from milvus_zones.stackconfig import format_problems, spec_from_config
+from milvus_zones.planning.spec import DeploymentSpec, SpecError
+from milvus_zones.planning.stackconfig import format_problems, spec_from_config
 
 
 def current_config() -> dict[str, object]:
@@ -26,8 +26,8 @@ def read_spec() -> DeploymentSpec:
 
 def check_fit(spec: DeploymentSpec) -> None:
     """Plan once before anything is created: workloads that do not fit their pools are bad input too."""
-    from milvus_zones.plan import plan, plan_cross_region
-    from milvus_zones.spec import Mode
+    from milvus_zones.planning.plan import plan, plan_cross_region
+    from milvus_zones.planning.spec import Mode
 
     if spec.mode is Mode.CROSS_REGION_HA:
         plan_cross_region(spec)

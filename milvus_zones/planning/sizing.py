@@ -24,11 +24,11 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from milvus_zones.catalog import INSTANCE_TYPES, InstanceType
-from milvus_zones.spec import MessageService, Mode, SpecError
+from milvus_zones.planning.catalog import INSTANCE_TYPES, InstanceType
+from milvus_zones.planning.spec import MessageService, Mode, SpecError
 
 if TYPE_CHECKING:
-    from milvus_zones.plan import NodePoolPlan, TopologyPlan
+    from milvus_zones.planning.plan import NodePoolPlan, TopologyPlan
 
 # ---- what ACK leaves for pods (Alibaba Cloud ACK docs, "Resource reservation policy") ---------------
 # ACK: Allocatable = Capacity - Reserved - Eviction threshold, Reserved split 50/50 between
@@ -189,7 +189,7 @@ def _mq_members(plan: TopologyPlan, per_zone: int) -> list[tuple[str, int]]:
 
 def _placements(plan: TopologyPlan) -> list[tuple[NodePoolPlan, list[tuple[str, int]], list[Resources], str]]:
     """(pool, sized pods, fixed pods, case) for every pool."""
-    from milvus_zones.plan import Role
+    from milvus_zones.planning.plan import Role
 
     out = []
     comps = {c.name: c.replicas for c in plan.components}
@@ -291,7 +291,7 @@ def _key(pool: NodePoolPlan, overrides: dict, names: list[str]) -> str:
     overridden = sorted({n for n in names if n in overrides})
     if overridden:
         return f"resources.{overridden[0]}"
-    from milvus_zones.plan import Role
+    from milvus_zones.planning.plan import Role
 
     return "computeInstanceType" if pool.role is Role.COMPUTE else "quorumInstanceType"
 

@@ -19,10 +19,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from milvus_zones.helm_values import CHART_FACTS, COMPONENT_LABELS, ReleaseSpec
-from milvus_zones.plan import TopologyPlan
-from milvus_zones.postrender import RG_LABEL
-from milvus_zones.spec import MessageService
+from milvus_zones.rendering.helm_values import CHART_FACTS, COMPONENT_LABELS, ReleaseSpec
+from milvus_zones.planning.plan import TopologyPlan
+from milvus_zones.rendering.postrender import RG_LABEL
+from milvus_zones.planning.spec import MessageService
 
 CLIENT_PORT = 19530  # proxy: gRPC and the RESTful API
 METRICS_PORT = 9091  # every component: /metrics, /healthz, /management
