@@ -181,7 +181,7 @@ def _mq_members(plan: TopologyPlan, per_zone: int) -> list[tuple[str, int]]:
     if kind is MessageService.PULSAR:
         members = [(f"pulsar.{c}", per_zone) for c in ("zookeeper", "bookkeeper", "broker", "proxy")]
         # autorecovery runs one replica somewhere in the quorum zones: count it on every pool.
-        return members + [("pulsar.autorecovery", 1)]
+        return [*members, ("pulsar.autorecovery", 1)]
     if kind is MessageService.KAFKA:
         return [("kafka", per_zone), ("kafka.zookeeper", per_zone)]
     return []  # woodpecker: embedded in the streaming nodes, log in the bucket
@@ -191,7 +191,7 @@ def _placements(plan: TopologyPlan) -> list[tuple[NodePoolPlan, list[tuple[str, 
     """(pool, sized pods, fixed pods, case) for every pool."""
     from milvus_zones.planning.plan import Role
 
-    out = []
+    out: list[tuple[NodePoolPlan, list[tuple[str, int]], list[Resources], str]] = []
     comps = {c.name: c.replicas for c in plan.components}
     extra = {"cdc": 1} if plan.cdc else {}
     for pool in plan.pools(Role.COMPUTE):
@@ -277,7 +277,7 @@ def size(plan: TopologyPlan, overrides: dict[str, Resources] | None = None) -> S
     loads = []
     for pool, pods, case, alloc, bins in placed:
         used = [sum((components[n] for n in b.names if n not in overrides), b.fixed) for b in bins]
-        for u, b in zip(used, bins):
+        for u, b in zip(used, bins, strict=True):
             if not u.fits(alloc):  # only overrides can push a node over: shares are cut to fit
                 raise SpecError([(_key(pool, overrides, b.names),
                                   (f"node pool {pool.key} ({pool.instance_type}): one node would need {u}, "

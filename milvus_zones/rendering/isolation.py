@@ -19,10 +19,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from milvus_zones.rendering.helm_values import CHART_FACTS, COMPONENT_LABELS, ReleaseSpec
 from milvus_zones.planning.plan import TopologyPlan
-from milvus_zones.rendering.postrender import RG_LABEL
 from milvus_zones.planning.spec import MessageService
+from milvus_zones.rendering.helm_values import CHART_FACTS, COMPONENT_LABELS, ReleaseSpec
+from milvus_zones.rendering.postrender import RG_LABEL
 
 CLIENT_PORT = 19530  # proxy: gRPC and the RESTful API
 METRICS_PORT = 9091  # every component: /metrics, /healthz, /management
@@ -74,7 +74,7 @@ def network_policies(plan: TopologyPlan, specs: list[ReleaseSpec], peer_cidrs: t
     primary = specs[0].name
     access = plan.access
     etcd = {"app.kubernetes.io/name": "etcd", "app.kubernetes.io/instance": primary}
-    same_namespace = {"podSelector": {}}
+    same_namespace: dict[str, Any] = {"podSelector": {}}
     clients: list[dict] = [same_namespace]
     clients += [{"ipBlock": {"cidr": c}} for c in dict.fromkeys((*access.client_cidrs, *peer_cidrs))]
     clients += [{"namespaceSelector": {"matchLabels": {NAMESPACE_LABEL: n}}} for n in access.client_namespaces]

@@ -75,8 +75,10 @@ def _post_rendered_hardening(rel) -> bool:
         rules = json.loads(raw) if isinstance(raw, str) else None
     except json.JSONDecodeError:
         return False
+    if not is_map(rules):
+        return False
     container = dig(rules, "container", default={})
-    return (is_map(rules) and rules.get("automountServiceAccountToken") is False
+    return (dig(rules, "automountServiceAccountToken") is False
             and dig(container, "allowPrivilegeEscalation") is False
             and "ALL" in (dig(container, "capabilities", "drop", default=[]) or []))
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 
+import milvus_zones_policies as pack
 import pytest
 from policytest import MANAGED, ON_ACK, REPO, SARIF_SCHEMA, graph, run_cached
 from typer.testing import CliRunner
 
 import milvus_zones.engine.offline
-import milvus_zones_policies as pack
 from milvus_zones.analysis.check import check_graph, render
 from milvus_zones.cli import app
 

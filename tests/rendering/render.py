@@ -25,7 +25,8 @@ def _render(version: str, values_json: str, name: str, namespace: str) -> str:
 
     # A fresh chart per render: Helm drops disabled subcharts from the loaded chart while rendering,
     # so a chart object rendered once without Kafka would render Kafka's ZooKeeper never again.
-    files = Chart.load(str(CHARTS / f"milvus-{version}.tgz")).render(json.loads(values_json), name=name, namespace=namespace, is_install=True, revision=1)
+    chart = Chart.load(str(CHARTS / f"milvus-{version}.tgz"))
+    files = chart.render(json.loads(values_json), name=name, namespace=namespace, is_install=True, revision=1)
     # Helm's own order: file name, then documents in file order; NOTES.txt is not a manifest.
     return "\n---\n".join(text for path, text in sorted(files.items()) if path.endswith((".yaml", ".yml")) and text.strip())
 

@@ -14,6 +14,10 @@ import yaml
 from render import needs_charts, render
 
 from milvus_zones.planning.catalog import INSTANCE_TYPES
+from milvus_zones.planning.plan import TopologyPlan, plan, plan_cross_region
+from milvus_zones.planning.sizing import allocatable
+from milvus_zones.planning.spec import DeploymentSpec, MessageService, Mode
+from milvus_zones.planning.stackconfig import spec_from_config
 from milvus_zones.rendering.hardening import MILVUS_WRITABLE
 from milvus_zones.rendering.helm_values import ReleaseContext, ReleaseSpec, releases
 from milvus_zones.rendering.isolation import (
@@ -22,10 +26,6 @@ from milvus_zones.rendering.isolation import (
     disruption_budgets,
     network_policies,
 )
-from milvus_zones.planning.plan import TopologyPlan, plan, plan_cross_region
-from milvus_zones.planning.sizing import allocatable
-from milvus_zones.planning.spec import DeploymentSpec, MessageService, Mode
-from milvus_zones.planning.stackconfig import spec_from_config
 
 pytestmark = needs_charts
 ROOT = Path(__file__).resolve().parents[2]
@@ -167,7 +167,7 @@ def test_every_pod_is_hardened(case):
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_network_policies_select_what_they_protect(case):
-    for p, specs, objs, ours in _deployment(*case):
+    for p, _, objs, ours in _deployment(*case):
         policies = {m["metadata"]["name"]: m["spec"] for m in ours if m["kind"] == "NetworkPolicy"}
         assert policies["milvus-zones-default-deny"] == {"podSelector": {}, "policyTypes": ["Ingress"], "ingress": []}
         milvus_pods, etcd_pods, mq_pods = [], [], []
@@ -221,9 +221,10 @@ def test_objects_match_the_kubernetes_schemas(case):
 
     for _, _, objs, ours in _deployment(*case):
         for obj in [*objs, *ours]:
+            checked = obj
             if obj["kind"] == "PodDisruptionBudget" and obj["apiVersion"] == "policy/v1beta1":
                 # Offline, Helm assumes Kubernetes 1.20 (.Capabilities.KubeVersion), where the
                 # subcharts pick policy/v1beta1; against an ACK 1.33 API server they render policy/v1,
                 # whose PDB spec has the same fields.
-                obj = {**obj, "apiVersion": "policy/v1"}
-            kubernetes_validate.validate(obj, KUBERNETES, strict=True)
+                checked = {**obj, "apiVersion": "policy/v1"}
+            kubernetes_validate.validate(checked, KUBERNETES, strict=True)

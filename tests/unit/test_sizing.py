@@ -143,7 +143,7 @@ def _table() -> dict[str, dict[str, str]]:
     section = text.split("## Sizing table per mode", 1)[1].split("\n## ", 1)[0]
     rows = [r.strip().strip("|").split("|") for r in section.splitlines() if r.startswith("| ") and "---" not in r]
     header = [h.strip() for h in rows[0]]
-    return {cells[0].strip(): dict(zip(header[1:], (c.strip() for c in cells[1:]))) for cells in rows[1:]}
+    return {cells[0].strip(): dict(zip(header[1:], (c.strip() for c in cells[1:]), strict=True)) for cells in rows[1:]}
 
 
 def test_the_documented_sizing_table_is_what_the_stacks_get():
