@@ -28,7 +28,7 @@ def project(stack: str):
 ON = {"ha-failover-within-rto": "mandatory", "basic-recovery-within-rto": "mandatory"}
 # This library's targets (issue 4) instead of the seed's 3 min / 1 h.
 STRICT = {"ha-failover-within-rto": {"enforcementLevel": "mandatory", "readRtoSeconds": 10, "writeRtoSeconds": 60},
-          "basic-recovery-within-rto": {"enforcementLevel": "mandatory", "rtoSeconds": 900}}
+          "basic-recovery-within-rto": {"enforcementLevel": "mandatory", "rtoSeconds": 3600}}
 
 
 @pytest.fixture(scope="module")
@@ -116,9 +116,11 @@ def test_default_health_checks_and_session_ttl_violate(configs):
     assert not any("common.session.ttl" in m for m in msgs)  # default 30 s + 10 + 10 = 50 s still fits 60 s
 
 
-def test_basic_without_fencing_is_stopped_by_the_autoscaler(configs):
-    (msg,) = messages(run(zone_loss("basic-no-fencing"), configs["on"]), "basic-recovery-within-rto")
-    assert "up to 4 of 6 nodes unready" in msg
+def test_basic_counts_on_call_fencing_past_the_autoscaler_gate(tmp_path):
+    config = tmp_path / "policy.json"
+    config.write_text(json.dumps({"basic-recovery-within-rto": {"enforcementLevel": "mandatory", "rtoSeconds": 900}}))
+    (msg,) = messages(run(zone_loss("basic-no-fencing"), config), "basic-recovery-within-rto")
+    assert "on-call deletes the lost zone's Node objects (4 of 6 unready stop the cluster autoscaler) 300 s" in msg
 
 
 def test_basic_without_autoscaling_violates(configs):

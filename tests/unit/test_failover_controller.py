@@ -1,23 +1,27 @@
 """The WAL pinning controller (milvus_zones/jobs/failover.py).
 
 Everything that talks to etcd runs against a real 3-member etcd cluster (conftest.py). The Kubernetes
-API, which cannot run here, is a fake that enforces the API server's rules for Leases: create of an
-existing object is 409, an update must carry metadata.resourceVersion (422 without: the Lease strategy
-disallows unconditional updates) and is 409 when it is not the current one.
+API, which cannot run here, is a fake (failover_fakes.py) that enforces the API server's Lease rules.
 """
 
 from __future__ import annotations
 
-import base64
 import json
-import threading
 import time
 import urllib.error
 import urllib.request
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from failover_fakes import (
+    FakeApiServer,
+    delete,
+    get,
+    lose_zone_a,
+    put,
+    session,
+    two_zones,
+)
 
 from milvus_zones.jobs.failover import (
     KV,
@@ -40,43 +44,9 @@ from milvus_zones.jobs.failover import (
 NORMALISED = "streamingprimaryresourcegroup"
 
 
-def b64(text: str) -> str:
-    return base64.b64encode(text.encode()).decode()
-
-
-def put(cluster, key: str, value: str, lease: int | None = None) -> None:
-    body = {"key": b64(key), "value": b64(value), **({"lease": str(lease)} if lease else {})}
-    Etcd(cluster.endpoints, 3).call("/v3/kv/put", body)
-
-
-def get(cluster, key: str) -> str | None:
-    kvs = Etcd(cluster.endpoints, 3).range_prefix(key)
-    return next((kv.value for kv in kvs if kv.key == key), None)
-
-
-def delete(cluster, key: str) -> None:
-    Etcd(cluster.endpoints, 3).call("/v3/kv/deleterange", {"key": b64(key)})
-
-
-def session(root: str, server_id: int, group: str, lease: int | None = None, cluster=None) -> None:
-    value = json.dumps({"ServerID": server_id, "ServerName": "streamingnode", "Address": f"10.0.0.{server_id}:22222",
-                        "Version": "2.6.16", "ServerLabels": {"RESOURCE_GROUP": group}})
-    put(cluster, f"{root}/meta/session/streamingnode-{server_id}", value, lease)
-
-
 @pytest.fixture
 def root() -> str:
     return f"mz{uuid.uuid4().hex[:8]}"  # one etcd.rootPath per test: the cluster is shared
-
-
-def two_zones(cluster, root: str) -> None:
-    for sid, group in ((1, "rga"), (2, "rga"), (3, "rgb"), (4, "rgb")):
-        session(root, sid, group, cluster=cluster)
-
-
-def lose_zone_a(cluster, root: str) -> None:
-    for sid in (1, 2):
-        delete(cluster, f"{root}/meta/session/streamingnode-{sid}")
 
 
 def pinner(cluster, root: str, threshold: int = 2) -> WalPinner:
@@ -164,6 +134,7 @@ def test_one_member_down_still_pins(etcd, root):
     p = pinner(etcd, root)
     p.step(leader)
     etcd.stop(etcd.members[p.etcd.current])  # the member it talks to goes with the zone
+    etcd.wait_healthy()  # the two left re-elect a leader if it was that one (election timeout 2.5 s)
     lose_zone_a(etcd, root)
     p.step(leader)
     assert p.step(leader) == "rgb"
@@ -258,85 +229,6 @@ def test_no_streaming_node_anywhere_writes_nothing(etcd, root):
 
 
 # ---- the Lease, against a fake API server that enforces resourceVersion --------------------------------
-
-
-class FakeApiServer:
-    """coordination.k8s.io/v1 Leases with the API server's conflict rules."""
-
-    def __init__(self):
-        self.leases: dict[tuple[str, str], dict] = {}
-        self.version = 0
-        self.lock = threading.Lock()
-        self.down = False
-        self.before_write = None  # hook: run between a client's read and its write
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def _send(self, code, body):
-                data = json.dumps(body).encode()
-                self.send_response(code)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def _parts(self):
-                parts = self.path.strip("/").split("/")
-                assert parts[:3] == ["apis", "coordination.k8s.io", "v1"] and parts[3] == "namespaces", self.path
-                return parts[4], (parts[6] if len(parts) > 6 else None)
-
-            def _body(self):
-                return json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-
-            def do_GET(self):
-                if fake.down:
-                    return self._send(503, {"kind": "Status", "code": 503})
-                ns, name = self._parts()
-                with fake.lock:
-                    lease = fake.leases.get((ns, name))
-                self._send(200, lease) if lease else self._send(404, {"kind": "Status", "reason": "NotFound"})
-
-            def do_POST(self):
-                ns, _ = self._parts()
-                body = self._body()
-                if fake.before_write:
-                    fake.before_write()
-                with fake.lock:
-                    key = (ns, body["metadata"]["name"])
-                    if key in fake.leases:
-                        return self._send(409, {"kind": "Status", "reason": "AlreadyExists", "code": 409})
-                    fake.version += 1
-                    body["metadata"]["resourceVersion"] = str(fake.version)
-                    fake.leases[key] = body
-                self._send(201, body)
-
-            def do_PUT(self):
-                ns, name = self._parts()
-                body = self._body()
-                if fake.before_write:
-                    fake.before_write()
-                with fake.lock:
-                    current = fake.leases.get((ns, name))
-                    rv = body.get("metadata", {}).get("resourceVersion")
-                    if not rv:
-                        return self._send(422, {"kind": "Status", "reason": "Invalid", "code": 422,
-                                                "message": "metadata.resourceVersion: must be specified for an update"})
-                    if current is None or current["metadata"]["resourceVersion"] != rv:
-                        return self._send(409, {"kind": "Status", "reason": "Conflict", "code": 409})
-                    fake.version += 1
-                    body["metadata"]["resourceVersion"] = str(fake.version)
-                    fake.leases[(ns, name)] = body
-                self._send(200, body)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def holder(self, ns="ns", name="lease"):
-        return self.leases[(ns, name)]["spec"]["holderIdentity"]
 
 
 @pytest.fixture
