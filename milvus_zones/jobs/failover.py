@@ -171,10 +171,20 @@ def group_sessions(kvs: list[KV]) -> dict[str, tuple[int, int]]:
             session = json.loads(kv.value)
         except ValueError:
             continue
+        if not _at_least_2_6(str(session.get("Version", ""))):
+            continue  # the coordinator's discoverer skips them too (version range ">=2.6.0-dev")
         group = (session.get("ServerLabels") or {}).get(GROUP_LABEL) or DEFAULT_GROUP
         count, top = stats.get(group, (0, 0))
         stats[group] = (count + 1, max(top, int(session.get("ServerID", 0))))
     return stats
+
+
+def _at_least_2_6(version: str) -> bool:
+    try:
+        major, minor = (int(x) for x in version.lstrip("v").split(".")[:2])
+    except ValueError:
+        return False  # unparsable: the discoverer logs and skips it
+    return (major, minor) >= (2, 6)
 
 
 def fallback_group(stats: dict[str, tuple[int, int]]) -> str | None:

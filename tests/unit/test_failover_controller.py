@@ -81,8 +81,9 @@ def test_fallback_is_the_group_with_most_sessions_then_highest_server_id():
     assert fallback_group({"rga": (0, 0), "rgb": (2, 4), "rgc": (1, 9)}) == "rgb"
     assert fallback_group({"rgb": (1, 4), "rgc": (1, 9)}) == "rgc"
     assert fallback_group({}) is None
-    assert group_sessions([KV("k", json.dumps({"ServerID": 7}), 1), KV("j", "not json", 1)]) == {
-        "__default_resource_group": (1, 7)}
+    assert group_sessions([KV("k", json.dumps({"ServerID": 7, "Version": "2.6.16"}), 1), KV("j", "not json", 1),
+                           KV("o", json.dumps({"ServerID": 9, "Version": "2.5.16"}), 1)]) == {
+        "__default_resource_group": (1, 7)}  # no label: the default group; older than 2.6: not a streaming node
 
 
 # ---- against the real etcd cluster -------------------------------------------------------------------
