@@ -15,7 +15,7 @@ import pulumi_kubernetes as k8s
 from milvus_zones.components.script_job import JOB_IMAGE, ScriptJob
 
 from milvus_zones.planning.catalog import oss_endpoint
-from milvus_zones.planning.plan import ZONE_LABEL, TopologyPlan
+from milvus_zones.planning.plan import ZONE_LABEL, FailoverPlan, TopologyPlan
 from milvus_zones.rendering.helm_values import (
     CHART_FACTS,
     ReleaseContext,
@@ -148,7 +148,7 @@ class Milvus(pulumi.ComponentResource):
         if plan.resource_groups and not CHART_FACTS[plan.chart.chart_version].replica_resource_groups:
             self._resource_group_job(name, plan, shape[0].fullname, ns, created, in_cluster)
         if plan.failover is not None:
-            self._failover_controller(name, plan, shape[0].name, ns, created, in_cluster)
+            self._failover_controller(name, plan, plan.failover, shape[0].name, ns, created, in_cluster)
 
         self.release_names = pulumi.Output.all(*[r.name for r in created])
         self.namespace = ns.metadata.name
@@ -179,9 +179,9 @@ class Milvus(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
 
-    def _failover_controller(self, name, plan: TopologyPlan, release: str, ns, created, in_cluster) -> None:
+    def _failover_controller(self, name, plan: TopologyPlan, fo: FailoverPlan, release: str, ns, created,
+                             in_cluster) -> None:
         """Two replicas on the quorum pools, one per zone, one of them acting (a Lease): docs/failover-controller.md."""
-        fo = plan.failover
         script = resources.files("milvus_zones.jobs").joinpath("failover.py").read_text()
         digest = hashlib.sha256(script.encode()).hexdigest()[:8]
         labels = {"app.kubernetes.io/name": FAILOVER_NAME, FAILOVER_LABEL: fo.action}

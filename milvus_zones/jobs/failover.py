@@ -509,7 +509,7 @@ def run_round(state: State, elector: LeaderElector, pinner: WalPinner) -> None:
     seen_before = pinner.seen
     try:
         elector.try_acquire_or_renew()
-    except Exception as e:  # noqa: BLE001 - API server unreachable: no leadership, keep observing
+    except Exception as e:  # API server unreachable: no leadership, keep observing
         state.errors["kubernetes"] = state.errors.get("kubernetes", 0) + 1
         log("lease_round_failed", error=f"{type(e).__name__}: {e}")
     leader = elector.is_leader()
@@ -528,7 +528,7 @@ def run_round(state: State, elector: LeaderElector, pinner: WalPinner) -> None:
     if leader and (pinned or pinner.seen != seen_before):
         try:  # publish at once; the next renewal would carry it too
             elector.try_acquire_or_renew()
-        except Exception as e:  # noqa: BLE001
+        except Exception as e:  # the next renewal carries it
             log("lease_publish_failed", error=f"{type(e).__name__}: {e}")
     with state.lock:
         state.rounds += 1
