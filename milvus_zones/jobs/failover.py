@@ -303,6 +303,7 @@ class LeaderElector:
                 created = self.api.create_lease(self.namespace, body)
             except Conflict:
                 return self._lost("create lost the race")
+            log("leader_acquired", identity=self.identity, previous=None)
             return self._won(created, now_mono)
         spec = current.get("spec") or {}
         holder = spec.get("holderIdentity") or ""
