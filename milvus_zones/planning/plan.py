@@ -112,22 +112,22 @@ class ComponentPlan:
 
 @dataclass(frozen=True)
 class FailoverPlan:
-    """The zone-failover controller (milvus_zones/jobs/failover.py): what it does and where it runs.
+    """The WAL pinning controller (milvus_zones/jobs/failover.py, docs/failover-controller.md).
 
     It runs on the quorum pools (one per zone in the multi-zone modes), so that two replicas spread
-    over zones always leave one alive, whichever zone is lost.
+    over zones always leave one alive, whichever zone is lost; a Lease makes one of them act.
     """
 
-    action: str  # "switch-wal" (2.6 HA: move streaming.primaryResourceGroup) or "fence-zone" (basic)
+    action: str  # "switch-wal": pin streaming.primaryResourceGroup to the group the WAL fell back to
     replicas: int
     zones: tuple[str, ...]  # where its replicas may run (hard zone spread)
     node_selector: dict[str, str]
     toleration: Taint
-    probe_interval_s: int  # how often it checks
-    probe_timeout_s: int  # per probe
-    failure_threshold: int  # consecutive failed rounds before acting
-    fence_after_s: int  # fence-zone: how long every node of a zone must be NotReady first
-    groups: tuple[str, ...] = ()  # switch-wal: resource groups in order of preference (primary first)
+    probe_interval_s: int  # how often it reads the sessions and the key from etcd
+    failure_threshold: int  # consecutive rounds without a primary-group session before it pins
+    groups: tuple[str, ...] = ()  # resource groups in the chart's order (its primary first)
+    lease_duration_s: int = 15  # coordination.k8s.io Lease: a candidate takes over after this
+    renew_deadline_s: int = 10  # the holder stops acting when it could not renew for this long
 
 
 @dataclass(frozen=True)
@@ -260,7 +260,8 @@ def plan(spec: DeploymentSpec, name: str = "milvus") -> TopologyPlan:
         # One pool over primary and secondary: nodes go to the primary; when it fails, the pool
         # relaunches them in the secondary (PRIORITY placement falls back to the next vSwitch).
         # Autoscaling up to twice the size: the relaunched nodes are new instances, created while the
-        # lost zone's nodes still exist (the failover controller deletes their Node objects).
+        # lost zone's nodes still exist (an operator deletes their Node objects once the zone is
+        # confirmed lost: docs/failover-controller.md).
         key = "compute-" + "".join(zone_suffix(z) for z in compute_zones)
         pools.append(
             NodePoolPlan(key, Role.COMPUTE, compute_zones, spec.compute_node_count, spec.compute_instance_type,
@@ -326,18 +327,16 @@ def plan(spec: DeploymentSpec, name: str = "milvus") -> TopologyPlan:
         if version == "2.6":
             components.append(ComponentPlan("streamingNode", 2, compute_selector, zone_spread=False))
 
-    # -- zone failover controller ----------------------------------------------------------------------
+    # -- WAL pinning controller ------------------------------------------------------------------------
+    # Only where Milvus falls back by itself and may move back (2.6 resource groups). multi-zone-basic
+    # has none: fencing a zone on NotReady alone is unsafe (docs/failover-controller.md).
     failover: FailoverPlan | None = None
-    if mode.multi_zone:
-        action = "fence-zone" if mode is Mode.MULTI_ZONE_BASIC else "switch-wal"
-        groups = tuple(rg.name for rg in resource_groups)
-        # 2.5 HA keeps its WAL in Pulsar/Kafka across three zones: nothing to switch.
-        if action == "fence-zone" or (version == "2.6" and groups):
-            failover = FailoverPlan(
-                action=action, replicas=2, zones=quorum_zones, node_selector=quorum_selector,
-                toleration=quorum_taint, probe_interval_s=1, probe_timeout_s=1, failure_threshold=3,
-                fence_after_s=10, groups=groups,
-            )
+    groups = tuple(rg.name for rg in resource_groups)
+    if ha and version == "2.6" and len(groups) > 1:
+        failover = FailoverPlan(
+            action="switch-wal", replicas=2, zones=quorum_zones, node_selector=quorum_selector,
+            toleration=quorum_taint, probe_interval_s=1, failure_threshold=3, groups=groups,
+        )
 
     topology = TopologyPlan(
         name=name,

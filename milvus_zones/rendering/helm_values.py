@@ -170,9 +170,14 @@ def _subchart_service(release: str, name: str) -> str:
     return release if name in release else f"{release}-{name}"
 
 
-def etcd_client_endpoint(release: str, namespace: str) -> str:
-    """URL of the etcd subchart's client Service of a release (config.tpl naming), from inside the cluster."""
-    return f"http://{_subchart_service(release, 'etcd')}.{namespace}.svc:2379"
+def etcd_member_endpoints(release: str, namespace: str, replicas: int) -> list[str]:
+    """Every member of the etcd subchart by its own DNS name, so a client can fail over between them.
+
+    bitnami etcd 8.12.0 (statefulset.yaml): pods <fullname>-<i> under the headless Service
+    <fullname>-headless, advertised as http://<pod>.<fullname>-headless.<ns>.svc.<clusterDomain>:2379.
+    """
+    full = _subchart_service(release, "etcd")
+    return [f"http://{full}-{i}.{full}-headless.{namespace}.svc.cluster.local:2379" for i in range(replicas)]
 
 
 def _toleration(t: Taint) -> dict:
@@ -759,10 +764,11 @@ def resource_group_configs(plan: TopologyPlan) -> dict[str, dict]:
 
 __all__ = [
     "CHART_FACTS",
+    "etcd_member_endpoints",
+    "node_failure_tolerations",
     "DEFAULT_STORAGE_CLASS",
     "ReleaseContext",
     "ReleaseSpec",
-    "etcd_client_endpoint",
     "node_failure_tolerations",
     "releases",
     "resource_group_configs",

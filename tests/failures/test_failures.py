@@ -77,10 +77,11 @@ def test_basic_relaunches_within_its_budget(reports):
     assert r.verdicts() == []
     primary = next(s for s in r.scenarios if s.zone == "cn-hangzhou-h")
     steps = [x.what for x in primary.reads.steps]
-    assert any("fences the zone" in x for x in steps) and any("segments reloaded" in x for x in steps)
-    assert 60 < primary.reads.seconds <= 900
+    assert any("on-call deletes the zone's 4 Node objects" in x for x in steps)  # the autoscaler halts otherwise
+    assert any("segments reloaded" in x for x in steps)
+    assert 60 < primary.reads.seconds <= 3600
     c = {x.setting: x for x in r.contributions}
-    assert c["failover controller: fence-zone"].without["rto_reads_s"] is None  # autoscaler halts
+    assert "failover controller: fence-zone" not in c  # no automatic fencing: NotReady is no proof of death
     assert c["compute pool autoscaling"].without["rto_reads_s"] is None  # nowhere to relaunch
 
 
@@ -88,7 +89,7 @@ def test_data_size_moves_the_basic_rto():
     small = failures.report(stack("multi-zone-basic"), data_size_gib=10, with_contributions=False).worst()
     large = failures.report(stack("multi-zone-basic"), data_size_gib=400, with_contributions=False).worst()
     assert large["rto_reads_s"] - small["rto_reads_s"] == pytest.approx(390 * 1024 / (3 * 100))
-    assert large["rto_reads_s"] > 900  # 400 GiB no longer fit the 15-minute budget at 100 MiB/s x 3 nodes
+    assert large["rto_reads_s"] > small["rto_reads_s"] + 1300  # 390 GiB more at 100 MiB/s x 3 nodes
 
 
 # ---- broken on purpose (hand-written stacks) ----------------------------------------------------------
@@ -120,10 +121,12 @@ def test_default_toleration_on_the_coordinators_breaks_the_ha_write_rto():
     assert any(v.startswith("writes RTO") for v in r.verdicts())
 
 
-def test_basic_without_fencing_is_stopped_by_the_autoscaler_gate():
+def test_basic_waits_for_on_call_past_the_autoscaler_gate():
     r = failures.report(hand_written("basic-no-fencing"))
     primary = next(s for s in r.scenarios if s.zone == "cn-hangzhou-h")
-    assert "cluster-autoscaler halts with 4 of 6 nodes unready" in primary.reads.blocked
+    assert primary.reads.blocked is None
+    (gate,) = [s for s in primary.reads.steps if "cluster-autoscaler halts with 4 of 6 unready" in s.what]
+    assert gate.what.startswith("on-call deletes") and gate.params == ("operator.fence",)
 
 
 # ---- the command ----------------------------------------------------------------------------------------
