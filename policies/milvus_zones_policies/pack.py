@@ -19,6 +19,7 @@ from .ha import (
     ha_compute_zones_symmetric,
     ha_milvus_version_supported,
 )
+from .image import milvus_image_has_ha_features
 from .milvus import etcd_persistent_with_pdb, milvus_authorization_enabled
 from .mode import mode_consistent, mode_declared
 from .protection import stateful_resources_protected
@@ -47,6 +48,7 @@ ALL_POLICIES: list[Policy] = [
     ha_compute_node_count_even,
     ha_milvus_version_supported,
     ha_compute_zones_symmetric,
+    milvus_image_has_ha_features,
     # zone rules per mode
     compute_zone_count,
     control_plane_multi_zone,
