@@ -137,9 +137,12 @@ def test_default_health_checks_violate_the_strict_read_target(configs):
     assert not any("writes come back" in m for m in msgs)
 
 
-def test_basic_without_fencing_is_stopped_by_the_autoscaler(configs):
-    msgs = messages(run(zone_loss("basic-no-fencing"), configs["on"]), "basic-recovery-within-rto")
-    assert any("cluster-autoscaler halts with 4 of 6 nodes unready" in m for m in msgs), msgs
+def test_basic_counts_on_call_fencing_past_the_autoscaler_gate(tmp_path):
+    config = tmp_path / "policy.json"
+    config.write_text(json.dumps({"basic-recovery-within-rto": {"enforcementLevel": "mandatory", "rtoSeconds": 900}}))
+    msgs = messages(run(zone_loss("basic-no-fencing"), config), "basic-recovery-within-rto")
+    assert any("on-call deletes the zone's 4 Node objects (cluster-autoscaler halts with 4 of 6 unready" in m
+               for m in msgs), msgs
 
 
 def test_basic_without_autoscaling_violates(configs):
