@@ -24,9 +24,9 @@ def resolve_stack(stack: str, program_dir: Path = PROJECT_DIR) -> StackConfig:
     if candidate.suffix in (".yaml", ".yml") or "/" in stack:
         if not candidate.is_file():
             raise ProgramError(f"stack config file {stack} does not exist")
-        return read_stack_config(candidate)
+        return read_stack_config(candidate, read_project(program_dir))
     path = stack_dir(program_dir) / f"Pulumi.{stack}.yaml"
     if not path.is_file():
         known = ", ".join(available_stacks(program_dir)) or "none"
         raise ProgramError(f"unknown stack {stack!r}; stacks in {stack_dir(program_dir)}: {known}")
-    return read_stack_config(path)
+    return read_stack_config(path, read_project(program_dir))
