@@ -63,6 +63,7 @@ class Resource:
     retain_on_delete: bool = False
     ignore_changes: list[str] = field(default_factory=list)
     delete_before_replace: bool = False
+    source: tuple[str, int] | None = None  # (file URI, line) of the program code that registered it
 
     @property
     def inputs(self) -> dict[str, Any]:
@@ -210,6 +211,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 retain_on_delete=bool(request.retainOnDelete),
                 ignore_changes=list(request.ignoreChanges),
                 delete_before_replace=bool(request.deleteBeforeReplace),
+                source=((request.sourcePosition.uri, request.sourcePosition.line)
+                        if request.HasField("sourcePosition") and request.sourcePosition.uri else None),
             )
         )
         return response

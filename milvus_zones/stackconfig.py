@@ -472,7 +472,7 @@ def load_stack_file(path: Path, project: Mapping[str, Any] | None = None) -> Sta
             continue
         if ns == project_name and schema and key not in schema:
             declared = [k.split(":", 1)[1] for k in schema if k.startswith(f"{ns}:")]
-            problems.append(Problem(key, f"not a setting of project {ns}{_did_you_mean(name, declared)}; "
+            problems.append(Problem(key, f"unknown setting{_did_you_mean(name, declared)}; "
                                          f"allowed: {', '.join(declared)}", *where))
             continue
         if ns == "pulumi" and name not in PULUMI_KEYS:
@@ -520,3 +520,19 @@ def load_stack_file(path: Path, project: Mapping[str, Any] | None = None) -> Sta
     if problems:
         raise StackFileError(path, problems)
     return StackFile(path, values, frozenset(secure), locations, config_line)
+
+
+def spec_problems(stack_file: StackFile, config: Mapping[str, Any], namespace: str = NAMESPACE) -> list[Problem]:
+    """The spec's broken rules for a stack file's config (as the language host would pass it), each
+    at the line of its key, or of the nearest enclosing key, or of `config:` when the key is unset."""
+    try:
+        spec_from_config(config, namespace)
+    except SpecError as e:
+        out = []
+        for key, message in e.problems:
+            full = f"{namespace}:{key}"
+            pos = stack_file.locate(full)
+            line, col = pos if pos else (stack_file.config_line, 1)
+            out.append(Problem(full, message, line, col))
+        return out
+    return []
