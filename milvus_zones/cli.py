@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -53,7 +54,7 @@ def _fail(message: str) -> typer.Exit:
 
 def _error_text(e: ProgramError) -> str:
     if e.problems:
-        where = f" {e.path}" if e.path else ""
+        where = f" in {e.path}" if e.path else ""
         return f"invalid stack configuration{where}:\n" + "\n".join(str(p) for p in e.problems)
     return str(e)
 
@@ -87,7 +88,7 @@ def _stack_names(stacks: list[str] | None, all_: bool, program: Path) -> list[st
 
 class _Progress:
     """Progress on stderr while stacks run (each takes a second or more): a live bar on a terminal,
-    one line per stack otherwise (pipeline logs), nothing for a single stack off a terminal."""
+    nothing off a terminal."""
 
     def __init__(self, verb: str, names: list[str]):
         from rich.console import Console
@@ -102,11 +103,8 @@ class _Progress:
                                 TimeElapsedColumn(), console=self.console, transient=True)
 
     def __iter__(self):
-        if self.bar is None:
-            for i, name in enumerate(self.names, 1):
-                if len(self.names) > 1:
-                    self.console.print(f"{self.verb} {name} ({i}/{len(self.names)})", highlight=False)
-                yield name
+        if self.bar is None:  # off a terminal (pipeline logs, pipes): no progress noise
+            yield from self.names
             return
         with self.bar:
             task = self.bar.add_task(self.verb, total=len(self.names))
@@ -128,7 +126,17 @@ def _load(stack: str, program: Path):
         problems = spec_problems(stack_cfg.file, config_for_program(project, stack_cfg)[0])
         if problems:
             raise ProgramError("invalid stack configuration", problems=problems, path=stack_cfg.path)
-    return stack_cfg, run_program(program, stack_cfg)
+    graph = run_program(program, stack_cfg)
+    _imports_done()
+    return stack_cfg, graph
+
+
+def _imports_done() -> None:
+    """After the first program run every SDK module is imported: move those objects out of the
+    collector's view (gc.freeze) and turn collection back on for the stacks that follow."""
+    if not gc.isenabled() and os.environ.get("MILVUS_ZONES_GC") != "default":
+        gc.freeze()
+        gc.enable()
 
 
 def _run(stack: str, program: Path):
@@ -364,7 +372,10 @@ def switchover(
 def main() -> None:
     """The console script. After the command, flush and leave with os._exit: tearing down an
     interpreter that imported the Pulumi SDKs (and their gRPC threads) costs time no user needs;
-    `make bench` measures it. MILVUS_ZONES_FULL_EXIT=1 keeps the normal teardown."""
+    `make bench` measures it. MILVUS_ZONES_FULL_EXIT=1 keeps the normal teardown, and
+    MILVUS_ZONES_GC=default the collector's default schedule while importing."""
+    if os.environ.get("MILVUS_ZONES_GC") != "default":
+        gc.disable()  # importing the SDKs builds ~10^6 objects and no garbage; see _imports_done
     try:
         app()
         code = 0

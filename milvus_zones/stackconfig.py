@@ -189,15 +189,15 @@ class Problem:
     column: int | None = None
 
     def __str__(self) -> str:
-        where = f"{self.line}:{self.column}: " if self.line else ""
-        return f"{where}{self.key + ': ' if self.key else ''}{self.message}"
+        where = f" (line {self.line}" + (f", column {self.column})" if self.column else ")") if self.line else ""
+        return f"{self.key + ': ' if self.key else ''}{self.message}{where}"
 
 
 class StackFileError(Exception):
     def __init__(self, path: Path, problems: list[Problem]):
         self.path = path
         self.problems = problems
-        super().__init__("\n".join(f"{path}:{p}" for p in problems))
+        super().__init__(f"invalid stack configuration in {path}:\n" + "\n".join(str(p) for p in problems))
 
 
 @dataclass(frozen=True)
@@ -466,7 +466,7 @@ def load_stack_file(path: Path, project: Mapping[str, Any] | None = None) -> Sta
                                          "keys without their namespace are refused", *where))
             continue
         ns, name = key.split(":")
-        if ns not in namespaces:
+        if project_name and ns not in namespaces:
             problems.append(Problem(key, f"unknown namespace {ns!r}{_did_you_mean(ns, namespaces)}; "
                                          f"allowed: {', '.join(namespaces)}", *where))
             continue
