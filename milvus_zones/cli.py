@@ -12,8 +12,8 @@ from typing import Annotated
 
 import typer
 
-from milvus_zones.offline import ProgramError
-from milvus_zones.stacks import PROJECT_DIR, resolve_stack
+from milvus_zones.engine.offline import ProgramError
+from milvus_zones.engine.stacks import find_project, resolve_stack
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -26,8 +26,8 @@ StackArg = Annotated[
     str, typer.Argument(help="Stack name (stacks/Pulumi.<STACK>.yaml) or path to a stack config file.")
 ]
 ProgramOpt = Annotated[
-    Path,
-    typer.Option("--program", help="Pulumi Python program directory (default: this project).",
+    Path | None,
+    typer.Option("--program", help="Pulumi Python program directory (default: the Pulumi project of the current directory).",
                  exists=True, file_okay=False, resolve_path=True),
 ]
 OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to this file.")]
@@ -52,6 +52,13 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(2)
 
 
+def _project(program: Path | None) -> Path:
+    try:
+        return program or find_project()
+    except ProgramError as e:
+        raise _fail(str(e)) from None
+
+
 def _error_text(e: ProgramError) -> str:
     if e.problems:
         where = f" in {e.path}" if e.path else ""
@@ -73,7 +80,7 @@ def _check_output(output: Path | None) -> None:
 
 
 def _stack_names(stacks: list[str] | None, all_: bool, program: Path) -> list[str]:
-    from milvus_zones.stacks import available_stacks
+    from milvus_zones.engine.stacks import available_stacks
 
     names = list(stacks or [])
     if all_:
@@ -117,8 +124,8 @@ class _Progress:
 def _load(stack: str, program: Path):
     """The stack's config and its recorded graph. For this project's programs the spec is checked
     first, so each broken rule comes with the line of its key."""
-    from milvus_zones.offline import config_for_program, read_project, run_program
-    from milvus_zones.stackconfig import NAMESPACE, spec_problems
+    from milvus_zones.engine.offline import config_for_program, read_project, run_program
+    from milvus_zones.planning.stackconfig import NAMESPACE, spec_problems
 
     stack_cfg = resolve_stack(stack, program)
     project = read_project(program)
@@ -190,13 +197,14 @@ def plan(
     stacks: StacksArg = None,
     all_: AllOpt = False,
     format: Annotated[PlanFormat, typer.Option("--format", "-f", help="Output format.")] = PlanFormat.text,
-    program: ProgramOpt = PROJECT_DIR,
+    program: ProgramOpt = None,
     output: OutputOpt = None,
 ) -> None:
     """Run each stack's Pulumi program under the mock engine and show its resource graph by zone."""
     _check_output(output)
+    program = _project(program)
     names = _stack_names(stacks, all_, program)
-    from milvus_zones import planview
+    from milvus_zones.analysis import planview
 
     texts, bad = _many(names, "planning", program, lambda cfg, graph: planview.render(graph, format.value))
     if texts:
@@ -209,7 +217,7 @@ def check(
     stacks: StacksArg = None,
     all_: AllOpt = False,
     format: Annotated[CheckFormat, typer.Option("--format", "-f", help="Output format.")] = CheckFormat.text,
-    program: ProgramOpt = PROJECT_DIR,
+    program: ProgramOpt = None,
     policy_config: Annotated[
         Path | None,
         typer.Option("--policy-config", help="Policy pack config (JSON), as `pulumi preview --policy-pack-config`."),
@@ -219,9 +227,10 @@ def check(
     """Run the policy pack offline on each stack's resource graph; one combined report.
     Exit 0 clean, 1 mandatory violation, 2 bad input (an invalid stack is in the report too)."""
     _check_output(output)
+    program = _project(program)
     names = _stack_names(stacks, all_, program)
-    from milvus_zones import check as checker
-    from milvus_zones import check_reports
+    from milvus_zones.analysis import check as checker
+    from milvus_zones.analysis import check_reports
 
     try:  # a broken pack config is the run's bad input, found before any stack runs
         checker.resolve_config(checker.load_policy_config(policy_config), where=f"policy config {policy_config}")
@@ -248,7 +257,7 @@ def _stack_label(name: str) -> str:
 
 
 def _stack_path(name: str, program: Path) -> Path | None:
-    from milvus_zones.stacks import stack_dir
+    from milvus_zones.engine.stacks import stack_dir
 
     p = Path(name)
     if p.suffix in (".yaml", ".yml") or "/" in name:
@@ -281,13 +290,14 @@ def failures(
     load_throughput: Annotated[
         float, typer.Option("--load-throughput", min=1, help="Segment load throughput per query node, MiB/s.")
     ] = 100,
-    program: ProgramOpt = PROJECT_DIR,
+    program: ProgramOpt = None,
     output: OutputOpt = None,
 ) -> None:
     """Take each zone away from each stack's resource graph: quorum, data, components, modeled RPO/RTO."""
     _check_output(output)
+    program = _project(program)
     names = _stack_names(stacks, all_, program)
-    from milvus_zones import failures as model
+    from milvus_zones.analysis import failures as model
 
     texts, bad = _many(names, "failing zones of", program,
                        lambda cfg, graph: model.render(model.report(graph, data_size, load_throughput), format.value))
@@ -305,13 +315,14 @@ def compare(
         typer.Option("--prices", help="JSON or YAML file: instance type -> hourly price (default: built-in weights).",
                      exists=True, dir_okay=False),
     ] = None,
-    program: ProgramOpt = PROJECT_DIR,
+    program: ProgramOpt = None,
     output: OutputOpt = None,
 ) -> None:
     """The seed's comparison table for the given stacks (default: every stack in stacks/), from each graph."""
     _check_output(output)
-    from milvus_zones import compare as table
+    from milvus_zones.analysis import compare as table
 
+    program = _project(program)
     names = _stack_names(stacks, not stacks, program)
     try:
         price_map = table.load_prices(prices) if prices else None
@@ -335,15 +346,16 @@ def switchover(
         bool, typer.Option("--failover", help="Unplanned: the current primary is lost; promote without it.")
     ] = False,
     write: Annotated[bool, typer.Option("--write", help="Write the edited stack file (default: show it only).")] = False,
-    program: ProgramOpt = PROJECT_DIR,
+    program: ProgramOpt = None,
 ) -> None:
     """cross-region-ha: make another region primary. Edits primaryRegion (and forcePromote), proves
     offline that no stateful resource would be replaced, and prints the procedure to run."""
     import tempfile
 
-    from milvus_zones import switchover as sw
-    from milvus_zones.offline import run_program
+    from milvus_zones.engine.offline import run_program
+    from milvus_zones.operations import switchover as sw
 
+    program = _project(program)
     try:
         stack_cfg = resolve_stack(stack, program)
         change = sw.plan_change(stack_cfg.path, to, failover)

@@ -28,7 +28,7 @@ CLI = [sys.executable, "-c", "from milvus_zones.cli import main; main()"]
 
 def timed(cmd: list[str], env: dict[str, str] | None = None) -> float:
     start = time.perf_counter()
-    done = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT,
+    done = subprocess.run(cmd, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT,
                           env={**os.environ, **(env or {})})
     elapsed = time.perf_counter() - start
     if done.returncode not in (0, 1):
@@ -55,11 +55,11 @@ def main() -> None:
     for label, argv in (("plan --format json", ["plan", args.stack, "--format", "json"]),
                         ("check", ["check", args.stack]),
                         ("failures", ["failures", args.stack])):
-        t = median(CLI + argv, r)
+        t = median([*CLI, *argv], r)
         print(f"   {label + ' ' + args.stack:<40} {t:>7.2f} {t / baseline:>7.2f}")
 
     print(f"\n2. {len(stacks)} stacks: one process / one process per stack")
-    one = median(CLI + ["check", "--all"], r)
+    one = median([*CLI, "check", "--all"], r)
     each = median([sys.executable, "-c", "import subprocess, sys\n"
                    f"for s in {stacks!r}: subprocess.run({CLI!r} + ['check', s], stdout=subprocess.DEVNULL)"], r)
     print(f"   check --all {one:.2f} s, {len(stacks)} x check STACK {each:.2f} s: ratio {one / each:.2f}")
@@ -68,8 +68,8 @@ def main() -> None:
     for label, off in (("os._exit after flushing (no teardown)", {"MILVUS_ZONES_FULL_EXIT": "1"}),
                        ("collector off while importing, then gc.freeze", {"MILVUS_ZONES_GC": "default"}),
                        ("both", {"MILVUS_ZONES_FULL_EXIT": "1", "MILVUS_ZONES_GC": "default"})):
-        on_t = median(CLI + ["check", args.stack], r)
-        off_t = median(CLI + ["check", args.stack], r, off)
+        on_t = median([*CLI, "check", args.stack], r)
+        off_t = median([*CLI, "check", args.stack], r, off)
         print(f"   {label:<48} on {on_t:.2f} s, off {off_t:.2f} s: ratio {on_t / off_t:.2f}")
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from milvus_zones.check import Report, Violation
+from milvus_zones.analysis.check import Report, Violation
 
 FORMATS = ("text", "json", "markdown", "sarif")
 CONFIG_RULE = "stack-config-invalid"
@@ -60,7 +60,7 @@ def exit_code(results: list[Result]) -> int:
     """2 when any stack's input was refused, else 1 when any mandatory violation, else 0."""
     if any(isinstance(r, ConfigFailure) for r in results):
         return 2
-    return 1 if any(r.mandatory_violations for r in results) else 0
+    return 1 if any(isinstance(r, Report) and r.mandatory_violations for r in results) else 0
 
 
 # -- text ------------------------------------------------------------------------------------------

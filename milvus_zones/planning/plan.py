@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from milvus_zones.catalog import CHARTS, ChartPin
-from milvus_zones.spec import DeploymentSpec, MessageService, Mode, Redundancy
+from milvus_zones.planning.catalog import CHARTS, ChartPin
+from milvus_zones.planning.spec import DeploymentSpec, MessageService, Mode, Redundancy
 
 ZONE_LABEL = "topology.kubernetes.io/zone"
 HOST_LABEL = "kubernetes.io/hostname"

@@ -247,7 +247,7 @@ def read_project(program_dir: Path) -> dict[str, Any]:
 def read_stack_config(path: Path, project: dict[str, Any] | None = None) -> StackConfig:
     """Read a stack file strictly (milvus_zones.stackconfig.load_stack_file) against the project's
     config schema: `project`, or the Pulumi.yaml found beside the file or one folder up."""
-    from milvus_zones.stackconfig import StackFileError, load_stack_file
+    from milvus_zones.planning.stackconfig import StackFileError, load_stack_file
 
     path = Path(path)
     if project is None:
@@ -326,7 +326,7 @@ def run_program(program_dir: Path, stack_cfg: StackConfig, preview: bool = False
         _sync_await(run_in_stack(program))
     except pulumi.RunError as e:
         raise ProgramError(str(e)) from None
-    except Exception as e:  # noqa: BLE001 - a failing program is reported, not dumped
+    except Exception as e:
         if os.environ.get("MILVUS_ZONES_DEBUG"):
             raise
         where = _program_frame(e, program_dir)

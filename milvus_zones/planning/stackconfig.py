@@ -25,7 +25,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from milvus_zones.spec import DeploymentSpec, NetworkSpec, SpecError
+from milvus_zones.planning.spec import DeploymentSpec, NetworkSpec, SpecError
 
 NAMESPACE = "milvus-zones"
 # Keys of the namespace that are not part of the spec (read by the program itself).
@@ -78,23 +78,24 @@ def namespace_values(config: Mapping[str, Any], namespace: str = NAMESPACE) -> d
     that exact text is read back; anything else stays a string for the strict validation to refuse."""
     out: dict[str, Any] = {}
     prefix = f"{namespace}:"
-    for full, value in config.items():
+    for full, raw in config.items():
         if not full.startswith(prefix):
             continue
         key = full[len(prefix):]
         if key in PROGRAM_KEYS:
             continue
-        if isinstance(value, str) and key not in _STRING_KEYS:
+        value = raw
+        if isinstance(raw, str) and key not in _STRING_KEYS:
             kind = _SCALAR_KEYS.get(key)
             if kind is int:
-                value = int(value) if _INT_TEXT.match(value) else value
+                value = int(raw) if _INT_TEXT.match(raw) else raw
             elif kind is bool:
-                value = {"true": True, "false": False}.get(value, value)
+                value = {"true": True, "false": False}.get(raw, raw)
             else:
                 try:
-                    value = json.loads(value)
+                    value = json.loads(raw)
                 except json.JSONDecodeError:
-                    pass  # left as a string: pydantic names the key and the type it wanted
+                    value = raw  # left as a string: pydantic names the key and the type it wanted
         out[key] = value
     return out
 
@@ -354,15 +355,12 @@ class _Plain:
         return None
 
 
-_TYPE_NAMES = {"string": "a string", "integer": "an integer", "boolean": "a boolean (true or false)",
-               "array": "a list", "object": "a mapping"}
 
 
 def _type_problem(value: Any, schema: Mapping[str, Any]) -> str | None:
     """Against a Pulumi.yaml config type, as the user wrote it. Strings of digits / true / false are
     accepted for integer / boolean keys: `pulumi config set` writes them so."""
     kind = schema.get("type")
-    want = _TYPE_NAMES.get(kind)
     if kind == "string":
         if isinstance(value, str):
             return None
@@ -388,7 +386,7 @@ def _type_problem(value: Any, schema: Mapping[str, Any]) -> str | None:
         return None
     if kind == "object":
         return None if isinstance(value, dict) else f"must be a mapping (`key: value` lines); got {json.dumps(value)}"
-    return None if want is None else None
+    return None
 
 
 def _provider_keys(namespace: str) -> frozenset[str] | None:
@@ -397,7 +395,7 @@ def _provider_keys(namespace: str) -> frozenset[str] | None:
     spec = importlib.util.find_spec(module) if module else None
     if spec is None or not spec.submodule_search_locations:
         return None
-    vars_py = Path(list(spec.submodule_search_locations)[0]) / "config" / "vars.py"
+    vars_py = Path(next(iter(spec.submodule_search_locations))) / "config" / "vars.py"
     try:
         text = vars_py.read_text()
     except OSError:
@@ -454,7 +452,7 @@ def load_stack_file(path: Path, project: Mapping[str, Any] | None = None) -> Sta
     locations: dict[str, tuple[int, int]] = {}
     for key, node in config.items():
         pos = _pos(config, key)
-        where = pos or (None, None)
+        where: tuple[int, int] | tuple[None, None] = pos or (None, None)
         if not isinstance(key, str):
             problems.append(Problem(str(key), "a config key is `namespace:key` text", *where))
             continue
