@@ -36,8 +36,15 @@ def timed(cmd: list[str], env: dict[str, str] | None = None) -> float:
     return elapsed
 
 
-def median(cmd: list[str], repeat: int, env: dict[str, str] | None = None) -> float:
-    return statistics.median(timed(cmd, env) for _ in range(repeat))
+def paired(a: list[str], b: list[str], repeat: int, env_a: dict[str, str] | None = None,
+           env_b: dict[str, str] | None = None) -> tuple[float, float]:
+    """Medians of a and of b, run alternately (a, b, a, b, ...) so that a busy machine weighs on
+    both sides of the ratio alike."""
+    ta, tb = [], []
+    for _ in range(repeat):
+        ta.append(timed(a, env_a))
+        tb.append(timed(b, env_b))
+    return statistics.median(ta), statistics.median(tb)
 
 
 def main() -> None:
@@ -48,28 +55,27 @@ def main() -> None:
     r = args.repeat
     stacks = sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in (ROOT / "stacks").glob("Pulumi.*.yaml"))
 
-    baseline = median([sys.executable, "-c", IMPORTS], r)
-    print(f"baseline: importing the SDK modules the plan needs takes {baseline:.2f} s (median of {r})")
-    print("\n1. one stack per command, fresh interpreter, / the import baseline")
-    print(f"   {'command':<40} {'s':>7} {'ratio':>7}")
+    imports = [sys.executable, "-c", IMPORTS]
+    print(f"medians of {r} runs, each pair of sides run alternately")
+    print("\n1. one stack per command, fresh interpreter, / importing the SDK modules the plan needs")
+    print(f"   {'command':<40} {'s':>7} {'import s':>9} {'ratio':>7}")
     for label, argv in (("plan --format json", ["plan", args.stack, "--format", "json"]),
                         ("check", ["check", args.stack]),
                         ("failures", ["failures", args.stack])):
-        t = median([*CLI, *argv], r)
-        print(f"   {label + ' ' + args.stack:<40} {t:>7.2f} {t / baseline:>7.2f}")
+        t, baseline = paired([*CLI, *argv], imports, r)
+        print(f"   {label + ' ' + args.stack:<40} {t:>7.2f} {baseline:>9.2f} {t / baseline:>7.2f}")
 
     print(f"\n2. {len(stacks)} stacks: one process / one process per stack")
-    one = median([*CLI, "check", "--all"], r)
-    each = median([sys.executable, "-c", "import subprocess, sys\n"
-                   f"for s in {stacks!r}: subprocess.run({CLI!r} + ['check', s], stdout=subprocess.DEVNULL)"], r)
+    one, each = paired([*CLI, "check", "--all"],
+                       [sys.executable, "-c", "import subprocess\n"
+                        f"for s in {stacks!r}: subprocess.run({CLI!r} + ['check', s], stdout=subprocess.DEVNULL)"], r)
     print(f"   check --all {one:.2f} s, {len(stacks)} x check STACK {each:.2f} s: ratio {one / each:.2f}")
 
     print("\n3. per-process shortcuts, same command (check " + args.stack + "), on / off")
     for label, off in (("os._exit after flushing (no teardown)", {"MILVUS_ZONES_FULL_EXIT": "1"}),
                        ("collector off while importing, then gc.freeze", {"MILVUS_ZONES_GC": "default"}),
                        ("both", {"MILVUS_ZONES_FULL_EXIT": "1", "MILVUS_ZONES_GC": "default"})):
-        on_t = median([*CLI, "check", args.stack], r)
-        off_t = median([*CLI, "check", args.stack], r, off)
+        on_t, off_t = paired([*CLI, "check", args.stack], [*CLI, "check", args.stack], r, None, off)
         print(f"   {label:<48} on {on_t:.2f} s, off {off_t:.2f} s: ratio {on_t / off_t:.2f}")
 
 

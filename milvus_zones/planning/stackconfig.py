@@ -423,9 +423,8 @@ def load_stack_file(path: Path, project: Mapping[str, Any] | None = None) -> Sta
     problems: list[Problem] = []
     for key in doc:
         if key not in STACK_FILE_KEYS:
-            pos = _pos(doc, key) or (None, None)
             problems.append(Problem(str(key), f"not a stack file setting{_did_you_mean(str(key), STACK_FILE_KEYS)}; "
-                                              f"allowed: {', '.join(STACK_FILE_KEYS)}", *pos))
+                                              f"allowed: {', '.join(STACK_FILE_KEYS)}", *(_pos(doc, key) or (None, None))))
     for key in STACK_FILE_KEYS[2:]:
         if key in doc and not (isinstance(doc[key], str) and doc[key]):
             problems.append(Problem(key, "must be a non-empty string", *(_pos(doc, key) or (None, None))))
@@ -534,3 +533,54 @@ def spec_problems(stack_file: StackFile, config: Mapping[str, Any], namespace: s
             out.append(Problem(full, message, line, col))
         return out
     return []
+
+
+def _guess_indent(text: str) -> tuple[int, int, int]:
+    """(mapping indent, sequence indent, dash offset) as the file writes them: Pulumi writes
+    `  key:` / `    - item` (2, 4, 2); hand-written files often `  - item` (2, 2, 0)."""
+    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    indents = [len(ln) - len(ln.lstrip(" ")) for ln in lines]
+    mapping = min((i for i in indents if i > 0), default=2)
+    for n, ln in enumerate(lines):
+        stripped = ln.lstrip(" ")
+        if stripped.startswith("- ") and n > 0 and lines[n - 1].rstrip().endswith(":"):
+            offset = max(0, indents[n] - indents[n - 1])
+            return mapping, offset + 2, offset
+    return mapping, mapping + 2, 2
+
+
+def edit_stack_text(text: str, changes: Mapping[str, Any]) -> str:
+    """Set `config:` keys of a stack file's text with ruamel.yaml's round trip: comments, quoting,
+    key order and the file's own indentation are kept; a key not yet set is added at the end of
+    `config:`. The result is parsed back (duplicate keys refused) before it is returned."""
+    import io
+
+    from ruamel.yaml.comments import CommentedMap
+    from ruamel.yaml.error import YAMLError
+
+    try:
+        mapping, sequence, offset = _guess_indent(text)
+        y = _yaml()
+        y.preserve_quotes = True
+        y.width = 4096  # never fold a long value onto a second line
+        y.indent(mapping=mapping, sequence=sequence, offset=offset)
+        doc = y.load(text)
+    except YAMLError as e:
+        line, col = _mark(e)
+        raise ValueError(f"not valid YAML ({getattr(e, 'problem', e)}) at line {line}, column {col}") from None
+    if doc is None:
+        doc = CommentedMap()
+    if not isinstance(doc, CommentedMap):
+        raise ValueError("a stack file is a YAML mapping with a `config:` key")
+    if doc.get("config") is None:
+        doc["config"] = CommentedMap()
+    config = doc["config"]
+    if not isinstance(config, CommentedMap):
+        raise ValueError("`config:` must be a mapping")
+    for key, value in changes.items():
+        config[key] = value
+    out = io.StringIO()
+    y.dump(doc, out)
+    edited = out.getvalue()
+    _yaml().load(edited)  # parses back, one key each
+    return edited
