@@ -6,9 +6,10 @@ import gc
 import json
 import os
 import sys
+from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -125,7 +126,7 @@ def _load(stack: str, program: Path):
     """The stack's config and its recorded graph. For this project's programs the spec is checked
     first, so each broken rule comes with the line of its key."""
     from milvus_zones.engine.offline import config_for_program, read_project, run_program
-    from milvus_zones.planning.stackconfig import NAMESPACE, spec_problems
+    from milvus_zones.planning.stackconfig import NAMESPACE
 
     stack_cfg = resolve_stack(stack, program)
     project = read_project(program)
@@ -144,6 +145,28 @@ def _imports_done() -> None:
     if not gc.isenabled() and os.environ.get("MILVUS_ZONES_GC") != "default":
         gc.freeze()
         gc.enable()
+
+
+def spec_problems(stack_file, config: Mapping[str, Any], namespace: str = "milvus-zones") -> list:
+    """The spec's broken rules for a stack file's config (as the language host would pass it), each
+    at the line of its key, or of the nearest enclosing key, or of `config:` when the key is unset."""
+    from milvus_zones.engine.stackfile import Problem
+    from milvus_zones.planning.spec import SpecError
+    from milvus_zones.planning.stackconfig import spec_from_config
+
+    try:
+        spec_from_config(config, namespace)
+    except SpecError as e:
+        out = []
+        for key, message in e.problems:
+            full = f"{namespace}:{key}"
+            pos = stack_file.locate(full)
+            line, col = pos if pos else (stack_file.config_line, 1)
+            out.append(Problem(full, message, line, col))
+        return out
+    return []
+
+
 
 
 def _run(stack: str, program: Path):

@@ -247,7 +247,7 @@ def read_project(program_dir: Path) -> dict[str, Any]:
 def read_stack_config(path: Path, project: dict[str, Any] | None = None) -> StackConfig:
     """Read a stack file strictly (milvus_zones.stackconfig.load_stack_file) against the project's
     config schema: `project`, or the Pulumi.yaml found beside the file or one folder up."""
-    from milvus_zones.planning.stackconfig import StackFileError, load_stack_file
+    from milvus_zones.engine.stackfile import StackFileError, load_stack_file
 
     path = Path(path)
     if project is None:

@@ -14,11 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from milvus_zones.engine.offline import Graph, ProgramError, read_stack_config
+from milvus_zones.engine.stackfile import _yaml, edit_stack_text
 from milvus_zones.planning.spec import Mode, SpecError
 from milvus_zones.planning.stackconfig import (
     NAMESPACE,
-    _yaml,
-    edit_stack_text,
     format_problems,
     spec_from_config,
 )

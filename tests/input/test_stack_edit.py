@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from milvus_zones.engine.stackfile import edit_stack_text
 from milvus_zones.operations.switchover import plan_change
-from milvus_zones.planning.stackconfig import edit_stack_text
 
 ROOT = Path(__file__).resolve().parents[2]
 STACKS = sorted((ROOT / "stacks").glob("Pulumi.*.yaml"))

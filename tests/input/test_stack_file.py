@@ -10,7 +10,7 @@ import yaml
 from typer.testing import CliRunner
 
 from milvus_zones.cli import app
-from milvus_zones.planning.stackconfig import MAX_STACK_FILE_BYTES, StackFileError, load_stack_file
+from milvus_zones.engine.stackfile import MAX_STACK_FILE_BYTES, StackFileError, load_stack_file
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
