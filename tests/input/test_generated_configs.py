@@ -15,9 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from milvus_zones.cli import app
+from milvus_zones.cli import app, spec_problems
 from milvus_zones.engine.offline import config_for_program, read_stack_config
-from milvus_zones.engine.stackfile import StackFileError, load_stack_file, spec_problems
+from milvus_zones.engine.stackfile import StackFileError, load_stack_file
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
