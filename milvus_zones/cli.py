@@ -245,6 +245,11 @@ def check(
         Path | None,
         typer.Option("--policy-config", help="Policy pack config (JSON), as `pulumi preview --policy-pack-config`."),
     ] = None,
+    base: Annotated[
+        Path | None,
+        typer.Option("--base", help="The deployed stack file: refuse changes a running cluster cannot take in one step.",
+                     exists=True, dir_okay=False),
+    ] = None,
     output: OutputOpt = None,
 ) -> None:
     """Run the policy pack offline on each stack's resource graph; one combined report.
@@ -259,10 +264,14 @@ def check(
         checker.resolve_config(checker.load_policy_config(policy_config), where=f"policy config {policy_config}")
     except ProgramError as e:
         raise _fail(str(e)) from None
+    if base is not None and len(names) != 1:
+        raise _fail("--base compares one stack with its deployed configuration; give exactly one stack")
     results: list = []
     for name in _Progress("checking", names):
         try:
             stack_cfg, graph = _load(name, program)
+            if base is not None:
+                _check_upgrade(base, stack_cfg, program)
         except ProgramError as e:
             typer.echo(f"error: {name}: {_error_text(e)}", err=True)
             results.append(check_reports.ConfigFailure(_stack_label(name), e.path or _stack_path(name, program),
@@ -272,6 +281,32 @@ def check(
                                            stack_file=stack_cfg.file, program_dir=program))
     _emit(check_reports.render(results, format.value), output)
     raise typer.Exit(check_reports.exit_code(results))
+
+
+def _check_upgrade(base: Path, stack_cfg, program: Path) -> None:
+    """Refuse (as bad input, with the lines of the new file) what the deployed cluster cannot take."""
+    from milvus_zones.engine.offline import config_for_program, read_project
+    from milvus_zones.engine.stackfile import Problem
+    from milvus_zones.planning.spec import SpecError
+    from milvus_zones.planning.stackconfig import NAMESPACE, spec_from_config
+    from milvus_zones.planning.upgrade import upgrade_problems
+
+    project = read_project(program)
+    base_cfg = resolve_stack(str(base), program)
+    try:
+        old = spec_from_config(config_for_program(project, base_cfg)[0])
+    except SpecError as e:
+        raise ProgramError(f"--base {base}: not a valid configuration: " + "; ".join(f"{k}: {m}" for k, m in e.problems),
+                           path=stack_cfg.path) from None
+    new = spec_from_config(config_for_program(project, stack_cfg)[0])
+    found = []
+    for key, message in upgrade_problems(old, new):
+        full = f"{NAMESPACE}:{key}"
+        pos = stack_cfg.file.locate(full) if stack_cfg.file is not None else None
+        line, col = pos if pos else ((stack_cfg.file.config_line, 1) if stack_cfg.file is not None else (None, None))
+        found.append(Problem(full, f"from the deployed configuration ({base}): {message}", line, col))
+    if found:
+        raise ProgramError("change refused", problems=found, path=stack_cfg.path)
 
 
 def _stack_label(name: str) -> str:
