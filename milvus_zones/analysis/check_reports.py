@@ -190,7 +190,7 @@ def markdown_section(result: Result) -> str:
     """One stack's section: a level-3 heading, ending with a blank line (concatenable)."""
     if isinstance(result, ConfigFailure):
         lines = [f"### :no_entry: Policy check `{result.stack}`: invalid configuration, not checked", ""]
-        where = f"`{result.path}`" if result.path else "the stack"
+        where = f"`{_artifact_uri(result.path)}`" if result.path else "the stack"
         lines += [f"The configuration in {where} was refused; nothing was planned or checked.", ""]
         lines += ["| Line | Setting | Problem |", "|---|---|---|"]
         for p in result.problems:
