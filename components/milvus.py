@@ -12,9 +12,9 @@ from typing import NotRequired, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
-from milvus_zones.components.script_job import JOB_IMAGE, ScriptJob
+from milvus_zones.components.script_job import ScriptJob
 
-from milvus_zones.planning.catalog import oss_endpoint
+from milvus_zones.planning.catalog import JOB_IMAGE, oss_endpoint
 from milvus_zones.planning.plan import ZONE_LABEL, TopologyPlan
 from milvus_zones.rendering.helm_values import (
     CHART_FACTS,
@@ -31,10 +31,12 @@ RETAIN_STORAGE_CLASS = "milvus-zones-disk-retain"
 # ACK's pod-identity webhook injects RRSA credentials into pods of namespaces carrying this label.
 RRSA_INJECTION_LABEL = "pod-identity.alibabacloud.com/injection"
 # The Job that creates Milvus 2.5's node-filtered resource groups: a pinned Python image and client.
+# Up to 900 s waiting for Milvus to answer (MILVUS_WAIT_SECONDS), then three calls of at most 60 s.
+RESOURCE_GROUP_JOB_DEADLINE_S = 1800
 JOB_PYMILVUS = "pymilvus==2.5.18"  # the client of the 2.5 server whose resource groups the Job creates
 # The zone failover controller (milvus_zones/jobs/failover.py): standard library only, so no install step.
 FAILOVER_NAME = "milvus-zones-failover"
-FAILOVER_LABEL = "milvus-zones/failover"
+from milvus_zones_policies.model.names import FAILOVER_LABEL  # noqa: E402  (defined once, in the pack)
 
 
 def postrender_command() -> str:
@@ -171,6 +173,8 @@ class Milvus(pulumi.ComponentResource):
                     {"name": "RESOURCE_GROUPS", "value": json.dumps(resource_group_configs(plan), sort_keys=True)},
                 ],
                 "requirement": JOB_PYMILVUS,
+                "image": JOB_IMAGE.ref(plan.image_registry),
+                "deadline_seconds": RESOURCE_GROUP_JOB_DEADLINE_S,
                 "node_selector": plan.component("proxy").node_selector,
                 "wait_for": created,
             },
@@ -256,7 +260,7 @@ class Milvus(pulumi.ComponentResource):
                         }],
                         "containers": [{
                             "name": "failover",
-                            "image": JOB_IMAGE,
+                            "image": JOB_IMAGE.ref(plan.image_registry),
                             "command": ["python", "/job/failover.py"],
                             "env": env,
                             "resources": {"requests": {"cpu": "50m", "memory": "64Mi"},
