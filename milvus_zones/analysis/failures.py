@@ -98,12 +98,6 @@ def _without_tolerations(dep: Deployment) -> None:
                 rel.values[name].pop("tolerations", None)
 
 
-def _without_controller(action: str) -> Callable[[Deployment], None]:
-    def drop(dep: Deployment) -> None:
-        dep.controllers = [c for c in dep.controllers if c.action != action]
-    return drop
-
-
 def _without_autoscaling(dep: Deployment) -> None:
     dep.pools = [dataclasses.replace(p, max_size=None) for p in dep.pools]
 
@@ -117,7 +111,6 @@ TUNINGS = [
     ("NLB health checks", "helm_values.NLB_HEALTH_CHECK (service annotations)", _without_nlb_checks),
     ("node-failure tolerations", "helm_values.NODE_FAILURE_TOLERATION_S (chart-global tolerations)",
      _without_tolerations),
-    ("failover controller: fence-zone", "plan.FailoverPlan, components/milvus.py", _without_controller("fence-zone")),
     ("compute pool autoscaling", "plan.NodePoolPlan.max_size (basic)", _without_autoscaling),
 ]
 

@@ -11,9 +11,13 @@ import ipaddress
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from milvus_zones.planning.catalog import CHARTS, ChartPin, Image
-from milvus_zones.planning.spec import DeploymentSpec, MessageService, Mode, Redundancy
+from milvus_zones.planning.spec import Backend, DeploymentSpec, MessageService, Mode, Redundancy
+
+if TYPE_CHECKING:
+    from milvus_zones.planning.sizing import SizingPlan
 
 ZONE_LABEL = "topology.kubernetes.io/zone"
 HOST_LABEL = "kubernetes.io/hostname"
@@ -108,22 +112,31 @@ class ComponentPlan:
 
 @dataclass(frozen=True)
 class FailoverPlan:
-    """The zone-failover controller (milvus_zones/jobs/failover.py): what it does and where it runs.
+    """The WAL pinning controller (milvus_zones/jobs/failover.py, docs/failover-controller.md).
 
     It runs on the quorum pools (one per zone in the multi-zone modes), so that two replicas spread
-    over zones always leave one alive, whichever zone is lost.
+    over zones always leave one alive, whichever zone is lost; a Lease makes one of them act.
     """
 
-    action: str  # "switch-wal" (2.6 HA: move streaming.primaryResourceGroup) or "fence-zone" (basic)
+    action: str  # "switch-wal": pin streaming.primaryResourceGroup to the group the WAL fell back to
     replicas: int
     zones: tuple[str, ...]  # where its replicas may run (hard zone spread)
     node_selector: dict[str, str]
     toleration: Taint
-    probe_interval_s: int  # how often it checks
-    probe_timeout_s: int  # per probe
-    failure_threshold: int  # consecutive failed rounds before acting
-    fence_after_s: int  # fence-zone: how long every node of a zone must be NotReady first
-    groups: tuple[str, ...] = ()  # switch-wal: resource groups in order of preference (primary first)
+    probe_interval_s: int  # how often it reads the sessions and the key from etcd
+    failure_threshold: int  # consecutive rounds without a primary-group session before it pins
+    groups: tuple[str, ...] = ()  # resource groups in the chart's order (its primary first)
+    lease_duration_s: int = 15  # coordination.k8s.io Lease: a candidate takes over after this
+    renew_deadline_s: int = 10  # the holder stops acting when it could not renew for this long
+
+
+@dataclass(frozen=True)
+class AccessPlan:
+    """Who may reach Milvus (milvus_zones.rendering.isolation turns it into NetworkPolicies)."""
+
+    client_cidrs: tuple[str, ...]  # sources allowed to the client port
+    client_namespaces: tuple[str, ...]
+    monitoring_namespace: str  # the only namespace besides Milvus' own allowed to the metrics port
 
 
 @dataclass(frozen=True)
@@ -161,6 +174,7 @@ class TopologyPlan:
     resource_groups: tuple[ResourceGroupPlan, ...]
     bucket: BucketPlan | None  # None on the managed backend, which keeps its own storage
     namespace: str
+    access: AccessPlan
     tags: dict[str, str] = field(default_factory=dict)
     # The zone-failover controller, where the mode has one.
     failover: FailoverPlan | None = None
@@ -172,6 +186,8 @@ class TopologyPlan:
     cdc: bool = False
     # Registry (host[/path]) every image is pulled from instead of Docker Hub; None for Docker Hub.
     image_registry: str | None = None
+    # Requests/limits of every workload, fitted to the pools (milvus_zones.planning.sizing); None on the managed backend.
+    sizing: SizingPlan | None = None
 
     def pool(self, key: str) -> NodePoolPlan:
         return next(p for p in self.node_pools if p.key == key)
@@ -237,14 +253,15 @@ def plan(spec: DeploymentSpec, name: str = "milvus") -> TopologyPlan:
     for z in quorum_zones:
         key = f"quorum-{zone_suffix(z)}"
         pools.append(
-            NodePoolPlan(key, Role.QUORUM, (z,), quorum_per_zone, spec.quorum_instance_type, None,
+            NodePoolPlan(key, Role.QUORUM, (z,), quorum_per_zone, spec.effective_quorum_instance_type, None,
                          {ROLE_LABEL: Role.QUORUM.value, POOL_LABEL: key}, (quorum_taint,))
         )
     if mode is Mode.MULTI_ZONE_BASIC:
         # One pool over primary and secondary: nodes go to the primary; when it fails, the pool
         # relaunches them in the secondary (PRIORITY placement falls back to the next vSwitch).
         # Autoscaling up to twice the size: the relaunched nodes are new instances, created while the
-        # lost zone's nodes still exist (the failover controller deletes their Node objects).
+        # lost zone's nodes still exist (an operator deletes their Node objects once the zone is
+        # confirmed lost: docs/failover-controller.md).
         key = "compute-" + "".join(zone_suffix(z) for z in compute_zones)
         pools.append(
             NodePoolPlan(key, Role.COMPUTE, compute_zones, spec.compute_node_count, spec.compute_instance_type,
@@ -310,20 +327,18 @@ def plan(spec: DeploymentSpec, name: str = "milvus") -> TopologyPlan:
         if version == "2.6":
             components.append(ComponentPlan("streamingNode", 2, compute_selector, zone_spread=False))
 
-    # -- zone failover controller ----------------------------------------------------------------------
+    # -- WAL pinning controller ------------------------------------------------------------------------
+    # Only where Milvus falls back by itself and may move back (2.6 resource groups). multi-zone-basic
+    # has none: fencing a zone on NotReady alone is unsafe (docs/failover-controller.md).
     failover: FailoverPlan | None = None
-    if mode.multi_zone:
-        action = "fence-zone" if mode is Mode.MULTI_ZONE_BASIC else "switch-wal"
-        groups = tuple(rg.name for rg in resource_groups)
-        # 2.5 HA keeps its WAL in Pulsar/Kafka across three zones: nothing to switch.
-        if action == "fence-zone" or (version == "2.6" and groups):
-            failover = FailoverPlan(
-                action=action, replicas=2, zones=quorum_zones, node_selector=quorum_selector,
-                toleration=quorum_taint, probe_interval_s=1, probe_timeout_s=1, failure_threshold=3,
-                fence_after_s=10, groups=groups,
-            )
+    groups = tuple(rg.name for rg in resource_groups)
+    if ha and version == "2.6" and len(groups) > 1:
+        failover = FailoverPlan(
+            action="switch-wal", replicas=2, zones=quorum_zones, node_selector=quorum_selector,
+            toleration=quorum_taint, probe_interval_s=1, failure_threshold=3, groups=groups,
+        )
 
-    return TopologyPlan(
+    topology = TopologyPlan(
         name=name,
         mode=mode,
         region=spec.region,
@@ -345,11 +360,28 @@ def plan(spec: DeploymentSpec, name: str = "milvus") -> TopologyPlan:
         bucket=(BucketPlan(spec.bucket_name, spec.bucket_root_path, spec.effective_bucket_redundancy)
                 if spec.bucket_name else None),
         namespace=spec.namespace,
+        access=AccessPlan(
+            client_cidrs=tuple(spec.client_access.cidrs if spec.client_access.cidrs is not None
+                               else [spec.network.vpc_cidr]),
+            client_namespaces=tuple(spec.client_access.namespaces),
+            monitoring_namespace=spec.monitoring_namespace,
+        ),
         tags=tags,
         failover=failover,
         proxy_load_balancer=mode is Mode.MULTI_ZONE_HA,
         image_registry=spec.image_registry,
     )
+    return with_sizing(topology, spec)
+
+
+def with_sizing(topology: TopologyPlan, spec: DeploymentSpec) -> TopologyPlan:
+    """The plan with its workloads sized to its pools (refused with SpecError when they do not fit)."""
+    if spec.backend is Backend.MANAGED:
+        return topology
+    from milvus_zones.planning.sizing import Resources, parse_cpu, parse_memory, size
+
+    overrides = {k: Resources(parse_cpu(o.cpu), parse_memory(o.memory)) for k, o in spec.resources.items()}
+    return dataclasses.replace(topology, sizing=size(topology, overrides))
 
 
 # ---- the managed backend ----------------------------------------------------------------------------
@@ -464,7 +496,8 @@ def plan_cross_region(spec: DeploymentSpec) -> CrossRegionPlan:
         role = "primary" if rspec.region == primary else "standby"
         p = plan(rspec, name=region_name(rspec.region))
         tags = {**p.tags, MODE_TAG: str(spec.mode), REGION_MODE_TAG: str(rspec.mode), REGION_ROLE_TAG: role}
-        regions.append(dataclasses.replace(p, tags=tags, region_role=role, proxy_load_balancer=True, cdc=True))
+        p = dataclasses.replace(p, tags=tags, region_role=role, proxy_load_balancer=True, cdc=True)
+        regions.append(with_sizing(p, rspec))  # again: CDC runs on the compute pools
     standby = next(p.region for p in regions if p.region != primary)
     zone = "milvus-zones.internal"
     records = {p.region: p.region for p in regions}
