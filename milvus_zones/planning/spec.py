@@ -59,7 +59,30 @@ MilvusVersion = Literal["2.4", "2.5", "2.6"]
 _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
 _ROOT_PATH_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_\-/]{0,127}$")
 _K8S_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
-_TAG_KEY_RE = re.compile(r"^(?!aliyun|acs:)[^\s][\S ]{0,127}$")
+# Cloud limits, as Alibaba Cloud documents them:
+# - tags: at most 20 per resource (Resource Management "Limits": "Maximum number of tags that can be
+#   added to a single resource: 20"); a key is 1-128 characters, does not start with `aliyun` or `acs:`
+#   and contains neither `http://` nor `https://`; a value is at most 128 characters without
+#   `http://` / `https://` (Tag overview, and the TagResources API of ECS/VPC). The program adds its own
+#   `milvus-zones/*` tags (PROGRAM_TAG_KEYS), which count against the 20.
+# - ECS instance types are `ecs.<instance family>.<size>` (ECS "Classification and naming of instance
+#   types"; EGS "Instance naming conventions": `ecs.<instance-family>.<nx>large`), e.g. ecs.g7.2xlarge,
+#   ecs.gn7i-c8g1.2xlarge, ecs.t6-c1m1.large.
+# - ACK Kubernetes versions are `<major>.<minor>.<patch>-aliyun.<n>`, e.g. 1.33.3-aliyun.1 (ACK release
+#   notes; terraform-provider-alicloud `alicloud_cs_kubernetes_version` data source).
+TAG_LIMIT = 20
+PROGRAM_TAG_KEYS = ("milvus-zones/mode", "milvus-zones/region-mode", "milvus-zones/region-role")
+_TAG_KEY_RE = re.compile(r"^(?!aliyun|acs:)(?!.*https?://).{1,128}$", re.DOTALL)
+_TAG_VALUE_RE = re.compile(r"^(?!.*https?://).{0,128}$", re.DOTALL)
+_INSTANCE_TYPE_RE = re.compile(r"^ecs\.[a-z][a-z0-9]*(-[a-z0-9]+)*\.(nano|micro|small|medium|large|[0-9]*xlarge)$")
+_ACK_VERSION_RE = re.compile(r"^1\.[0-9]{1,2}\.[0-9]{1,3}-aliyun\.[0-9]{1,3}$")
+
+# Settings one backend reads and the other ignores: set to anything but their default, they are refused.
+SELF_HOSTED_ONLY = ("compute_instance_type", "quorum_instance_type", "quorum_nodes_per_zone", "message_service",
+                    "bucket_name", "bucket_root_path", "bucket_redundancy", "kubernetes_version", "namespace",
+                    "etcd_volume_size_gi", "api_server_public")
+SELF_HOSTED_ONLY_NETWORK = ("pod_cidrs", "service_cidr")
+MANAGED_ONLY = ("managed_query_cu",)
 # host[:port] then optional path segments: an ACR instance (…cr.aliyuncs.com/namespace) or a mirror.
 _REGISTRY_RE = re.compile(
     r"^(?=.{1,255}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[0-9]{1,5})?(/[a-z0-9]+([._-][a-z0-9]+)*)*$"
@@ -319,12 +342,34 @@ class DeploymentSpec(_Model):
     @field_validator("tags")
     @classmethod
     def _tags(cls, v: dict[str, str]) -> dict[str, str]:
-        for key in v:
+        room = TAG_LIMIT - len(PROGRAM_TAG_KEYS)
+        if len(v) > room:
+            raise ValueError(f"{len(v)} tags; at most {room}: Alibaba Cloud allows {TAG_LIMIT} per resource and "
+                             f"the program adds {len(PROGRAM_TAG_KEYS)} of its own ({', '.join(PROGRAM_TAG_KEYS)})")
+        for key, value in v.items():
             if not _TAG_KEY_RE.match(key) or key.startswith("milvus-zones/"):
                 raise ValueError(
-                    f"tag key {key!r} is not allowed: 1-128 characters, not starting with "
-                    "'aliyun', 'acs:' or 'milvus-zones/' (reserved for the mode declaration)"
+                    f"tag key {key[:40]!r} is not allowed: 1-128 characters, not starting with "
+                    "'aliyun', 'acs:' or 'milvus-zones/' (reserved for the mode declaration), without http:// or https://"
                 )
+            if not _TAG_VALUE_RE.match(value):
+                raise ValueError(f"tag {key!r}: the value must be at most 128 characters, without http:// or https://")
+        return v
+
+    @field_validator("compute_instance_type", "quorum_instance_type")
+    @classmethod
+    def _instance_type(cls, v: str) -> str:
+        if not _INSTANCE_TYPE_RE.match(v):
+            raise ValueError(f"{v[:60]!r} is not an ECS instance type; allowed: ecs.<family>.<size>, "
+                             "e.g. ecs.g7.2xlarge, ecs.r7.large, ecs.gn7i-c8g1.2xlarge")
+        return v
+
+    @field_validator("kubernetes_version")
+    @classmethod
+    def _ack_version(cls, v: str | None) -> str | None:
+        if v is not None and not _ACK_VERSION_RE.match(v):
+            raise ValueError(f"{v[:60]!r} is not an ACK Kubernetes version; allowed: <major>.<minor>.<patch>-aliyun.<n>, "
+                             "e.g. 1.33.3-aliyun.1, or empty for ACK's default")
         return v
 
     # ---- cross-field rules (the seed's limits and the geometry) --------------------------------
@@ -370,9 +415,9 @@ class DeploymentSpec(_Model):
                      f"multi-zone-ha needs a multiple of 2 (one equal set per compute zone); got {self.compute_node_count}")
                 )
 
+        problems.extend(self._backend_problems())
         if self.backend is Backend.MANAGED:
-            if self.message_service is not None:
-                problems.append(("messageService", "the managed backend runs its own message service; leave it auto"))
+            pass
         elif self.bucket_name is None:
             problems.append(("bucketName", "required by the self-hosted backend; set it with "
                                            "`pulumi config set milvus-zones:bucketName <globally-unique-name>`"))
@@ -396,6 +441,33 @@ class DeploymentSpec(_Model):
         if problems:
             raise SpecError(problems)
         return self
+
+    def _backend_problems(self) -> list[tuple[str, str]]:
+        """Settings the chosen backend never reads: refused, so nobody believes they took effect."""
+        fields = type(self).model_fields
+        problems: list[tuple[str, str]] = []
+
+        def changed(model: BaseModel, name: str) -> bool:
+            f = type(model).model_fields[name]
+            return getattr(model, name) != f.get_default(call_default_factory=True)
+
+        if self.backend is Backend.MANAGED:
+            why = {"message_service": "the managed service runs its own message service"}
+            for name in SELF_HOSTED_ONLY:
+                if changed(self, name):
+                    reason = why.get(name, "the managed backend does not read it (Alibaba Cloud runs that part)")
+                    problems.append((fields[name].alias or name, f"{reason}; remove it, or use backend self-hosted"))
+            for name in SELF_HOSTED_ONLY_NETWORK:
+                if changed(self.network, name):
+                    problems.append((f"network.{NetworkSpec.model_fields[name].alias}",
+                                     "the managed backend does not read it (no Kubernetes cluster of the stack's own); "
+                                     "remove it, or use backend self-hosted"))
+        else:
+            for name in MANAGED_ONLY:
+                if changed(self, name):
+                    problems.append((fields[name].alias or name,
+                                     f"only the managed backend reads it; backend {self.backend} ignores it: remove it"))
+        return problems
 
     def _image_problems(self) -> list[tuple[str, str]]:
         """The Milvus image must be a patch of milvusVersion, and have every feature the mode uses."""
