@@ -7,11 +7,11 @@ from typing import TypedDict
 
 import pulumi
 
-from components.backup import Backups, RegionBackupTarget
+from components.backup import BackupReplication
 from components.deployment import MilvusDeployment
 from components.endpoint import Endpoint
 from components.interconnect import Interconnect, RegionNetwork
-from components.milvus import PASSWORD_SECRET, SERVICE_ACCOUNT
+from components.milvus import PASSWORD_SECRET
 from components.script_job import PYMILVUS, ScriptJob
 from milvus_zones.plan import CrossRegionPlan
 
@@ -51,7 +51,6 @@ class CrossRegionDeployment(pulumi.ComponentResource):
                     "api_server_public": args["api_server_public"],
                     "root_password": args["root_password"],
                     "peer_cidrs": peers,
-                    "backup_prefix": plan.backup.prefix,
                 },
                 opts=child,
             )
@@ -111,23 +110,12 @@ class CrossRegionDeployment(pulumi.ComponentResource):
             opts=child,
         )
 
-        Backups(
+        # Each region's MilvusDeployment has its own backup CronJob (suspended in the standby).
+        BackupReplication(
             f"{name}-backup",
             plan.backup,
-            primary=rep.primary,
-            targets={
-                p.region: RegionBackupTarget(
-                    plan=p,
-                    region_provider=self.regions[p.region].region_provider,
-                    k8s_provider=self.regions[p.region].k8s_provider,
-                    bucket=self.regions[p.region].bucket_name,
-                    milvus_service=f"{p.name}.{p.namespace}.svc",
-                    service_account=SERVICE_ACCOUNT,
-                    password_secret=PASSWORD_SECRET,
-                    wait_for=(self.regions[p.region].milvus,),
-                )
-                for p in plan.regions
-            },
+            targets={p.region: (self.regions[p.region].region_provider, self.regions[p.region].bucket_name)
+                     for p in plan.regions},
             opts=child,
         )
 

@@ -71,6 +71,8 @@ class Milvus(pulumi.ComponentResource):
     release_names: pulumi.Output[list[str]]
     namespace: pulumi.Output[str]
     endpoint: pulumi.Output[str]
+    fullname: str
+    """The chart's fullname of the primary release: its Service fronts the proxies (19530, and 9091)."""
 
     def __init__(self, name: str, args: MilvusArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("milvus-zones:index:Milvus", name, {}, opts)
@@ -149,6 +151,7 @@ class Milvus(pulumi.ComponentResource):
         if plan.failover is not None:
             self._failover_controller(name, plan, shape[0].name, ns, created, in_cluster)
 
+        self.fullname = shape[0].fullname
         self.release_names = pulumi.Output.all(*[r.name for r in created])
         self.namespace = ns.metadata.name
         self.endpoint = pulumi.Output.concat(shape[0].fullname, ".", plan.namespace, ".svc:19530")

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from milvus_zones.catalog import CHARTS, ChartPin
-from milvus_zones.spec import DeploymentSpec, MessageService, Mode, Redundancy
+from milvus_zones.spec import Backend, DeploymentSpec, MessageService, Mode, Redundancy
 
 ZONE_LABEL = "topology.kubernetes.io/zone"
 HOST_LABEL = "kubernetes.io/hostname"
@@ -135,6 +135,48 @@ class BucketPlan:
 
 
 @dataclass(frozen=True)
+class BackupPlan:
+    """milvus-backup on a schedule, into a prefix of the deployment's own (ZRS, versioned) bucket.
+
+    Backups are named `<name_prefix>_<YYYYmmddHHMM>` (UTC): milvus-backup accepts letters, digits
+    and `_` (core/backup/func.go ValidateName), and the name alone tells the cleanup a backup's age.
+    """
+
+    prefix: str  # milvus-backup's backupRootPath in the bucket, e.g. "backup/milvus"
+    schedule: str  # cron, UTC (the CronJob's timeZone is set to Etc/UTC)
+    retention_days: int  # the cleanup after each run deletes this stack's backups older than this
+    name_prefix: str  # e.g. "milvus" or "milvus_cn_hangzhou"
+    suspended: bool = False  # cross-region standby: the CronJob exists but does not run until promoted
+
+    @property
+    def interval_s(self) -> int:
+        """The longest time between two scheduled runs: the backup RPO, before the run's own duration."""
+        from milvus_zones.schedule import max_interval_s
+
+        return max_interval_s(self.schedule)
+
+
+@dataclass(frozen=True)
+class MonitoringPlan:
+    labels: dict[str, str]  # extra labels on every monitor and rule (a Prometheus' selectors)
+    grafana_dashboard: bool
+
+
+BACKUP_ROOT = "backup"
+
+
+def backup_name_prefix(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_]", "_", name)
+
+
+def plan_backup(spec: DeploymentSpec, name: str) -> BackupPlan | None:
+    if not spec.backup.enabled or spec.backend is not Backend.SELF_HOSTED:
+        return None
+    return BackupPlan(prefix=f"{BACKUP_ROOT}/{name}", schedule=spec.backup.schedule,
+                      retention_days=spec.backup.retention_days, name_prefix=backup_name_prefix(name))
+
+
+@dataclass(frozen=True)
 class EgressPlan:
     zone: str  # where the NAT gateway lives
     serves: tuple[str, ...]  # zones whose vSwitches route through it
@@ -170,6 +212,10 @@ class TopologyPlan:
     proxy_load_balancer: bool = False
     # Milvus 2.6 built-in CDC component on (cross-region-ha, both regions: either may become primary).
     cdc: bool = False
+    # Scheduled milvus-backup runs (None when backups are off or on the managed backend).
+    backup: BackupPlan | None = None
+    # PodMonitors, alert rules and the dashboard (None when monitoring is off).
+    monitoring: MonitoringPlan | None = None
 
     def pool(self, key: str) -> NodePoolPlan:
         return next(p for p in self.node_pools if p.key == key)
@@ -345,6 +391,9 @@ def plan(spec: DeploymentSpec, name: str = "milvus") -> TopologyPlan:
         tags=tags,
         failover=failover,
         proxy_load_balancer=mode is Mode.MULTI_ZONE_HA,
+        backup=plan_backup(spec, name),
+        monitoring=(MonitoringPlan(dict(spec.monitoring.labels), spec.monitoring.grafana_dashboard)
+                    if spec.monitoring.enabled else None),
     )
 
 
@@ -370,6 +419,7 @@ class ManagedInstancePlan:
     multi_az_storage: bool
     load_replicas: int
     components: tuple[ManagedComponentPlan, ...]
+    auto_backup: bool = True  # `backup.enabled`; the service chooses the schedule and retention
 
 
 def plan_managed(spec: DeploymentSpec, topology: TopologyPlan) -> ManagedInstancePlan:
@@ -391,6 +441,7 @@ def plan_managed(spec: DeploymentSpec, topology: TopologyPlan) -> ManagedInstanc
         multi_az_storage=spec.mode.multi_zone,
         load_replicas=2 if ha else 1,
         components=tuple(ManagedComponentPlan(t, cu, replicas(n)) for t, cu, n in kinds),
+        auto_backup=spec.backup.enabled,
     )
 
 
@@ -420,12 +471,10 @@ class EndpointPlan:
 
 
 @dataclass(frozen=True)
-class BackupPlan:
-    """milvus-backup in the primary region, its backups copied to the other region by OSS replication."""
+class BackupReplicationPlan:
+    """cross-region-ha: OSS replication of each region's backup prefix to the other region's bucket."""
 
-    prefix: str  # bucket prefix the backups go to (outside Milvus' own root path)
-    schedule: str  # cron, in the cluster's time zone (UTC)
-    keep: int  # backups kept by the rotation
+    prefix: str  # the backup prefix of both buckets (each region writes below it, under its own name)
     replicate_to: dict[str, tuple[str, str]]  # region -> (peer region, peer bucket)
 
 
@@ -434,7 +483,7 @@ class CrossRegionPlan:
     regions: tuple[TopologyPlan, ...]  # config order (region, peer): names never depend on roles
     replication: ReplicationPlan
     endpoint: EndpointPlan
-    backup: BackupPlan
+    backup: BackupReplicationPlan
 
     def region(self, region: str) -> TopologyPlan:
         return next(p for p in self.regions if p.region == region)
@@ -445,7 +494,6 @@ class CrossRegionPlan:
 
 
 DML_CHANNELS = 16  # Milvus' default rootCoord.dmlChannelNum, pinned so both clusters agree
-BACKUP_PREFIX = "backup"
 
 
 def region_name(region: str) -> str:
@@ -460,7 +508,11 @@ def plan_cross_region(spec: DeploymentSpec) -> CrossRegionPlan:
         role = "primary" if rspec.region == primary else "standby"
         p = plan(rspec, name=region_name(rspec.region))
         tags = {**p.tags, MODE_TAG: str(spec.mode), REGION_MODE_TAG: str(rspec.mode), REGION_ROLE_TAG: role}
-        regions.append(dataclasses.replace(p, tags=tags, region_role=role, proxy_load_balancer=True, cdc=True))
+        # Both regions define the backup CronJob (a switchover replaces nothing); only the primary's runs:
+        # the standby holds the same data, replicated by CDC, and its backups would be duplicates.
+        backup = dataclasses.replace(p.backup, suspended=role == "standby") if p.backup else None
+        regions.append(dataclasses.replace(p, tags=tags, region_role=role, proxy_load_balancer=True, cdc=True,
+                                           backup=backup))
     standby = next(p.region for p in regions if p.region != primary)
     zone = "milvus-zones.internal"
     records = {p.region: p.region for p in regions}
@@ -475,10 +527,8 @@ def plan_cross_region(spec: DeploymentSpec) -> CrossRegionPlan:
             force_promote=spec.force_promote,
         ),
         endpoint=EndpointPlan(zone=zone, client_record="milvus", region_records=records),
-        backup=BackupPlan(
-            prefix=BACKUP_PREFIX,
-            schedule="30 2 * * *",
-            keep=7,
+        backup=BackupReplicationPlan(
+            prefix=BACKUP_ROOT,
             replicate_to={a.region: (b.region, b.bucket.name) for a in regions for b in regions if a is not b},
         ),
     )

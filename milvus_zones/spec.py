@@ -12,7 +12,7 @@ from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from pydantic.alias_generators import to_camel
+from pydantic.alias_generators import to_camel, to_snake
 
 from milvus_zones.catalog import CHARTS, OSS_ZRS_REGIONS, REGION_ZONES
 
@@ -83,6 +83,65 @@ class PeerRegionSpec(_Model):
     network: NetworkSpec = Field(default_factory=NetworkSpec, description="The peer's address plan.")
 
 
+# Kubernetes CronJob schedules use robfig/cron's standard parser: five fields, numbers, names,
+# `*`, `,`, `-`, `/` (and `?`); the Quartz extensions L, W and # are not accepted.
+_CRON_FIELD_RE = re.compile(r"^[0-9A-Za-z*,/?-]+$")
+BACKUP_DEFAULT_SCHEDULE = "30 2 * * *"  # daily, 02:30 UTC
+BACKUP_DEFAULT_RETENTION_DAYS = 7
+
+
+class BackupSpec(_Model):
+    """Scheduled milvus-backup runs (self-hosted) or the managed service's automatic backup."""
+
+    enabled: bool = Field(default=True, description="Back up on a schedule (managed backend: autoBackup).")
+    schedule: str = Field(
+        default=BACKUP_DEFAULT_SCHEDULE, description="Cron schedule of the backups, five fields, UTC."
+    )
+    retention_days: Annotated[int, Field(ge=1, le=3650)] = Field(
+        default=BACKUP_DEFAULT_RETENTION_DAYS, description="Days a backup is kept before the cleanup deletes it."
+    )
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, v: str) -> str:
+        from milvus_zones.schedule import ScheduleError, max_interval_s
+
+        fields = v.split()
+        if len(fields) != 5 or not all(_CRON_FIELD_RE.match(f) for f in fields):
+            raise ValueError(f"must be a cron schedule of five fields (minute hour day month weekday), "
+                             f"e.g. {BACKUP_DEFAULT_SCHEDULE!r}; got {v!r}")
+        try:
+            max_interval_s(v)
+        except ScheduleError as e:
+            raise ValueError(f"{e}; got {v!r}") from None
+        return " ".join(fields)
+
+    @model_validator(mode="after")
+    def _retention_covers_interval(self) -> BackupSpec:
+        from milvus_zones.schedule import max_interval_s
+
+        gap = max_interval_s(self.schedule)
+        if self.retention_days * 86400 <= gap:
+            raise ValueError(
+                f"retentionDays ({self.retention_days}) must be longer than the longest interval between two "
+                f"backups of schedule {self.schedule!r} ({gap / 86400:g} days), or no backup is kept at times"
+            )
+        return self
+
+
+class MonitoringSpec(_Model):
+    """Prometheus Operator objects for Milvus, etcd and the backups (ARMS reads them too)."""
+
+    enabled: bool = Field(default=False, description="Create PodMonitors and PrometheusRules (needs their CRDs).")
+    labels: dict[str, str] = Field(
+        default_factory=dict,
+        description="Extra labels on the monitors and rules, to match a Prometheus' selectors (e.g. release).",
+    )
+    grafana_dashboard: bool = Field(
+        default=False, description="Provision the Milvus dashboard as a ConfigMap for the Grafana sidecar."
+    )
+
+
 class DeploymentSpec(_Model):
     """One Milvus deployment, as read from the `milvus-zones:*` keys of a stack config."""
 
@@ -144,6 +203,8 @@ class DeploymentSpec(_Model):
         default=False,
         description="cross-region-ha, unplanned failover: promote primaryRegion without waiting for the lost region.",
     )
+    backup: BackupSpec = Field(default_factory=BackupSpec, description="Scheduled backups and their retention.")
+    monitoring: MonitoringSpec = Field(default_factory=MonitoringSpec, description="Monitors, alert rules, dashboard.")
 
     # ---- field rules -------------------------------------------------------------------------
 
@@ -243,6 +304,16 @@ class DeploymentSpec(_Model):
         if self.backend is Backend.MANAGED:
             if self.message_service is not None:
                 problems.append(("messageService", "the managed backend runs its own message service; leave it auto"))
+            # alicloud.MilvusInstance (pulumi-alicloud 4.0.0) takes auto_backup only: the service picks
+            # the schedule and the retention; a setting we cannot apply is refused, not ignored.
+            for key in ("schedule", "retentionDays"):
+                if to_snake(key) in self.backup.model_fields_set:
+                    problems.append((f"backup.{key}", "the managed backend's automatic backup has no schedule or "
+                                                      "retention setting (MilvusInstance auto_backup only); "
+                                                      "leave it unset"))
+            if self.monitoring.enabled:
+                problems.append(("monitoring.enabled", "the managed backend is monitored by the service itself "
+                                                       "(no cluster of the stack's own to run monitors in)"))
         elif self.bucket_name is None:
             problems.append(("bucketName", "required by the self-hosted backend; set it with "
                                            "`pulumi config set milvus-zones:bucketName <globally-unique-name>`"))
