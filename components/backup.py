@@ -121,13 +121,13 @@ class BackupReplication(pulumi.ComponentResource):
     that bucket's own cleanup (its CronJob, once that region is primary) or versioning rule handles.
     """
 
-    def __init__(self, name: str, plan: BackupReplicationPlan, targets: Mapping[str, tuple[alicloud.Provider, pulumi.Input[str]]],
+    def __init__(self, name: str, plan: BackupReplicationPlan,
+                 targets: Mapping[str, tuple[alicloud.Provider, pulumi.Input[str]]],
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__("milvus-zones:index:BackupReplication", name, {}, opts)
         first_provider = next(iter(targets.values()))[0]
-        buckets = pulumi.Output.all(*[b for _, b in targets.values()])
         # RAM is global: one role lets OSS copy objects between the two buckets.
-        buckets = pulumi.Output.all(*[t.bucket for t in targets.values()])
+        buckets = pulumi.Output.all(*[b for _, b in targets.values()])
         role = alicloud.ram.Role(
             f"{name}-oss-replication",
             role_name=f"{name}-oss-replication"[:64],

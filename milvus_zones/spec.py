@@ -83,9 +83,13 @@ class PeerRegionSpec(_Model):
     network: NetworkSpec = Field(default_factory=NetworkSpec, description="The peer's address plan.")
 
 
-# Kubernetes CronJob schedules use robfig/cron's standard parser: five fields, numbers, names,
-# `*`, `,`, `-`, `/` (and `?`); the Quartz extensions L, W and # are not accepted.
-_CRON_FIELD_RE = re.compile(r"^[0-9A-Za-z*,/?-]+$")
+# Kubernetes CronJob schedules use robfig/cron's standard parser: five fields of numbers, `*`, `,`,
+# `-`, `/` (`?` in the day fields), month and weekday names; the Quartz extensions L, W, # are not accepted.
+_NUM = r"[0-9*,/-]+"
+_MONTHS = "JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC"
+_DAYS = "SUN|MON|TUE|WED|THU|FRI|SAT"
+_CRON_FIELDS = tuple(re.compile(f"^(?:{f})+$", re.IGNORECASE) for f in (
+    _NUM, _NUM, r"[0-9*,/?-]", f"[0-9*,/-]|{_MONTHS}", f"[0-9*,/?-]|{_DAYS}"))
 BACKUP_DEFAULT_SCHEDULE = "30 2 * * *"  # daily, 02:30 UTC
 BACKUP_DEFAULT_RETENTION_DAYS = 7
 
@@ -107,7 +111,7 @@ class BackupSpec(_Model):
         from milvus_zones.schedule import ScheduleError, max_interval_s
 
         fields = v.split()
-        if len(fields) != 5 or not all(_CRON_FIELD_RE.match(f) for f in fields):
+        if len(fields) != 5 or not all(r.match(f) for r, f in zip(_CRON_FIELDS, fields)):
             raise ValueError(f"must be a cron schedule of five fields (minute hour day month weekday), "
                              f"e.g. {BACKUP_DEFAULT_SCHEDULE!r}; got {v!r}")
         try:
