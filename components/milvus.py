@@ -17,6 +17,7 @@ from components.script_job import JOB_IMAGE, ScriptJob
 from milvus_zones.catalog import oss_endpoint
 from milvus_zones.helm_values import (
     CHART_FACTS,
+    PASSWORD_SECRET,
     ReleaseContext,
     etcd_client_endpoint,
     node_failure_tolerations,
@@ -26,7 +27,6 @@ from milvus_zones.helm_values import (
 from milvus_zones.plan import ZONE_LABEL, TopologyPlan
 
 SERVICE_ACCOUNT = "milvus"
-PASSWORD_SECRET = "milvus-root-password"
 RETAIN_STORAGE_CLASS = "milvus-zones-disk-retain"
 # ACK's pod-identity webhook injects RRSA credentials into pods of namespaces carrying this label.
 RRSA_INJECTION_LABEL = "pod-identity.alibabacloud.com/injection"

@@ -20,6 +20,7 @@ supported from v0.5.9 and stable from v0.5.12):
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from importlib import resources
@@ -178,8 +179,10 @@ def restore_job(plan: TopologyPlan, password_secret: str, backup_name: str, filt
     the operator looks at the log and reruns with what is left.
     """
     _backup(plan)
-    tail = re.sub(r"[^a-z0-9-]", "-", backup_name.lower().rsplit("_", 1)[-1])
-    name = f"{RESTORE_NAME}-{tail}"[:63].rstrip("-")
+    # One Job per request: the backup's timestamp, and a digest of what is restored under which names.
+    stamp = backup_name.rsplit("_", 1)[-1].lower()
+    digest = hashlib.sha256(json.dumps([backup_name, filters, suffix]).encode()).hexdigest()[:6]
+    name = f"{RESTORE_NAME}-{re.sub(r'[^a-z0-9]', '', stamp)[:24]}-{digest}"
     labels = {APP_LABEL: RESTORE_NAME}
     spec: dict[str, Any] = pod_spec(plan, password_secret, restore_command(backup_name, filters, suffix), [])
     return {

@@ -49,6 +49,7 @@ RRSA_ROLE_ANNOTATION = "pod-identity.alibabacloud.com/role-name"
 # in initCredentials/MetaTable.InitCredential, when the root user does not exist yet.
 ROOT_PASSWORD_ENV = "COMMON_SECURITY_DEFAULTROOTPASSWORD"
 PASSWORD_KEY = "password"
+PASSWORD_SECRET = "milvus-root-password"  # the Secret (key PASSWORD_KEY) the program creates in the namespace
 # ACK CCM: NLB needs spec.loadBalancerClass (CLB otherwise); zone-maps lists "<zone>:<vSwitch>".
 NLB_CLASS = "alibabacloud.com/nlb"
 ANN_ADDRESS_TYPE = "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-address-type"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime, timedelta
 from functools import lru_cache
 
@@ -32,7 +33,7 @@ def max_interval_s(schedule: str) -> int:
             break
     if len(times) < 3:
         raise ScheduleError("fires fewer than three times in two years; back up at least yearly")
-    return int(max((b - a for a, b in zip(times, times[1:])), default=timedelta(0)).total_seconds())
+    return int(max((b - a for a, b in itertools.pairwise(times)), default=timedelta(0)).total_seconds())
 
 
 def describe_interval(seconds: int) -> str:

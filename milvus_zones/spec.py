@@ -283,8 +283,8 @@ class DeploymentSpec(_Model):
         want = 1 if self.mode is Mode.SINGLE_ZONE else 3
         if len(self.zones) != want:
             problems.append(
-                ("zones", f"mode {self.mode} needs exactly {want} zone(s) "
-                          f"({'primary' if want == 1 else 'primary, secondary, third'}); got {len(self.zones)}")
+                ("zones", (f"mode {self.mode} needs exactly {want} zone(s) "
+                          f"({'primary' if want == 1 else 'primary, secondary, third'}); got {len(self.zones)}"))
             )
         if len(set(self.zones)) != len(self.zones):
             problems.append(("zones", f"zones must be distinct; got {self.zones}"))
@@ -312,15 +312,15 @@ class DeploymentSpec(_Model):
             # the schedule and the retention; a setting we cannot apply is refused, not ignored.
             for key in ("schedule", "retentionDays"):
                 if to_snake(key) in self.backup.model_fields_set:
-                    problems.append((f"backup.{key}", "the managed backend's automatic backup has no schedule or "
+                    problems.append((f"backup.{key}", ("the managed backend's automatic backup has no schedule or "
                                                       "retention setting (MilvusInstance auto_backup only); "
-                                                      "leave it unset"))
+                                                      "leave it unset")))
             if self.monitoring.enabled:
-                problems.append(("monitoring.enabled", "the managed backend is monitored by the service itself "
-                                                       "(no cluster of the stack's own to run monitors in)"))
+                problems.append(("monitoring.enabled", ("the managed backend is monitored by the service itself "
+                                                       "(no cluster of the stack's own to run monitors in)")))
         elif self.bucket_name is None:
-            problems.append(("bucketName", "required by the self-hosted backend; set it with "
-                                           "`pulumi config set milvus-zones:bucketName <globally-unique-name>`"))
+            problems.append(("bucketName", ("required by the self-hosted backend; set it with "
+                                           "`pulumi config set milvus-zones:bucketName <globally-unique-name>`")))
         mq = self.effective_message_service
         if mq is MessageService.WOODPECKER and self.milvus_version != "2.6":
             problems.append(

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from milvus_zones.spec import DeploymentSpec, NetworkSpec, SpecError
+from milvus_zones.spec import BackupSpec, DeploymentSpec, MonitoringSpec, NetworkSpec, SpecError
 
 NAMESPACE = "milvus-zones"
 # Keys of the namespace that are not part of the spec (read by the program itself).
@@ -23,6 +23,8 @@ def _aliases(model) -> list[str]:
 
 SPEC_KEYS = _aliases(DeploymentSpec)
 NETWORK_KEYS = _aliases(NetworkSpec)
+# Keys of the structured settings, for "unknown setting" messages about their own keys.
+_NESTED_KEYS = {"network": NETWORK_KEYS, "backup": _aliases(BackupSpec), "monitoring": _aliases(MonitoringSpec)}
 
 
 def _is_text(annotation: Any) -> bool:
@@ -74,7 +76,8 @@ def _problem(err: Mapping[str, Any], namespace: str) -> tuple[str, str]:
     key = ".".join(loc) if loc else "(config)"
     kind = err["type"]
     if kind == "extra_forbidden":
-        allowed = NETWORK_KEYS if len(loc) > 1 and loc[0] == "network" else SPEC_KEYS + sorted(PROGRAM_KEYS)
+        allowed = (_NESTED_KEYS[loc[0]] if len(loc) > 1 and loc[0] in _NESTED_KEYS
+                   else SPEC_KEYS + sorted(PROGRAM_KEYS))
         close = difflib.get_close_matches(loc[-1], allowed, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         return key, f"unknown setting{hint}; allowed: {', '.join(allowed)}"

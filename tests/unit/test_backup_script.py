@@ -64,7 +64,7 @@ def env(tmp_path: Path) -> dict[str, str]:
 
 
 def run(env: dict[str, str], **extra: str) -> subprocess.CompletedProcess:
-    return subprocess.run([SH, env["SCRIPT"]], env={**env, **extra}, capture_output=True, text=True, timeout=30)
+    return subprocess.run([SH, env["SCRIPT"]], env={**env, **extra}, capture_output=True, text=True, timeout=30, check=False)
 
 
 def stored(env) -> set[str]:

@@ -73,6 +73,7 @@ def test_retention_out_of_range_is_refused(days):
 def test_unknown_backup_key_names_what_is_allowed():
     ((key, message),) = problems(backup={"keep": 3})
     assert key == "backup.keep"
+    assert message == "unknown setting; allowed: enabled, schedule, retentionDays"
 
 
 def test_the_managed_backend_takes_enabled_only():
