@@ -165,6 +165,7 @@ class Report:
     notes: list[str] = field(default_factory=list)
     contributions: list[Any] = field(default_factory=list)  # Contribution, filled by `report()`
     kind: str = "self-hosted"  # "managed": the service recovers itself, nothing to model here
+    backup: dict[str, Any] | None = None  # the program's `backup` output: schedule, retention, backup RPO
 
     def worst(self, scope: str | None = None) -> dict[str, float | None]:
         def mx(values: list[float | None]) -> float | None:
@@ -690,8 +691,25 @@ def _region_scenario(region: str, primary: str | None, regional: Report, params:
         "CDC replicates asynchronously: the writes of the last replication lag are lost", "region")
 
 
+def backup_rpo(graph) -> str:
+    """The RPO of restoring from the last backup (an operator's or client's mistake), from the
+    program's `backup` output (milvus_zones.plan.backup_summary); beside the zone-loss figures."""
+    b = graph.outputs.get("backup")
+    if not isinstance(b, dict):
+        return "not declared by the program"
+    if "schedule" in b:
+        return f"{b['rpo']}, kept {b['retentionDays']} d ({b['schedule']} UTC)"
+    return str(b.get("rpo", "not declared by the program"))
+
+
 def report(graph, data_size_gib: float = 100, load_mib_s: float = 100, with_contributions: bool = True) -> Report:
     """The analysis of a recorded graph, with what each tuning contributes."""
+    r = _report(graph, data_size_gib, load_mib_s, with_contributions)
+    r.backup = {**(graph.outputs.get("backup") or {}), "rpo": backup_rpo(graph)}
+    return r
+
+
+def _report(graph, data_size_gib: float, load_mib_s: float, with_contributions: bool) -> Report:
     regions = read_regions(graph)
     instances = managed_instances(graph)
     if instances and not any(d.releases for d in regions):
@@ -739,6 +757,7 @@ def to_json(report: Report) -> dict[str, Any]:
     return {
         "stack": report.stack, "mode": report.mode, "zones": report.zones, "zoneRecovery": report.zone_recovery,
         "notes": report.notes, "worst": report.worst(), "missedTargets": report.verdicts(),
+        "backup": report.backup,
         "parameters": {k: asdict(v) for k, v in sorted(report.params.items())},
         "scenarios": [{
             "zone": s.zone, "holds": s.holds, "etcd": s.etcd, "wal": s.wal, "data": s.data,
@@ -770,6 +789,9 @@ def render_text(report: Report, markdown: bool = False) -> str:
         out.append(f"{b}worst {scope} loss ({', '.join(s.zone for s in report.scenarios if s.scope == scope)}): "
                    f"RPO {fmt_s(w['rpo_s'])}, reads back in {fmt_s(w['rto_reads_s'])}, writes back in "
                    f"{fmt_s(w['rto_writes_s'])}")
+    if report.backup:
+        out.append(f"{b}restore from the last backup (a dropped collection, a bad delete: no failover helps): "
+                   f"RPO {report.backup['rpo']}")
     target = TARGETS.get(report.mode or "")
     if target and report.kind != "managed":
         missed = report.verdicts()

@@ -165,6 +165,26 @@ class MonitoringPlan:
 BACKUP_ROOT = "backup"
 
 
+def backup_summary(b: BackupPlan | None, managed_auto_backup: bool | None = None) -> dict[str, object]:
+    """The `backup` stack output: what is backed up when, and the RPO that gives against an operator's
+    or a client's mistake (a dropped collection, a bad delete), which no zone or region failover covers.
+
+    The RPO is the longest wait between two scheduled runs plus a run's own duration, which depends on
+    the data and is not modeled; read at a later time, what a backup holds is what Milvus had flushed
+    when it started.
+    """
+    from milvus_zones.schedule import describe_interval
+
+    if managed_auto_backup is not None:
+        return {"enabled": managed_auto_backup, "by": "the managed service (autoBackup)",
+                "rpo": "the service's backup schedule" if managed_auto_backup else "no backup"}
+    if b is None:
+        return {"enabled": False, "rpo": "no backup"}
+    return {"enabled": not b.suspended, "by": "milvus-backup CronJob", "schedule": b.schedule,
+            "retentionDays": b.retention_days, "prefix": b.prefix, "rpoSeconds": b.interval_s,
+            "rpo": f"{describe_interval(b.interval_s)} + run time"}
+
+
 def backup_name_prefix(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_]", "_", name)
 

@@ -136,3 +136,17 @@ def test_the_managed_backend_follows_backup_enabled(tmp_path):
     g = _with(tmp_path, "managed-single-zone", backup={"enabled": False})
     (instance,) = g.of_type("alicloud:index/milvusInstance:MilvusInstance")
     assert instance.inputs["autoBackup"] is False
+
+
+def test_failures_and_compare_show_the_backup_rpo_beside_the_zone_loss_figures(tmp_path):
+    from milvus_zones import compare, failures
+
+    g = _with(tmp_path, "multi-zone-ha", backup={"schedule": "0 */4 * * *", "retentionDays": 2})
+    assert g.outputs["backup"]["rpoSeconds"] == 4 * 3600
+    report = failures.report(g, with_contributions=False)
+    text = failures.render(report, "text")
+    assert "restore from the last backup" in text and "RPO 4 h + run time, kept 2 d (0 */4 * * * UTC)" in text
+    assert json.loads(failures.render(report, "json"))["backup"]["rpoSeconds"] == 4 * 3600
+    (row,) = compare.compare([g])
+    assert row.backup_rpo == "4 h + run time, kept 2 d (0 */4 * * * UTC)"
+    assert row.rpo == "0 s"  # the zone-loss RPO is another figure, next to it
