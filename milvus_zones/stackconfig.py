@@ -10,7 +10,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from milvus_zones.spec import BackupSpec, DeploymentSpec, MonitoringSpec, NetworkSpec, SpecError
+from milvus_zones.spec import (
+    BackupSpec,
+    DeploymentSpec,
+    MonitoringSpec,
+    NetworkSpec,
+    SpecError,
+)
 
 NAMESPACE = "milvus-zones"
 # Keys of the namespace that are not part of the spec (read by the program itself).
