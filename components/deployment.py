@@ -11,6 +11,7 @@ import pulumi_alicloud as alicloud
 from components.backup import Backup
 from components.cluster import Cluster
 from components.milvus import PASSWORD_SECRET, SERVICE_ACCOUNT, Milvus
+from components.monitoring import Monitoring
 from components.network import Network
 from components.storage import Storage
 from milvus_zones.plan import TopologyPlan
@@ -139,6 +140,10 @@ class MilvusDeployment(pulumi.ComponentResource):
                 },
                 opts=in_region,
             )
+
+        if plan.monitoring is not None:
+            Monitoring(f"{name}-monitoring", {"plan": plan, "k8s_provider": cluster.provider, "wait_for": [milvus]},
+                       opts=pulumi.ResourceOptions(parent=self))
 
         self.vpc_id = network.vpc_id
         self.cluster_id = cluster.cluster_id

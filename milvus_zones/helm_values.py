@@ -168,6 +168,11 @@ def _subchart_service(release: str, name: str) -> str:
     return release if name in release else f"{release}-{name}"
 
 
+def etcd_statefulset(release: str) -> str:
+    """The etcd subchart's StatefulSet (bitnami common.names.fullname: the same rule as its Service)."""
+    return _subchart_service(release, "etcd")
+
+
 def etcd_client_endpoint(release: str, namespace: str) -> str:
     """URL of the etcd subchart's client Service of a release (config.tpl naming), from inside the cluster."""
     return f"http://{_subchart_service(release, 'etcd')}.{namespace}.svc:2379"

@@ -14,6 +14,7 @@ from pulumi_policy import EnforcementLevel, Policy
 from .cluster import ack_api_server_private, ack_deletion_protection, ack_rrsa_enabled
 from .credentials import no_plaintext_credentials
 from .cross_region import cross_region_spans_two_regions
+from .maintenance import node_pool_rolls_one_node_at_a_time
 from .ha import ha_compute_node_count_even, ha_compute_zones_symmetric, ha_milvus_version_supported
 from .milvus import etcd_persistent_with_pdb, milvus_authorization_enabled
 from .mode import mode_consistent, mode_declared
@@ -65,6 +66,8 @@ ALL_POLICIES: list[Policy] = [
     etcd_persistent_with_pdb,
     stateful_resources_protected,
     allowed_regions,
+    # maintenance (docs/operations.md)
+    node_pool_rolls_one_node_at_a_time,
 ]
 
 

@@ -41,6 +41,7 @@ EXPECTED = {
     "etcd-persistent-with-pdb": "mandatory",
     "stateful-resources-protected": "mandatory",
     "allowed-regions": "mandatory",
+    "node-pool-rolls-one-node-at-a-time": "advisory",
 }
 
 

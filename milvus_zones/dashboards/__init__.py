@@ -1,0 +1,1 @@
+"""Grafana dashboards shipped as data (see NOTICE for their source and license)."""
