@@ -27,7 +27,13 @@ from typing import Any
 
 from milvus_zones.backup_manifests import BACKUP_DEADLINE_S
 from milvus_zones.backup_manifests import NAME as BACKUP_NAME
-from milvus_zones.helm_values import CHART_FACTS, ReleaseContext, ReleaseSpec, etcd_statefulset, releases
+from milvus_zones.helm_values import (
+    CHART_FACTS,
+    ReleaseContext,
+    ReleaseSpec,
+    etcd_statefulset,
+    releases,
+)
 from milvus_zones.plan import TopologyPlan
 
 RG_POD_LABEL = "milvus.io/resource-group"
