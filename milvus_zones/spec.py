@@ -282,9 +282,12 @@ class DeploymentSpec(_Model):
         region_zones = REGION_ZONES[self.region]
         want = 1 if self.mode is Mode.SINGLE_ZONE else 3
         if len(self.zones) != want:
+            more = (" A deployment spans three zones: to spread further, add a second region (mode "
+                    "cross-region-ha, docs/operations.md#scale-out)" if len(self.zones) > want else "")
             problems.append(
-                ("zones", (f"mode {self.mode} needs exactly {want} zone(s) "
-                          f"({'primary' if want == 1 else 'primary, secondary, third'}); got {len(self.zones)}"))
+                ("zones", f"mode {self.mode} needs exactly {want} zone(s) "
+                          f"({'primary' if want == 1 else 'primary, secondary, third'}); got {len(self.zones)}."
+                          f"{more}".rstrip("."))
             )
         if len(set(self.zones)) != len(self.zones):
             problems.append(("zones", f"zones must be distinct; got {self.zones}"))
