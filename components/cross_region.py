@@ -6,14 +6,14 @@ import json
 from typing import TypedDict
 
 import pulumi
+from milvus_zones.components.backup import BackupReplication
+from milvus_zones.components.deployment import MilvusDeployment
+from milvus_zones.components.endpoint import Endpoint
+from milvus_zones.components.interconnect import Interconnect, RegionNetwork
+from milvus_zones.components.milvus import PASSWORD_SECRET
+from milvus_zones.components.script_job import PYMILVUS, ScriptJob
 
-from components.backup import BackupReplication
-from components.deployment import MilvusDeployment
-from components.endpoint import Endpoint
-from components.interconnect import Interconnect, RegionNetwork
-from components.milvus import PASSWORD_SECRET
-from components.script_job import PYMILVUS, ScriptJob
-from milvus_zones.plan import CrossRegionPlan
+from milvus_zones.planning.plan import CrossRegionPlan
 
 
 class CrossRegionDeploymentArgs(TypedDict):

@@ -7,19 +7,19 @@ from typing import NotRequired, TypedDict
 
 import pulumi
 import pulumi_alicloud as alicloud
+from milvus_zones.components.backup import Backup
+from milvus_zones.components.cluster import Cluster
+from milvus_zones.components.milvus import PASSWORD_SECRET, SERVICE_ACCOUNT, Milvus
+from milvus_zones.components.monitoring import Monitoring
+from milvus_zones.components.network import Network
+from milvus_zones.components.storage import Storage
 
-from components.backup import Backup
-from components.cluster import Cluster
-from components.milvus import PASSWORD_SECRET, SERVICE_ACCOUNT, Milvus
-from components.monitoring import Monitoring
-from components.network import Network
-from components.storage import Storage
-from milvus_zones.plan import TopologyPlan
+from milvus_zones.planning.plan import TopologyPlan
 
 
 class MilvusDeploymentArgs(TypedDict):
     plan: TopologyPlan
-    """What goes in which zone, from milvus_zones.plan.plan(spec)."""
+    """What goes in which zone, from milvus_zones.planning.plan.plan(spec)."""
     kubernetes_version: str | None
     """ACK version; None for ACK's default."""
     api_server_public: bool

@@ -6,9 +6,9 @@ from typing import TypedDict
 
 import pulumi
 import pulumi_alicloud as alicloud
+from milvus_zones.components.network import Network
 
-from components.network import Network
-from milvus_zones.plan import ManagedInstancePlan, TopologyPlan
+from milvus_zones.planning.plan import ManagedInstancePlan, TopologyPlan
 
 
 class ManagedMilvusArgs(TypedDict):

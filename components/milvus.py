@@ -12,10 +12,11 @@ from typing import NotRequired, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
+from milvus_zones.components.script_job import JOB_IMAGE, ScriptJob
 
-from components.script_job import JOB_IMAGE, ScriptJob
-from milvus_zones.catalog import oss_endpoint
-from milvus_zones.helm_values import (
+from milvus_zones.planning.catalog import oss_endpoint
+from milvus_zones.planning.plan import ZONE_LABEL, TopologyPlan
+from milvus_zones.rendering.helm_values import (
     CHART_FACTS,
     PASSWORD_SECRET,
     ReleaseContext,
@@ -24,7 +25,6 @@ from milvus_zones.helm_values import (
     releases,
     resource_group_configs,
 )
-from milvus_zones.plan import ZONE_LABEL, TopologyPlan
 
 SERVICE_ACCOUNT = "milvus"
 RETAIN_STORAGE_CLASS = "milvus-zones-disk-retain"

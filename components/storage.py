@@ -9,7 +9,7 @@ from typing import NotRequired, TypedDict
 import pulumi
 import pulumi_alicloud as alicloud
 
-from milvus_zones.plan import BucketPlan
+from milvus_zones.planning.plan import BucketPlan
 
 # Actions Milvus' object-storage client uses: object reads/writes/deletes, listing, multipart uploads.
 _OBJECT_ACTIONS = [

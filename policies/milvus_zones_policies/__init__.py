@@ -1,7 +1,7 @@
 """Policy objects of the milvus-zones CrossGuard pack.
 
 Built into a PolicyPack only in policies/__main__.py (constructing one starts a gRPC server); the
-offline runner (milvus_zones.check) runs these same objects through pulumi-policy's own analyzer.
+offline runner (milvus_zones.analysis.check) runs these same objects through pulumi-policy's own analyzer.
 This package must not import milvus_zones: the pack runs in a virtualenv of its own.
 """
 
@@ -14,8 +14,12 @@ from pulumi_policy import EnforcementLevel, Policy
 from .cluster import ack_api_server_private, ack_deletion_protection, ack_rrsa_enabled
 from .credentials import no_plaintext_credentials
 from .cross_region import cross_region_spans_two_regions
+from .ha import (
+    ha_compute_node_count_even,
+    ha_compute_zones_symmetric,
+    ha_milvus_version_supported,
+)
 from .maintenance import node_pool_rolls_one_node_at_a_time
-from .ha import ha_compute_node_count_even, ha_compute_zones_symmetric, ha_milvus_version_supported
 from .milvus import etcd_persistent_with_pdb, milvus_authorization_enabled
 from .mode import mode_consistent, mode_declared
 from .protection import stateful_resources_protected

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from ._policy import MANDATORY, resource_policy
 from ._values import dig, truthy
-from .topology import BUCKET, CLUSTER_TYPES, HELM_RELEASE, MILVUS_INSTANCE, chart_is_milvus
+from .topology import (
+    BUCKET,
+    CLUSTER_TYPES,
+    HELM_RELEASE,
+    MILVUS_INSTANCE,
+    chart_is_milvus,
+)
 
 
 def _stateful(args) -> str | None:

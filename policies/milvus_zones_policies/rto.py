@@ -17,9 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pulumi_policy import PolicyConfigSchema
-
-from pulumi_policy import EnforcementLevel
+from pulumi_policy import EnforcementLevel, PolicyConfigSchema
 
 from ._policy import mode_or_skip, releases_or_skip, stack_policy
 from ._values import as_int, dig, is_list, is_map

@@ -11,9 +11,8 @@ release(s). docs/policies.md says how each piece is recognised.
 
 from __future__ import annotations
 
-import json
-
 import functools
+import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass

@@ -8,18 +8,18 @@ from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
-
-from milvus_zones import compare
-from milvus_zones.cli import app
-from milvus_zones.stacks import available_stacks
 from zonegraphs import stack
+
+from milvus_zones.analysis import compare
+from milvus_zones.cli import app
+from milvus_zones.engine.stacks import available_stacks
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 @pytest.fixture
 def cached(monkeypatch):
-    import milvus_zones.offline as offline
+    import milvus_zones.engine.offline as offline
 
     monkeypatch.setattr(offline, "run_program", lambda program, cfg, preview=False: stack(cfg.stack))
 

@@ -6,10 +6,10 @@ import json
 
 import pytest
 from typer.testing import CliRunner
-
-from milvus_zones import failures
-from milvus_zones.cli import app
 from zonegraphs import ZONE_LOSS, hand_written, stack
+
+from milvus_zones.analysis import failures
+from milvus_zones.cli import app
 
 MULTI_ZONE = ["multi-zone-basic", "multi-zone-ha"]
 
@@ -121,8 +121,8 @@ def test_basic_without_fencing_is_stopped_by_the_autoscaler_gate():
 
 @pytest.fixture
 def cached(monkeypatch):
-    import milvus_zones.offline as offline
-    from milvus_zones.offline import read_stack_config
+    import milvus_zones.engine.offline as offline
+    from milvus_zones.engine.offline import read_stack_config
 
     def run(program, cfg, preview=False):
         if program.resolve() == ZONE_LOSS.resolve():

@@ -5,8 +5,10 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-from milvus_zones.offline import Graph, read_stack_config, run_program
-from milvus_zones.stacks import PROJECT_DIR, resolve_stack
+from milvus_zones.engine.offline import Graph, read_stack_config, run_program
+from milvus_zones.engine.stacks import resolve_stack
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
 
 ZONE_LOSS = Path(__file__).resolve().parents[1] / "programs" / "zone-loss"
 

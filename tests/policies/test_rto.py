@@ -6,11 +6,15 @@ import json
 from pathlib import Path
 
 import pytest
-
-from milvus_zones.stacks import PROJECT_DIR
 from milvus_zones_policies import ALL_POLICIES
-from milvus_zones_policies.rto import basic_recovery_within_rto, ha_failover_within_rto, toleration_seconds
+from milvus_zones_policies.rto import (
+    basic_recovery_within_rto,
+    ha_failover_within_rto,
+    toleration_seconds,
+)
 from policytest import PROGRAMS, REPO, _run, check, edited, messages, skipped, violated
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
 
 RTO = [ha_failover_within_rto, basic_recovery_within_rto]
 NAMES = {p.name for p in RTO}

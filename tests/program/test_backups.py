@@ -10,8 +10,8 @@ import pytest
 import yaml
 from graphs import graph_of
 
-from milvus_zones.offline import Graph, run_program
-from milvus_zones.stacks import PROJECT_DIR, resolve_stack
+from milvus_zones.engine.offline import Graph, run_program
+from milvus_zones.engine.stacks import PROJECT_DIR, resolve_stack
 
 SELF_HOSTED = ["single-zone", "multi-zone-basic", "multi-zone-ha"]
 CRON = "kubernetes:batch/v1:CronJob"
@@ -139,7 +139,7 @@ def test_the_managed_backend_follows_backup_enabled(tmp_path):
 
 
 def test_failures_and_compare_show_the_backup_rpo_beside_the_zone_loss_figures(tmp_path):
-    from milvus_zones import compare, failures
+    from milvus_zones.analysis import compare, failures
 
     g = _with(tmp_path, "multi-zone-ha", backup={"schedule": "0 */4 * * *", "retentionDays": 2})
     assert g.outputs["backup"]["rpoSeconds"] == 4 * 3600

@@ -5,10 +5,22 @@ from __future__ import annotations
 import json
 
 import pytest
-from graphs import BUCKET, CLUSTER, NODE_POOL, RELEASE, STACKS, SWITCH, graph_of, pool_zones, pools, switch_zones, zones_of
+from graphs import (
+    BUCKET,
+    CLUSTER,
+    NODE_POOL,
+    RELEASE,
+    STACKS,
+    SWITCH,
+    graph_of,
+    pool_zones,
+    pools,
+    switch_zones,
+    zones_of,
+)
 
-from milvus_zones.offline import PLACEHOLDER_SECRET
-from milvus_zones.stacks import available_stacks
+from milvus_zones.engine.offline import PLACEHOLDER_SECRET
+from milvus_zones.engine.stacks import available_stacks
 
 EXPECTED_COMPUTE_ZONES = {"single-zone": 1, "multi-zone-basic": 2, "multi-zone-ha": 2}
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from milvus_zones.backup_manifests import backup_script
+from milvus_zones.rendering.backup_manifests import backup_script
 
 FAKE = r"""#!/bin/sh
 set -eu

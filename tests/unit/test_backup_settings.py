@@ -4,10 +4,10 @@ import json
 
 import pytest
 
-from milvus_zones.plan import plan as make_plan
-from milvus_zones.schedule import describe_interval, max_interval_s
-from milvus_zones.spec import SpecError
-from milvus_zones.stackconfig import spec_from_config
+from milvus_zones.planning.plan import plan as make_plan
+from milvus_zones.planning.schedule import describe_interval, max_interval_s
+from milvus_zones.planning.spec import SpecError
+from milvus_zones.planning.stackconfig import spec_from_config
 
 BASE = {
     "milvus-zones:mode": "single-zone",

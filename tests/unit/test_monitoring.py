@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from milvus_zones import monitoring as mon
-from milvus_zones.plan import plan, plan_cross_region
-from milvus_zones.stackconfig import spec_from_config
-from milvus_zones.stacks import resolve_stack
+from milvus_zones.rendering import monitoring as mon
+from milvus_zones.planning.plan import plan, plan_cross_region
+from milvus_zones.planning.stackconfig import spec_from_config
+from milvus_zones.engine.stacks import resolve_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 OPERATIONS = (ROOT / "docs" / "operations.md").read_text()

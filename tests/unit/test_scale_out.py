@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from milvus_zones.spec import SpecError
-from milvus_zones.stackconfig import spec_from_config
+from milvus_zones.planning.spec import SpecError
+from milvus_zones.planning.stackconfig import spec_from_config
 
 OPERATIONS = (Path(__file__).resolve().parents[2] / "docs" / "operations.md").read_text()
 

@@ -4,8 +4,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from milvus_zones.spec import DeploymentSpec, MessageService, Mode, Redundancy, SpecError
-from milvus_zones.stackconfig import format_problems, spec_from_config
+from milvus_zones.planning.spec import (
+    DeploymentSpec,
+    MessageService,
+    Mode,
+    Redundancy,
+    SpecError,
+)
+from milvus_zones.planning.stackconfig import format_problems, spec_from_config
 
 ZONES3 = ["cn-hangzhou-h", "cn-hangzhou-i", "cn-hangzhou-j"]
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from milvus_zones.offline import Graph, Resource
+from milvus_zones.engine.offline import Graph, Resource
 
 SWITCH = "alicloud:vpc/switch:Switch"
 NODE_POOL = "alicloud:cs/nodePool:NodePool"

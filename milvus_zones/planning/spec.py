@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel, to_snake
 
-from milvus_zones.catalog import CHARTS, OSS_ZRS_REGIONS, REGION_ZONES
+from milvus_zones.planning.catalog import CHARTS, OSS_ZRS_REGIONS, REGION_ZONES
 
 
 class Mode(StrEnum):
@@ -108,7 +108,7 @@ class BackupSpec(_Model):
     @field_validator("schedule")
     @classmethod
     def _schedule(cls, v: str) -> str:
-        from milvus_zones.schedule import ScheduleError, max_interval_s
+        from milvus_zones.planning.schedule import ScheduleError, max_interval_s
 
         fields = v.split()
         if len(fields) != 5 or not all(r.match(f) for r, f in zip(_CRON_FIELDS, fields)):
@@ -122,7 +122,7 @@ class BackupSpec(_Model):
 
     @model_validator(mode="after")
     def _retention_covers_interval(self) -> BackupSpec:
-        from milvus_zones.schedule import max_interval_s
+        from milvus_zones.planning.schedule import max_interval_s
 
         gap = max_interval_s(self.schedule)
         if self.retention_days * 86400 <= gap:

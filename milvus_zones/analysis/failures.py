@@ -14,7 +14,7 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from milvus_zones.deployed import (
+from milvus_zones.analysis.deployed import (
     Controller,
     Deployed,
     Release,
@@ -205,7 +205,7 @@ def _etcd(rel: Release | None, dep: Deployed, zone: str) -> tuple[dict[str, Any]
         return {"members": 0, "in_zone": 0, "quorum_kept": None, "note": "no etcd in the stack (external)"}, None
     block = rel.values.get("etcd") or {}
     n = int(block.get("replicaCount") or 3)
-    from milvus_zones.deployed import Placement, workload
+    from milvus_zones.analysis.deployed import Placement, workload
 
     w = workload("etcd", n, Placement.of(block), dep.pools)
     lost = w.worst_in(zone)
@@ -224,7 +224,7 @@ def _wal(rel: Release, dep: Deployed, zone: str, groups: dict[str, Workload]) ->
                 "note": f"log in the bucket ({redundancy}); served by "
                         + (f"group {primary}'s streaming nodes" if where else "the streaming nodes"),
                 "primary_group": primary or None, "quorum_kept": True}
-    from milvus_zones.deployed import Placement, workload
+    from milvus_zones.analysis.deployed import Placement, workload
 
     if kind == "pulsar":
         key = "pulsarv3" if rel.values.get("pulsarv3", {}).get("enabled") else "pulsar"

@@ -1,6 +1,6 @@
 """The seed's comparison table, computed for each stack from its recorded resource graph.
 
-AZs for compute, RPO/RTO (the zone-failure model, milvus_zones.failures), the SLA target of the
+AZs for compute, RPO/RTO (the zone-failure model, milvus_zones.analysis.failures), the SLA target of the
 declared mode (the seed's figures: targets, not computed), relative cost (node counts x instance
 sizes, single-zone = 1), serving capacity (query replicas and nodes).
 """
@@ -14,9 +14,9 @@ from pathlib import Path
 
 import yaml
 
-from milvus_zones import failures
-from milvus_zones.deployed import Deployed, managed_instances, read_regions
-from milvus_zones.failures import Model, analyse, fmt_s
+from milvus_zones.analysis import failures
+from milvus_zones.analysis.deployed import Deployed, managed_instances, read_regions
+from milvus_zones.analysis.failures import Model, analyse, fmt_s
 
 # The seed's SLA column, per mode.
 SLA = {"single-zone": "99.9%", "multi-zone-basic": "99.9%", "multi-zone-ha": "99.95%", "cross-region-ha": "99.99%"}

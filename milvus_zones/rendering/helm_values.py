@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from milvus_zones.plan import (
+from milvus_zones.planning.plan import (
     MODE_TAG,
     ZONE_LABEL,
     ComponentPlan,
@@ -26,13 +26,13 @@ from milvus_zones.plan import (
     TopologyPlan,
     zone_suffix,
 )
-from milvus_zones.postrender import (
+from milvus_zones.planning.spec import MessageService, Mode
+from milvus_zones.rendering.postrender import (
     ANN_LB_CLASS,
     ANN_RG_SELECTORS,
     ANN_SERVICE_SELECTOR,
     ANN_WORKLOAD_PATCHES,
 )
-from milvus_zones.spec import MessageService, Mode
 
 # ACK's CSI default class with WaitForFirstConsumer binding, so each zonal disk is created in the
 # zone its pod was scheduled to (ACK docs, "StorageClass": alicloud-disk-topology-alltype,

@@ -25,16 +25,16 @@ import json
 from importlib import resources
 from typing import Any
 
-from milvus_zones.backup_manifests import BACKUP_DEADLINE_S
-from milvus_zones.backup_manifests import NAME as BACKUP_NAME
-from milvus_zones.helm_values import (
+from milvus_zones.rendering.backup_manifests import BACKUP_DEADLINE_S
+from milvus_zones.rendering.backup_manifests import NAME as BACKUP_NAME
+from milvus_zones.rendering.helm_values import (
     CHART_FACTS,
     ReleaseContext,
     ReleaseSpec,
     etcd_statefulset,
     releases,
 )
-from milvus_zones.plan import TopologyPlan
+from milvus_zones.planning.plan import TopologyPlan
 
 RG_POD_LABEL = "milvus.io/resource-group"
 RG_SERIES_LABEL = "milvus_io_resource_group"  # what prometheus-operator makes of RG_POD_LABEL
@@ -229,7 +229,7 @@ def runbook_anchors(groups: list[dict]) -> set[str]:
 
 def dashboard() -> str:
     """The Milvus dashboard (milvus deployments/monitor/grafana/milvus-dashboard.json, Apache-2.0)."""
-    text = resources.files("milvus_zones.dashboards").joinpath("milvus-dashboard.json").read_text()
+    text = resources.files("milvus_zones.rendering.dashboards").joinpath("milvus-dashboard.json").read_text()
     json.loads(text)  # shipped data: fail at plan time, not in Grafana, if it is damaged
     return text
 

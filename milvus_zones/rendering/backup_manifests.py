@@ -26,8 +26,8 @@ import re
 from importlib import resources
 from typing import Any
 
-from milvus_zones.catalog import oss_endpoint
-from milvus_zones.plan import BackupPlan, TopologyPlan
+from milvus_zones.planning.catalog import oss_endpoint
+from milvus_zones.planning.plan import BackupPlan, TopologyPlan
 
 BACKUP_IMAGE = "milvusdb/milvus-backup:v0.5.16"
 BINARY = "/app/milvus-backup"

@@ -3,7 +3,7 @@
 Helm runs it as `milvus-zones-postrender` with the rendered manifests on stdin and reads the result
 from stdout. pulumi-kubernetes' `helm.v3.Release(postrender=...)` passes a command path and no
 arguments, so every instruction travels inside the manifests, written there by
-`milvus_zones.helm_values` through keys the chart renders:
+`milvus_zones.rendering.helm_values` through keys the chart renders:
 
 - `milvus-zones/resource-group-node-selectors` (chart-global `annotations`, rendered on every Milvus
   workload): JSON {group: nodeSelector}. Each Deployment/StatefulSet labelled

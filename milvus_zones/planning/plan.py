@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from milvus_zones.catalog import CHARTS, ChartPin
-from milvus_zones.spec import Backend, DeploymentSpec, MessageService, Mode, Redundancy
+from milvus_zones.planning.catalog import CHARTS, ChartPin
+from milvus_zones.planning.spec import Backend, DeploymentSpec, MessageService, Mode, Redundancy
 
 ZONE_LABEL = "topology.kubernetes.io/zone"
 HOST_LABEL = "kubernetes.io/hostname"
@@ -151,7 +151,7 @@ class BackupPlan:
     @property
     def interval_s(self) -> int:
         """The longest time between two scheduled runs: the backup RPO, before the run's own duration."""
-        from milvus_zones.schedule import max_interval_s
+        from milvus_zones.planning.schedule import max_interval_s
 
         return max_interval_s(self.schedule)
 
@@ -173,7 +173,7 @@ def backup_summary(b: BackupPlan | None, managed_auto_backup: bool | None = None
     the data and is not modeled; read at a later time, what a backup holds is what Milvus had flushed
     when it started.
     """
-    from milvus_zones.schedule import describe_interval
+    from milvus_zones.planning.schedule import describe_interval
 
     if managed_auto_backup is not None:
         return {"enabled": managed_auto_backup, "by": "the managed service (autoBackup)",

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from milvus_zones.spec import (
+from milvus_zones.planning.spec import (
     BackupSpec,
     DeploymentSpec,
     MonitoringSpec,

@@ -1,1 +1,0 @@
-"""Grafana dashboards shipped as data (see NOTICE for their source and license)."""
