@@ -10,8 +10,8 @@ from typing import TypedDict
 import pulumi
 import pulumi_alicloud as alicloud
 import pulumi_kubernetes as k8s
-
 from milvus_zones.components.storage import prefix_policy, trust_policy
+
 from milvus_zones.planning.plan import BackupReplicationPlan, TopologyPlan
 from milvus_zones.rendering import backup_manifests as bm
 from milvus_zones.rendering.helm_values import RRSA_ROLE_ANNOTATION

@@ -14,8 +14,8 @@ from typing import TypedDict
 import pulumi
 import pulumi_kubernetes as k8s
 
-from milvus_zones.rendering import monitoring as mon
 from milvus_zones.planning.plan import TopologyPlan
+from milvus_zones.rendering import monitoring as mon
 
 
 class MonitoringArgs(TypedDict):

@@ -24,10 +24,10 @@ import shlex
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from milvus_zones.rendering import backup_manifests as bm
-from milvus_zones.rendering.helm_values import PASSWORD_SECRET
 from milvus_zones.planning.plan import Role, TopologyPlan, plan, plan_cross_region
 from milvus_zones.planning.spec import Backend, DeploymentSpec, Mode
+from milvus_zones.rendering import backup_manifests as bm
+from milvus_zones.rendering.helm_values import PASSWORD_SECRET
 
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _FILTER_RE = re.compile(r"^(?:(?P<db>[A-Za-z_]\w*)\.)?(?P<coll>[A-Za-z_]\w*|\*)$", re.ASCII)

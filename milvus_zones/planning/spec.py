@@ -111,7 +111,7 @@ class BackupSpec(_Model):
         from milvus_zones.planning.schedule import ScheduleError, max_interval_s
 
         fields = v.split()
-        if len(fields) != 5 or not all(r.match(f) for r, f in zip(_CRON_FIELDS, fields)):
+        if len(fields) != 5 or not all(r.match(f) for r, f in zip(_CRON_FIELDS, fields, strict=True)):
             raise ValueError(f"must be a cron schedule of five fields (minute hour day month weekday), "
                              f"e.g. {BACKUP_DEFAULT_SCHEDULE!r}; got {v!r}")
         try:

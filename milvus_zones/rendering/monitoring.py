@@ -25,6 +25,7 @@ import json
 from importlib import resources
 from typing import Any
 
+from milvus_zones.planning.plan import TopologyPlan
 from milvus_zones.rendering.backup_manifests import BACKUP_DEADLINE_S
 from milvus_zones.rendering.backup_manifests import NAME as BACKUP_NAME
 from milvus_zones.rendering.helm_values import (
@@ -34,7 +35,6 @@ from milvus_zones.rendering.helm_values import (
     etcd_statefulset,
     releases,
 )
-from milvus_zones.planning.plan import TopologyPlan
 
 RG_POD_LABEL = "milvus.io/resource-group"
 RG_SERIES_LABEL = "milvus_io_resource_group"  # what prometheus-operator makes of RG_POD_LABEL

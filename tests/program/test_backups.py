@@ -8,10 +8,10 @@ import json
 
 import pytest
 import yaml
-from graphs import graph_of
+from graphs import PROJECT_DIR, graph_of
 
 from milvus_zones.engine.offline import Graph, run_program
-from milvus_zones.engine.stacks import PROJECT_DIR, resolve_stack
+from milvus_zones.engine.stacks import resolve_stack
 
 SELF_HOSTED = ["single-zone", "multi-zone-basic", "multi-zone-ha"]
 CRON = "kubernetes:batch/v1:CronJob"

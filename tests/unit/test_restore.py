@@ -8,10 +8,10 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from milvus_zones.operations import restore as rs
 from milvus_zones.cli import app
-from milvus_zones.planning.stackconfig import spec_from_config
 from milvus_zones.engine.stacks import resolve_stack
+from milvus_zones.operations import restore as rs
+from milvus_zones.planning.stackconfig import spec_from_config
 
 NOW = datetime(2027, 3, 10, 12, 0, tzinfo=UTC)
 GOOD = "milvus_202703100230"
