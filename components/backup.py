@@ -53,7 +53,7 @@ class Backup(pulumi.ComponentResource):
         super().__init__("milvus-zones:index:Backup", name, {}, opts)
         plan = args["plan"]
         assert plan.backup is not None and plan.bucket is not None
-        backup = plan.backup
+        backup, bucket_plan = plan.backup, plan.bucket
         child = pulumi.ResourceOptions(parent=self)
         trust = pulumi.Output.all(args["oidc_provider_arn"], args["oidc_issuer_url"]).apply(
             lambda a: trust_policy(a[0], a[1], plan.namespace, bm.SERVICE_ACCOUNT))
@@ -61,7 +61,7 @@ class Backup(pulumi.ComponentResource):
             f"{name}-role",
             role_name=args["role_name"],
             assume_role_policy_document=trust,
-            description=f"milvus-backup ({plan.namespace}/{bm.SERVICE_ACCOUNT}): oss://{plan.bucket.name}/{backup.prefix}",
+            description=f"milvus-backup ({plan.namespace}/{bm.SERVICE_ACCOUNT}): oss://{bucket_plan.name}/{backup.prefix}",
             max_session_duration=3600,
             tags=plan.tags,
             opts=child,
@@ -71,8 +71,8 @@ class Backup(pulumi.ComponentResource):
             policy_name=f"{args['role_name']}-oss"[:128],
             # Writes only its prefix; reads Milvus' files, which it copies inside OSS.
             policy_document=pulumi.Output.from_input(args["bucket"]).apply(
-                lambda b: prefix_policy(b, [backup.prefix], [plan.bucket.root_path])),
-            description=f"Read/write oss://{plan.bucket.name}/{backup.prefix}/, read {plan.bucket.root_path}/",
+                lambda b: prefix_policy(b, [backup.prefix], [bucket_plan.root_path])),
+            description=f"Read/write oss://{bucket_plan.name}/{backup.prefix}/, read {bucket_plan.root_path}/",
             opts=child,
         )
         attachment = alicloud.ram.RolePolicyAttachment(

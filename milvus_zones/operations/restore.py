@@ -88,8 +88,8 @@ def _namespace(entry: str) -> tuple[str, str] | None:
 
 def _check_name(req: RestoreRequest, target: TopologyPlan, now: datetime,
                 problems: list[tuple[str, str]]) -> datetime | None:
-    b = target.backup
-    assert b is not None
+    b, bucket = target.backup, target.bucket
+    assert b is not None and bucket is not None
     name = req.backup
     if not name or len(name) > MAX_BACKUP_NAME or not _NAME_RE.match(name):
         problems.append(("--backup", (f"{name!r} is not a milvus-backup name (a letter or '_', then letters, digits "
@@ -98,7 +98,7 @@ def _check_name(req: RestoreRequest, target: TopologyPlan, now: datetime,
     m = re.fullmatch(rf"{re.escape(b.name_prefix)}_(\d{{12}})", name)
     if not m:
         problems.append(("--backup", (f"{name!r} is not a backup of this stack: its backups are named "
-                                     f"{b.name_prefix}_<YYYYmmddHHMM> (UTC), under oss://{target.bucket.name}/"
+                                     f"{b.name_prefix}_<YYYYmmddHHMM> (UTC), under oss://{bucket.name}/"
                                      f"{b.prefix}/; list them with `milvus-backup list`")))
         return None
     try:

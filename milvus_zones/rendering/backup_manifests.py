@@ -53,6 +53,8 @@ def proxy_management_url(fullname: str, namespace: str) -> str:
 def backup_config(plan: TopologyPlan, bucket: str, fullname: str) -> str:
     """backup.yaml (JSON is YAML); the password comes from the environment, never this file."""
     backup = _backup(plan)
+    assert plan.bucket is not None  # _backup checked it
+    root_path = plan.bucket.root_path
     endpoint = oss_endpoint(plan.region)
     storage = {"address": endpoint, "port": 443, "useSSL": True, "useIAM": True, "region": plan.region}
     return json.dumps(
@@ -63,7 +65,7 @@ def backup_config(plan: TopologyPlan, bucket: str, fullname: str) -> str:
                 "storageType": "aliyun",
                 **storage,
                 "bucketName": bucket,
-                "rootPath": plan.bucket.root_path,
+                "rootPath": root_path,
                 # Same bucket and provider: milvus-backup copies objects inside OSS, nothing through the pod.
                 "backupStorageType": "aliyun",
                 "backupAddress": endpoint,
