@@ -12,6 +12,7 @@ from milvus_zones.components.endpoint import Endpoint
 from milvus_zones.components.interconnect import Interconnect, RegionNetwork
 from milvus_zones.components.milvus import PASSWORD_SECRET
 from milvus_zones.components.script_job import PYMILVUS, ScriptJob
+from milvus_zones_policies.model.names import REGION_ROLE_KEY as REGION_ROLE_TAG
 
 from milvus_zones.planning.plan import CrossRegionPlan
 
@@ -68,7 +69,7 @@ class CrossRegionDeployment(pulumi.ComponentResource):
                 )
                 for p in plan.regions
             ],
-            tags={k: v for k, v in plan.primary.tags.items() if k != "milvus-zones/region-role"},
+            tags={k: v for k, v in plan.primary.tags.items() if k != REGION_ROLE_TAG},
             opts=child,
         )
         endpoint = Endpoint(

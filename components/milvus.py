@@ -34,7 +34,7 @@ RRSA_INJECTION_LABEL = "pod-identity.alibabacloud.com/injection"
 JOB_PYMILVUS = "pymilvus==2.5.18"  # the client of the 2.5 server whose resource groups the Job creates
 # The zone failover controller (milvus_zones/jobs/failover.py): standard library only, so no install step.
 FAILOVER_NAME = "milvus-zones-failover"
-FAILOVER_LABEL = "milvus-zones/failover"
+from milvus_zones_policies.model.names import FAILOVER_LABEL  # noqa: E402  (defined once, in the pack)
 
 
 def postrender_command() -> str:

@@ -62,7 +62,8 @@ ANN_LB_OVERRIDE_LISTENERS = "service.beta.kubernetes.io/alibaba-cloud-loadbalanc
 # with it. The chart, and so every values key, stays 5.0.19.
 CDC_IMAGE_TAG = "v2.6.16"
 # Label shared by the pods of all releases of one deployment (Option A's Service selects on it).
-CLUSTER_LABEL = "milvus-zones/cluster"
+from milvus_zones_policies.model.names import CLUSTER_LABEL  # noqa: E402  (defined once, in the pack)
+
 # 2.5 resource groups match query nodes by node label: MILVUS_SERVER_LABEL_<KEY>=<value> gives the
 # node label KEY; "AZ" does not start with a role name (design brief, section 3).
 AZ_LABEL_KEY = "AZ"
@@ -661,11 +662,11 @@ def resource_group_configs(plan: TopologyPlan) -> dict[str, dict]:
 
 __all__ = [
     "CHART_FACTS",
-    "etcd_client_endpoint",
-    "node_failure_tolerations",
     "DEFAULT_STORAGE_CLASS",
     "ReleaseContext",
     "ReleaseSpec",
+    "etcd_client_endpoint",
+    "node_failure_tolerations",
     "releases",
     "resource_group_configs",
 ]

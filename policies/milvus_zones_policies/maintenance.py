@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from ._policy import ADVISORY, resource_policy
-from ._values import truthy
-from .topology import NODE_POOL
+from .model.names import NODE_POOL
+from .model.values import truthy
 
 
 @resource_policy(
