@@ -12,9 +12,9 @@ from typing import NotRequired, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
-from milvus_zones.components.script_job import JOB_IMAGE, ScriptJob
+from milvus_zones.components.script_job import ScriptJob
 
-from milvus_zones.planning.catalog import oss_endpoint
+from milvus_zones.planning.catalog import JOB_IMAGE, oss_endpoint
 from milvus_zones.planning.plan import ZONE_LABEL, TopologyPlan
 from milvus_zones.rendering.helm_values import (
     CHART_FACTS,
@@ -25,12 +25,15 @@ from milvus_zones.rendering.helm_values import (
     releases,
     resource_group_configs,
 )
+from milvus_zones.rendering.isolation import disruption_budgets, network_policies
 
 SERVICE_ACCOUNT = "milvus"
 RETAIN_STORAGE_CLASS = "milvus-zones-disk-retain"
 # ACK's pod-identity webhook injects RRSA credentials into pods of namespaces carrying this label.
 RRSA_INJECTION_LABEL = "pod-identity.alibabacloud.com/injection"
 # The Job that creates Milvus 2.5's node-filtered resource groups: a pinned Python image and client.
+# Up to 900 s waiting for Milvus to answer (MILVUS_WAIT_SECONDS), then three calls of at most 60 s.
+RESOURCE_GROUP_JOB_DEADLINE_S = 1800
 JOB_PYMILVUS = "pymilvus==2.5.18"  # the client of the 2.5 server whose resource groups the Job creates
 # The zone failover controller (milvus_zones/jobs/failover.py): standard library only, so no install step.
 FAILOVER_NAME = "milvus-zones-failover"
@@ -123,6 +126,14 @@ class Milvus(pulumi.ComponentResource):
         inputs = pulumi.Output.all(args["role_name"], vswitches, args.get("load_balancer_id")).apply(
             lambda a: releases(plan, context(a[0], a[1], a[2]))
         )
+        # Ingress isolation before any pod starts (enforced by Terway's NetworkPolicy support).
+        policies = [
+            k8s.networking.v1.NetworkPolicy(
+                f"{name}-{m['metadata']['name']}", metadata=m["metadata"], spec=m["spec"],
+                opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[ns]),
+            )
+            for m in network_policies(plan, shape, tuple(args.get("peer_cidrs", ())))
+        ]
         created: list[k8s.helm.v3.Release] = []
         for i, spec in enumerate(shape):
             created.append(
@@ -140,10 +151,16 @@ class Milvus(pulumi.ComponentResource):
                     opts=pulumi.ResourceOptions(
                         parent=self,
                         provider=provider,
-                        depends_on=[ns, secret, storage_class, *args["wait_for"], *created],
+                        depends_on=[ns, secret, storage_class, *policies, *args["wait_for"], *created],
                         protect=True,
                     ),
                 )
+            )
+
+        for m in disruption_budgets(plan, shape):
+            k8s.policy.v1.PodDisruptionBudget(
+                f"{name}-pdb-{m['metadata']['name']}", metadata=m["metadata"], spec=m["spec"],
+                opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[ns]),
             )
 
         if plan.resource_groups and not CHART_FACTS[plan.chart.chart_version].replica_resource_groups:
@@ -174,6 +191,8 @@ class Milvus(pulumi.ComponentResource):
                     {"name": "RESOURCE_GROUPS", "value": json.dumps(resource_group_configs(plan), sort_keys=True)},
                 ],
                 "requirement": JOB_PYMILVUS,
+                "image": JOB_IMAGE.ref(plan.image_registry),
+                "deadline_seconds": RESOURCE_GROUP_JOB_DEADLINE_S,
                 "node_selector": plan.component("proxy").node_selector,
                 "wait_for": created,
             },
@@ -259,7 +278,7 @@ class Milvus(pulumi.ComponentResource):
                         }],
                         "containers": [{
                             "name": "failover",
-                            "image": JOB_IMAGE,
+                            "image": JOB_IMAGE.ref(plan.image_registry),
                             "command": ["python", "/job/failover.py"],
                             "env": env,
                             "resources": {"requests": {"cpu": "50m", "memory": "64Mi"},

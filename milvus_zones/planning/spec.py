@@ -14,7 +14,16 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel, to_snake
 
-from milvus_zones.planning.catalog import CHARTS, OSS_ZRS_REGIONS, REGION_ZONES
+from milvus_zones.planning.catalog import (
+    CHARTS,
+    HA_FEATURES_MIN_VERSION,
+    INSTANCE_TYPES,
+    MILVUS_IMAGES,
+    OSS_ZRS_REGIONS,
+    REGION_ZONES,
+    Image,
+    version_tuple,
+)
 
 
 class Mode(StrEnum):
@@ -51,6 +60,12 @@ _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
 _ROOT_PATH_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_\-/]{0,127}$")
 _K8S_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _TAG_KEY_RE = re.compile(r"^(?!aliyun|acs:)[^\s][\S ]{0,127}$")
+# host[:port] then optional path segments: an ACR instance (…cr.aliyuncs.com/namespace) or a mirror.
+_REGISTRY_RE = re.compile(
+    r"^(?=.{1,255}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[0-9]{1,5})?(/[a-z0-9]+([._-][a-z0-9]+)*)*$"
+)
+_DIGEST_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
+_FEATURES = "v" + ".".join(map(str, HA_FEATURES_MIN_VERSION))
 
 
 class _Model(BaseModel):
@@ -72,6 +87,61 @@ class NetworkSpec(_Model):
     service_cidr: str = Field(
         default="172.16.0.0/20", description="Kubernetes service CIDR; must lie outside the VPC."
     )
+
+
+class ClientAccessSpec(_Model):
+    """Who may reach Milvus' client port (19530) besides the Milvus namespace itself."""
+
+    cidrs: list[str] | None = Field(
+        default=None, description="Source CIDRs allowed to the client port; default: the VPC CIDR."
+    )
+    namespaces: list[str] = Field(default_factory=list, description="Namespaces whose pods may reach the client port.")
+
+    @field_validator("cidrs")
+    @classmethod
+    def _cidrs(cls, v: list[str] | None) -> list[str] | None:
+        for c in v or []:
+            try:
+                ipaddress.IPv4Network(c, strict=True)
+            except ValueError:
+                raise ValueError(f"{c!r} is not an IPv4 CIDR such as 10.0.0.0/16") from None
+        return v
+
+    @field_validator("namespaces")
+    @classmethod
+    def _namespaces(cls, v: list[str]) -> list[str]:
+        bad = [n for n in v if not _K8S_NAME_RE.match(n)]
+        if bad:
+            raise ValueError(f"{bad} are not Kubernetes namespace names (lowercase letters, digits and '-')")
+        return v
+
+
+class ResourceOverride(_Model):
+    """Requests = limits of one component's pods (Kubernetes quantities)."""
+
+    cpu: str = Field(description="CPU per pod, e.g. 500m, 2 or 1.5.")
+    memory: str = Field(description="Memory per pod, e.g. 512Mi or 8Gi.")
+
+    @field_validator("cpu", "memory", mode="before")
+    @classmethod
+    def _text(cls, v: object) -> object:
+        return str(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v
+
+    @field_validator("cpu")
+    @classmethod
+    def _cpu(cls, v: str) -> str:
+        from milvus_zones.planning.sizing import parse_cpu
+
+        parse_cpu(v)
+        return v
+
+    @field_validator("memory")
+    @classmethod
+    def _memory(cls, v: str) -> str:
+        from milvus_zones.planning.sizing import parse_memory
+
+        parse_memory(v)
+        return v
 
 
 class PeerRegionSpec(_Model):
@@ -164,8 +234,10 @@ class DeploymentSpec(_Model):
     compute_instance_type: str = Field(
         default="ecs.g7.2xlarge", description="ECS instance type of compute nodes."
     )
-    quorum_instance_type: str = Field(
-        default="ecs.g7.large", description="ECS instance type of quorum nodes (etcd, message service)."
+    quorum_instance_type: str | None = Field(
+        default=None,
+        description="ECS instance type of quorum nodes (etcd, message service); auto: ecs.g7.large with woodpecker, "
+                    "ecs.g7.xlarge with pulsar or kafka, whose members share the quorum nodes with etcd.",
     )
     quorum_nodes_per_zone: Annotated[int, Field(ge=1, le=5)] = Field(
         default=1, description="Quorum nodes in each quorum zone (single-zone: 3 nodes in its zone)."
@@ -193,6 +265,17 @@ class DeploymentSpec(_Model):
         default=False, description="Expose the Kubernetes API server on an internet load balancer."
     )
     tags: dict[str, str] = Field(default_factory=dict, description="Tags for every taggable resource.")
+    resources: dict[str, ResourceOverride] = Field(
+        default_factory=dict,
+        description="Per-component requests = limits, {component: {cpu, memory}}, instead of the sizes derived from the pools.",
+    )
+    client_access: ClientAccessSpec = Field(
+        default_factory=ClientAccessSpec,
+        description="NetworkPolicy: CIDRs and namespaces allowed to Milvus' client port (default: the VPC CIDR).",
+    )
+    monitoring_namespace: str = Field(
+        default="monitoring", description="NetworkPolicy: the namespace allowed to scrape metrics (port 9091)."
+    )
     managed_query_cu: Annotated[int, Field(ge=1, le=256)] = Field(
         default=8, description="Managed backend: compute units of each query node replica."
     )
@@ -202,6 +285,18 @@ class DeploymentSpec(_Model):
     peer: PeerRegionSpec | None = Field(default=None, description="cross-region-ha: the second region.")
     primary_region: str | None = Field(
         default=None, description="cross-region-ha: the region that takes writes (default: `region`)."
+    )
+    milvus_image_tag: str | None = Field(
+        default=None,
+        description="Milvus image tag (a patch of milvusVersion, e.g. v2.6.22); the catalog's pin when unset.",
+    )
+    milvus_image_digest: str | None = Field(
+        default=None, description="sha256 digest of milvusImageTag, pinned with it (sha256:<64 hex>)."
+    )
+    image_registry: str | None = Field(
+        default=None,
+        description="Registry every image is pulled from (an ACR instance or mirror with Docker Hub's paths), "
+                    "e.g. acme-registry-vpc.cn-hangzhou.cr.aliyuncs.com/mirror; Docker Hub when unset.",
     )
     force_promote: bool = Field(
         default=False,
@@ -214,12 +309,29 @@ class DeploymentSpec(_Model):
 
     @field_validator(
         "message_service", "bucket_redundancy", "kubernetes_version", "bucket_name", "region_mode", "primary_region",
-        "peer", mode="before",
+        "peer", "milvus_image_tag", "milvus_image_digest", "image_registry", "quorum_instance_type", mode="before",
     )
     @classmethod
     def _auto(cls, v: object) -> object:
         # Pulumi config declares optional keys with a default; "auto" / "" mean "derive it".
         return None if v in ("auto", "", {}) else v
+
+    @field_validator("compute_instance_type", "quorum_instance_type")
+    @classmethod
+    def _known_instance_type(cls, v: str | None) -> str | None:
+        if v is not None and v not in INSTANCE_TYPES:
+            raise ValueError(f"{v!r} is not in the instance catalog; allowed: {', '.join(sorted(INSTANCE_TYPES))}")
+        return v
+
+    @field_validator("resources")
+    @classmethod
+    def _resource_components(cls, v: dict[str, ResourceOverride]) -> dict[str, ResourceOverride]:
+        from milvus_zones.planning.sizing import COMPONENTS
+
+        unknown = sorted(set(v) - set(COMPONENTS))
+        if unknown:
+            raise ValueError(f"unknown component(s) {', '.join(unknown)}; allowed: {', '.join(COMPONENTS)}")
+        return v
 
     @field_validator("region")
     @classmethod
@@ -247,7 +359,22 @@ class DeploymentSpec(_Model):
             raise ValueError("must be a relative path of letters, digits, '_', '-' and '/'")
         return v
 
-    @field_validator("namespace")
+    @field_validator("image_registry")
+    @classmethod
+    def _registry(cls, v: str | None) -> str | None:
+        if v is not None and not _REGISTRY_RE.match(v):
+            raise ValueError("must be a registry host with an optional path, no scheme and no trailing '/', "
+                             "e.g. acme-registry-vpc.cn-hangzhou.cr.aliyuncs.com/mirror")
+        return v
+
+    @field_validator("milvus_image_digest")
+    @classmethod
+    def _digest(cls, v: str | None) -> str | None:
+        if v is not None and not _DIGEST_RE.match(v):
+            raise ValueError("must be sha256: followed by 64 lowercase hex digits")
+        return v
+
+    @field_validator("namespace", "monitoring_namespace")
     @classmethod
     def _namespace(cls, v: str) -> str:
         if not _K8S_NAME_RE.match(v):
@@ -271,6 +398,9 @@ class DeploymentSpec(_Model):
     def _rules(self) -> DeploymentSpec:
         if self.mode is Mode.CROSS_REGION_HA:
             problems = self._cross_region_problems()
+            # A region's own check may already have named the image; the CDC rule is the stricter one.
+            problems = [p for p in problems if p[0] not in ("milvusImageTag", "milvusImageDigest")]
+            problems += self._image_problems()
             if problems:
                 raise SpecError(problems)
             return self
@@ -340,9 +470,54 @@ class DeploymentSpec(_Model):
             )
 
         problems.extend(_network_problems(self.network, len(self.zones)))
+        problems.extend(self._image_problems())
         if problems:
             raise SpecError(problems)
         return self
+
+    def _image_problems(self) -> list[tuple[str, str]]:
+        """The Milvus image must be a patch of milvusVersion, and have every feature the mode uses."""
+        if self.backend is Backend.MANAGED and self.image_registry is not None:
+            return [("imageRegistry", "the managed backend pulls no images of this stack's; leave it unset")]
+        if self.milvus_image_digest is not None and self.milvus_image_tag is None:
+            return [("milvusImageDigest", "pins milvusImageTag; set milvusImageTag too (or leave both unset "
+                                          "for the catalog's pin)")]
+        if self.milvus_image_tag is None:
+            return []
+        if self.backend is Backend.MANAGED:
+            return [("milvusImageTag", "the managed backend runs Alibaba Cloud's own image; leave it unset")]
+        version = version_tuple(self.milvus_image_tag)
+        if version is None or version[:2] != tuple(int(x) for x in self.milvus_version.split(".")):
+            return [("milvusImageTag", f"must be a Milvus {self.milvus_version} release tag "
+                                       f"v{self.milvus_version}.<patch> (milvusVersion is {self.milvus_version}); "
+                                       f"got {self.milvus_image_tag!r}")]
+        needs = self.ha_features_used
+        if needs and version < HA_FEATURES_MIN_VERSION:
+            return [("milvusImageTag", f"{self.milvus_image_tag} lacks {needs}, which mode {self.mode} uses on "
+                                       f"Milvus 2.6; allowed: {_FEATURES} or later "
+                                       f"(the catalog's {MILVUS_IMAGES['2.6'].tag} when unset)")]
+        return []
+
+    @property
+    def ha_features_used(self) -> str | None:
+        """What of Milvus 2.6.16+ this deployment relies on, or None (2.5 HA uses node-label groups)."""
+        if self.milvus_version != "2.6" or self.backend is Backend.MANAGED:
+            return None
+        if self.mode is Mode.CROSS_REGION_HA:
+            return "built-in CDC and streaming-node resource groups"
+        if self.mode is Mode.MULTI_ZONE_HA:
+            return "streaming-node resource groups (one query and streaming replica per zone)"
+        return None
+
+    @property
+    def milvus_image(self) -> Image:
+        """The Milvus image this deployment runs: the catalog's pin, or the user's tag (and digest)."""
+        pinned = MILVUS_IMAGES[self.milvus_version]
+        if self.milvus_image_tag is None:
+            return pinned
+        # A user's tag carries only the user's digest (a mirror may serve other digests of the same tag).
+        return Image(pinned.repository, self.milvus_image_tag, self.milvus_image_digest,
+                     source="stack settings milvusImageTag/milvusImageDigest")
 
     def _cross_region_problems(self) -> list[tuple[str, str]]:
         problems: list[tuple[str, str]] = []
@@ -408,6 +583,12 @@ class DeploymentSpec(_Model):
         if self.message_service is not None:
             return self.message_service
         return MessageService.WOODPECKER if self.milvus_version == "2.6" else MessageService.PULSAR
+
+    @property
+    def effective_quorum_instance_type(self) -> str:
+        if self.quorum_instance_type is not None:
+            return self.quorum_instance_type
+        return "ecs.g7.large" if self.effective_message_service is MessageService.WOODPECKER else "ecs.g7.xlarge"
 
     @property
     def effective_bucket_redundancy(self) -> Redundancy:

@@ -26,7 +26,7 @@ import re
 from importlib import resources
 from typing import Any
 
-from milvus_zones.planning.catalog import oss_endpoint
+from milvus_zones.planning.catalog import oss_endpoint, with_registry
 from milvus_zones.planning.plan import BackupPlan, TopologyPlan
 
 BACKUP_IMAGE = "milvusdb/milvus-backup:v0.5.16"
@@ -106,7 +106,7 @@ def pod_spec(plan: TopologyPlan, password_secret: str, command: list[str], env: 
         },
         "containers": [{
             "name": "milvus-backup",
-            "image": BACKUP_IMAGE,
+            "image": with_registry(BACKUP_IMAGE, plan.image_registry),
             "command": command,
             "env": [
                 {"name": "MILVUS_PASSWORD",

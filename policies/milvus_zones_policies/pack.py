@@ -20,12 +20,14 @@ from .ha import (
     ha_milvus_version_supported,
 )
 from .maintenance import node_pool_rolls_one_node_at_a_time
+from .image import milvus_image_has_ha_features
 from .milvus import etcd_persistent_with_pdb, milvus_authorization_enabled
 from .mode import mode_consistent, mode_declared
 from .protection import stateful_resources_protected
 from .region import allowed_regions
 from .rto import basic_recovery_within_rto, ha_failover_within_rto
 from .storage import bucket_encrypted, bucket_private, bucket_versioned
+from .workloads import network_isolated, workloads_hardened, workloads_sized
 from .zones import (
     compute_zone_count,
     control_plane_multi_zone,
@@ -48,6 +50,7 @@ ALL_POLICIES: list[Policy] = [
     ha_compute_node_count_even,
     ha_milvus_version_supported,
     ha_compute_zones_symmetric,
+    milvus_image_has_ha_features,
     # zone rules per mode
     compute_zone_count,
     control_plane_multi_zone,
@@ -70,6 +73,9 @@ ALL_POLICIES: list[Policy] = [
     etcd_persistent_with_pdb,
     stateful_resources_protected,
     allowed_regions,
+    workloads_sized,
+    workloads_hardened,
+    network_isolated,
     # maintenance (docs/operations.md)
     node_pool_rolls_one_node_at_a_time,
 ]

@@ -67,11 +67,17 @@ def _pin(tag: str):
     return pin
 
 
-def test_generated_ha_on_2615_misses_the_strict_read_target_and_says_why(configs):
-    # Chart 5.0.19's image (2.6.15) has no streaming-node groups: the surviving replica's reads wait for the WAL.
-    msgs = messages(run(project("multi-zone-ha"), configs["strict"]), "ha-failover-within-rto")
+def test_ha_on_2615_misses_the_strict_read_target_and_says_why(configs):
+    # Chart 5.0.19's default image (2.6.15) has no streaming-node groups: the surviving replica's reads wait for the WAL.
+    g = edited(project("multi-zone-ha"), "milvus-milvus-milvus", _pin("v2.6.15"), "Release")
+    msgs = messages(run(g, configs["strict"]), "ha-failover-within-rto")
     assert any("after losing cn-hangzhou-h, reads come back in" in m and "> 10 s" in m for m in msgs)
     assert not any("writes come back" in m for m in msgs)  # 37.5 s fits 60 s
+
+
+def test_generated_ha_meets_the_strict_targets(configs):
+    # The generated stack pins a Milvus with streaming-node groups (catalog: 2.6.16 or later).
+    assert not violated(run(project("multi-zone-ha"), configs["strict"]), None) & NAMES
 
 
 def test_generated_ha_on_2616_meets_the_strict_targets(configs):
