@@ -8,7 +8,7 @@ from milvus_zones.components import (
 )
 from milvus_zones.components.config import read_spec
 
-from milvus_zones.planning.plan import plan, plan_cross_region, plan_managed
+from milvus_zones.planning.plan import backup_summary, plan, plan_cross_region, plan_managed
 from milvus_zones.planning.spec import Backend, Mode
 
 spec = read_spec()  # a bad setting stops here with one message naming it; nothing is created
@@ -36,6 +36,7 @@ if spec.mode is Mode.CROSS_REGION_HA:
     })
     pulumi.export("milvusVersion", f"{cross.primary.chart.app_version} (chart {cross.primary.chart.chart_version})")
     pulumi.export("milvusEndpoint", deployment.client_endpoint)
+    pulumi.export("backup", backup_summary(cross.primary.backup))
     for region, d in deployment.regions.items():
         pulumi.export(f"clusterId/{region}", d.cluster_id)
         pulumi.export(f"bucket/{region}", d.bucket_name)
@@ -50,6 +51,7 @@ elif spec.backend is Backend.MANAGED:
     pulumi.export("vpcId", managed.vpc_id)
     pulumi.export("instanceId", managed.instance_id)
     pulumi.export("kmsKeyId", managed.kms_key_id)
+    pulumi.export("backup", backup_summary(None, managed_auto_backup=instance.auto_backup))
 else:
     topology = plan(spec)
     deployment = MilvusDeployment(
@@ -70,3 +72,4 @@ else:
     pulumi.export("ossRoleArn", deployment.role_arn)
     pulumi.export("milvusEndpoint", deployment.milvus_endpoint)
     pulumi.export("kubeconfig", deployment.kubeconfig)
+    pulumi.export("backup", backup_summary(topology.backup))

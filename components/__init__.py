@@ -4,6 +4,7 @@ part of a topology plan into resources.
 Rule: imports planning and rendering (and the jobs as package data); never engine, analysis or operations.
 """
 
+from milvus_zones.components.backup import Backup, BackupArgs, BackupReplication
 from milvus_zones.components.cluster import Cluster, ClusterArgs
 from milvus_zones.components.cross_region import (
     CrossRegionDeployment,
@@ -12,10 +13,12 @@ from milvus_zones.components.cross_region import (
 from milvus_zones.components.deployment import MilvusDeployment, MilvusDeploymentArgs
 from milvus_zones.components.managed import ManagedMilvus, ManagedMilvusArgs
 from milvus_zones.components.milvus import Milvus, MilvusArgs
+from milvus_zones.components.monitoring import Monitoring, MonitoringArgs
 from milvus_zones.components.network import Network, NetworkArgs
 from milvus_zones.components.storage import Storage, StorageArgs
 
 __all__ = [
-    "Cluster", "ClusterArgs", "CrossRegionDeployment", "CrossRegionDeploymentArgs", "ManagedMilvus", "ManagedMilvusArgs", "Milvus", "MilvusArgs", "MilvusDeployment", "MilvusDeploymentArgs",
-    "Network", "NetworkArgs", "Storage", "StorageArgs",
+    "Backup", "BackupArgs", "BackupReplication", "Cluster", "ClusterArgs", "CrossRegionDeployment",
+    "CrossRegionDeploymentArgs", "ManagedMilvus", "ManagedMilvusArgs", "Milvus", "MilvusArgs", "MilvusDeployment",
+    "MilvusDeploymentArgs", "Monitoring", "MonitoringArgs", "Network", "NetworkArgs", "Storage", "StorageArgs",
 ]

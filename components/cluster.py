@@ -106,7 +106,10 @@ class Cluster(pulumi.ComponentResource):
                     system_disk_size=120,
                     labels=[{"key": k, "value": v} for k, v in sorted(pool.labels.items())],
                     taints=[{"key": t.key, "value": t.value, "effect": t.effect} for t in pool.taints],
-                    management={"enable": True, "auto_repair": True, "auto_upgrade": False, "max_unavailable": 1},
+                    # Upgrades one node at a time, a new node first (surge), so a pool's zone never runs
+                    # short; no automatic upgrade, so zones are upgraded one after another (docs/operations.md).
+                    management={"enable": True, "auto_repair": True, "auto_upgrade": False, "max_unavailable": 1,
+                                "surge": 1},
                     # Needs node autoscaling enabled on the cluster (ACK console/API); see docs/failures.md.
                     scaling_config=(
                         {"enable": True, "min_size": pool.desired_size, "max_size": pool.max_size}

@@ -6,11 +6,11 @@ import json
 from typing import TypedDict
 
 import pulumi
-from milvus_zones.components.backup import Backups, RegionBackupTarget
+from milvus_zones.components.backup import BackupReplication
 from milvus_zones.components.deployment import MilvusDeployment
 from milvus_zones.components.endpoint import Endpoint
 from milvus_zones.components.interconnect import Interconnect, RegionNetwork
-from milvus_zones.components.milvus import PASSWORD_SECRET, SERVICE_ACCOUNT
+from milvus_zones.components.milvus import PASSWORD_SECRET
 from milvus_zones.components.script_job import PYMILVUS, ScriptJob
 from milvus_zones_policies.model.names import REGION_ROLE_KEY as REGION_ROLE_TAG
 
@@ -61,7 +61,6 @@ class CrossRegionDeployment(pulumi.ComponentResource):
                     "api_server_public": args["api_server_public"],
                     "root_password": args["root_password"],
                     "peer_cidrs": peers,
-                    "backup_prefix": plan.backup.prefix,
                 },
                 opts=child,
             )
@@ -125,23 +124,12 @@ class CrossRegionDeployment(pulumi.ComponentResource):
             opts=child,
         )
 
-        Backups(
+        # Each region's MilvusDeployment has its own backup CronJob (suspended in the standby).
+        BackupReplication(
             f"{name}-backup",
             plan.backup,
-            primary=rep.primary,
-            targets={
-                p.region: RegionBackupTarget(
-                    plan=p,
-                    region_provider=self.regions[p.region].region_provider,
-                    k8s_provider=self.regions[p.region].k8s_provider,
-                    bucket=self.regions[p.region].bucket_name,
-                    milvus_service=f"{p.name}.{p.namespace}.svc",
-                    service_account=SERVICE_ACCOUNT,
-                    password_secret=PASSWORD_SECRET,
-                    wait_for=(self.regions[p.region].milvus,),
-                )
-                for p in plan.regions
-            },
+            targets={p.region: (self.regions[p.region].region_provider, self.regions[p.region].bucket_name)
+                     for p in plan.regions},
             opts=child,
         )
 

@@ -7,8 +7,10 @@ from typing import NotRequired, TypedDict
 
 import pulumi
 import pulumi_alicloud as alicloud
+from milvus_zones.components.backup import Backup
 from milvus_zones.components.cluster import Cluster
-from milvus_zones.components.milvus import SERVICE_ACCOUNT, Milvus
+from milvus_zones.components.milvus import PASSWORD_SECRET, SERVICE_ACCOUNT, Milvus
+from milvus_zones.components.monitoring import Monitoring
 from milvus_zones.components.network import Network
 from milvus_zones.components.storage import Storage
 
@@ -26,8 +28,6 @@ class MilvusDeploymentArgs(TypedDict):
     """Milvus root password, a Pulumi secret."""
     peer_cidrs: NotRequired[Sequence[str]]
     """cross-region-ha: VPC CIDRs of the other region(s), allowed to reach this region's proxies."""
-    backup_prefix: NotRequired[str]
-    """cross-region-ha: bucket prefix of milvus-backup's backups (the RRSA role may write it)."""
 
 
 class MilvusDeployment(pulumi.ComponentResource):
@@ -48,6 +48,8 @@ class MilvusDeployment(pulumi.ComponentResource):
     k8s_provider: pulumi.ProviderResource
     milvus: Milvus
     network: Network
+    backup: Backup | None
+    """The scheduled backups (None when `backup.enabled` is off)."""
 
     def __init__(self, name: str, args: MilvusDeploymentArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("milvus-zones:index:Deployment", name, {}, opts)
@@ -84,7 +86,8 @@ class MilvusDeployment(pulumi.ComponentResource):
                 "oidc_issuer_url": cluster.oidc_issuer_url,
                 "namespace": plan.namespace,
                 "service_account": SERVICE_ACCOUNT,
-                "extra_prefixes": [args["backup_prefix"]] if args.get("backup_prefix") else [],
+                # A restore imports from the backup prefix: Milvus reads it, only milvus-backup writes it.
+                "read_prefixes": [plan.backup.prefix] if plan.backup else [],
                 "tags": plan.tags,
             },
             opts=in_region,
@@ -119,6 +122,28 @@ class MilvusDeployment(pulumi.ComponentResource):
             },
             opts=pulumi.ResourceOptions(parent=self),
         )
+
+        self.backup = None
+        if plan.backup is not None:
+            self.backup = Backup(
+                f"{name}-backup",
+                {
+                    "plan": plan,
+                    "bucket": storage.bucket_name,
+                    "fullname": milvus.fullname,
+                    "oidc_provider_arn": cluster.oidc_provider_arn,
+                    "oidc_issuer_url": cluster.oidc_issuer_url,
+                    "password_secret": PASSWORD_SECRET,
+                    "k8s_provider": cluster.provider,
+                    "wait_for": [milvus],
+                    "role_name": f"{_role_name(name, plan)[:56].rstrip('-.')}-backup",
+                },
+                opts=in_region,
+            )
+
+        if plan.monitoring is not None:
+            Monitoring(f"{name}-monitoring", {"plan": plan, "k8s_provider": cluster.provider, "wait_for": [milvus]},
+                       opts=pulumi.ResourceOptions(parent=self))
 
         self.vpc_id = network.vpc_id
         self.cluster_id = cluster.cluster_id

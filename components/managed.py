@@ -71,7 +71,7 @@ class ManagedMilvus(pulumi.ComponentResource):
             components=[{"type": c.type, "cu_num": c.cu_num, "replica": c.replica} for c in inst.components],
             encrypted=True,
             kms_key_id=key.id,
-            auto_backup=True,
+            auto_backup=inst.auto_backup,
             db_admin_password=pulumi.Output.secret(args["admin_password"]),
             tags=plan.tags,
             opts=pulumi.ResourceOptions(parent=self, providers={"alicloud": region}, protect=True),

@@ -18,6 +18,7 @@ from milvus_zones.planning.catalog import JOB_IMAGE, oss_endpoint
 from milvus_zones.planning.plan import ZONE_LABEL, FailoverPlan, TopologyPlan
 from milvus_zones.rendering.helm_values import (
     CHART_FACTS,
+    PASSWORD_SECRET,
     ReleaseContext,
     etcd_member_endpoints,
     node_failure_tolerations,
@@ -27,7 +28,6 @@ from milvus_zones.rendering.helm_values import (
 from milvus_zones.rendering.isolation import disruption_budgets, network_policies
 
 SERVICE_ACCOUNT = "milvus"
-PASSWORD_SECRET = "milvus-root-password"
 RETAIN_STORAGE_CLASS = "milvus-zones-disk-retain"
 # ACK's pod-identity webhook injects RRSA credentials into pods of namespaces carrying this label.
 RRSA_INJECTION_LABEL = "pod-identity.alibabacloud.com/injection"
@@ -75,6 +75,8 @@ class Milvus(pulumi.ComponentResource):
     release_names: pulumi.Output[list[str]]
     namespace: pulumi.Output[str]
     endpoint: pulumi.Output[str]
+    fullname: str
+    """The chart's fullname of the primary release: its Service fronts the proxies (19530, and 9091)."""
 
     def __init__(self, name: str, args: MilvusArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("milvus-zones:index:Milvus", name, {}, opts)
@@ -167,6 +169,7 @@ class Milvus(pulumi.ComponentResource):
         if plan.failover is not None:
             self._failover_controller(name, plan, plan.failover, shape[0].name, ns, created, in_cluster)
 
+        self.fullname = shape[0].fullname
         self.release_names = pulumi.Output.all(*[r.name for r in created])
         self.namespace = ns.metadata.name
         self.endpoint = pulumi.Output.concat(shape[0].fullname, ".", plan.namespace, ".svc:19530")

@@ -439,6 +439,65 @@ def switchover(
         typer.echo(f"(not written: rerun with --write to update {stack_cfg.path})")
 
 
+def _csv(values: list[str] | None) -> tuple[str, ...]:
+    return tuple(v.strip() for item in values or [] for v in item.split(",") if v.strip())
+
+
+@app.command()
+def restore(
+    stack: StackArg,
+    backup: Annotated[str, typer.Option("--backup", help="Backup name, e.g. milvus_202712010230 (milvus-backup list).")],
+    collections: Annotated[
+        list[str] | None,
+        typer.Option("--collections", help="Collections to restore: coll, db.coll or db.* (repeat, or comma-separated); "
+                                           "default: every collection of the backup."),
+    ] = None,
+    rename_suffix: Annotated[
+        str | None, typer.Option("--rename-suffix", help="Restore each collection as <name><suffix>.")
+    ] = None,
+    existing: Annotated[
+        list[str] | None,
+        typer.Option("--existing", help="Collections that exist in the target (db.coll or coll): a restore onto one "
+                                        "is refused."),
+    ] = None,
+    data_size: Annotated[
+        float | None, typer.Option("--data-size", min=0, help="GiB the restored collections load: checked against "
+                                                              "one query replica's memory.")
+    ] = None,
+    apply: Annotated[
+        bool, typer.Option("--apply", help="Print the restore Job manifest (for kubectl apply -f -) instead.")
+    ] = False,
+    program: ProgramOpt = None,
+) -> None:
+    """Check a restore from the stack's backups offline; print the milvus-backup restore, or its Job.
+
+    Exit 0 when the request is valid, 2 with one message per problem otherwise."""
+    import yaml
+
+    from milvus_zones.operations import restore as rs
+    from milvus_zones.planning.spec import SpecError
+    from milvus_zones.planning.stackconfig import format_problems, spec_from_config
+
+    program = _project(program)
+    try:
+        stack_cfg = resolve_stack(stack, program)
+        spec = spec_from_config(stack_cfg.values)
+    except ProgramError as e:
+        raise _fail(str(e)) from None
+    except SpecError as e:
+        raise _fail(f"invalid stack configuration:\n{format_problems(e)}") from None
+    request = rs.RestoreRequest(backup=backup, collections=_csv(collections), rename_suffix=rename_suffix,
+                                existing=_csv(existing), data_size_gib=data_size)
+    try:
+        checked = rs.check(spec, request)
+    except rs.RestoreError as e:
+        raise _fail("the restore request is refused:\n" + "\n".join(f"{k}: {m}" for k, m in e.problems)) from None
+    if apply:
+        typer.echo(yaml.safe_dump(rs.restore_job(checked), sort_keys=False), nl=False)
+    else:
+        typer.echo(rs.render(checked, stack_cfg.stack), nl=False)
+
+
 def main() -> None:
     """The console script. After the command, flush and leave with os._exit: tearing down an
     interpreter that imported the Pulumi SDKs (and their gRPC threads) costs time no user needs;

@@ -12,7 +12,7 @@ from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from pydantic.alias_generators import to_camel
+from pydantic.alias_generators import to_camel, to_snake
 
 from milvus_zones.planning.catalog import (
     CHARTS,
@@ -176,6 +176,69 @@ class PeerRegionSpec(_Model):
     network: NetworkSpec = Field(default_factory=NetworkSpec, description="The peer's address plan.")
 
 
+# Kubernetes CronJob schedules use robfig/cron's standard parser: five fields of numbers, `*`, `,`,
+# `-`, `/` (`?` in the day fields), month and weekday names; the Quartz extensions L, W, # are not accepted.
+_NUM = r"[0-9*,/-]+"
+_MONTHS = "JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC"
+_DAYS = "SUN|MON|TUE|WED|THU|FRI|SAT"
+_CRON_FIELDS = tuple(re.compile(f"^(?:{f})+$", re.IGNORECASE) for f in (
+    _NUM, _NUM, r"[0-9*,/?-]", f"[0-9*,/-]|{_MONTHS}", f"[0-9*,/?-]|{_DAYS}"))
+BACKUP_DEFAULT_SCHEDULE = "30 2 * * *"  # daily, 02:30 UTC
+BACKUP_DEFAULT_RETENTION_DAYS = 7
+
+
+class BackupSpec(_Model):
+    """Scheduled milvus-backup runs (self-hosted) or the managed service's automatic backup."""
+
+    enabled: bool = Field(default=True, description="Back up on a schedule (managed backend: autoBackup).")
+    schedule: str = Field(
+        default=BACKUP_DEFAULT_SCHEDULE, description="Cron schedule of the backups, five fields, UTC."
+    )
+    retention_days: Annotated[int, Field(ge=1, le=3650)] = Field(
+        default=BACKUP_DEFAULT_RETENTION_DAYS, description="Days a backup is kept before the cleanup deletes it."
+    )
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, v: str) -> str:
+        from milvus_zones.planning.schedule import ScheduleError, max_interval_s
+
+        fields = v.split()
+        if len(fields) != 5 or not all(r.match(f) for r, f in zip(_CRON_FIELDS, fields, strict=True)):
+            raise ValueError(f"must be a cron schedule of five fields (minute hour day month weekday), "
+                             f"e.g. {BACKUP_DEFAULT_SCHEDULE!r}; got {v!r}")
+        try:
+            max_interval_s(v)
+        except ScheduleError as e:
+            raise ValueError(f"{e}; got {v!r}") from None
+        return " ".join(fields)
+
+    @model_validator(mode="after")
+    def _retention_covers_interval(self) -> BackupSpec:
+        from milvus_zones.planning.schedule import max_interval_s
+
+        gap = max_interval_s(self.schedule)
+        if self.retention_days * 86400 <= gap:
+            raise ValueError(
+                f"retentionDays ({self.retention_days}) must be longer than the longest interval between two "
+                f"backups of schedule {self.schedule!r} ({gap / 86400:g} days), or no backup is kept at times"
+            )
+        return self
+
+
+class MonitoringSpec(_Model):
+    """Prometheus Operator objects for Milvus, etcd and the backups (ARMS reads them too)."""
+
+    enabled: bool = Field(default=False, description="Create PodMonitors and PrometheusRules (needs their CRDs).")
+    labels: dict[str, str] = Field(
+        default_factory=dict,
+        description="Extra labels on the monitors and rules, to match a Prometheus' selectors (e.g. release).",
+    )
+    grafana_dashboard: bool = Field(
+        default=False, description="Provision the Milvus dashboard as a ConfigMap for the Grafana sidecar."
+    )
+
+
 class DeploymentSpec(_Model):
     """One Milvus deployment, as read from the `milvus-zones:*` keys of a stack config."""
 
@@ -262,6 +325,8 @@ class DeploymentSpec(_Model):
         default=False,
         description="cross-region-ha, unplanned failover: promote primaryRegion without waiting for the lost region.",
     )
+    backup: BackupSpec = Field(default_factory=BackupSpec, description="Scheduled backups and their retention.")
+    monitoring: MonitoringSpec = Field(default_factory=MonitoringSpec, description="Monitors, alert rules, dashboard.")
 
     # ---- field rules -------------------------------------------------------------------------
 
@@ -277,7 +342,12 @@ class DeploymentSpec(_Model):
     @field_validator("compute_instance_type", "quorum_instance_type")
     @classmethod
     def _known_instance_type(cls, v: str | None) -> str | None:
-        if v is not None and v not in INSTANCE_TYPES:
+        if v is None:
+            return v
+        if not _INSTANCE_TYPE_RE.match(v):
+            raise ValueError(f"{v[:60]!r} is not an ECS instance type name (ecs.<family>.<size>); "
+                             f"allowed: {', '.join(sorted(INSTANCE_TYPES))}")
+        if v not in INSTANCE_TYPES:
             raise ValueError(f"{v!r} is not in the instance catalog; allowed: {', '.join(sorted(INSTANCE_TYPES))}")
         return v
 
@@ -356,14 +426,6 @@ class DeploymentSpec(_Model):
                 raise ValueError(f"tag {key!r}: the value must be at most 128 characters, without http:// or https://")
         return v
 
-    @field_validator("compute_instance_type", "quorum_instance_type")
-    @classmethod
-    def _instance_type(cls, v: str) -> str:
-        if not _INSTANCE_TYPE_RE.match(v):
-            raise ValueError(f"{v[:60]!r} is not an ECS instance type; allowed: ecs.<family>.<size>, "
-                             "e.g. ecs.g7.2xlarge, ecs.r7.large, ecs.gn7i-c8g1.2xlarge")
-        return v
-
     @field_validator("kubernetes_version")
     @classmethod
     def _ack_version(cls, v: str | None) -> str | None:
@@ -392,9 +454,12 @@ class DeploymentSpec(_Model):
         region_zones = REGION_ZONES[self.region]
         want = 1 if self.mode is Mode.SINGLE_ZONE else 3
         if len(self.zones) != want:
+            more = (" A deployment spans three zones: to spread further, add a second region (mode "
+                    "cross-region-ha, docs/operations.md#scale-out)" if len(self.zones) > want else "")
             problems.append(
                 ("zones", f"mode {self.mode} needs exactly {want} zone(s) "
-                          f"({'primary' if want == 1 else 'primary, secondary, third'}); got {len(self.zones)}")
+                          f"({'primary' if want == 1 else 'primary, secondary, third'}); got {len(self.zones)}."
+                          f"{more}".rstrip("."))
             )
         if len(set(self.zones)) != len(self.zones):
             problems.append(("zones", f"zones must be distinct; got {self.zones}"))
@@ -417,10 +482,21 @@ class DeploymentSpec(_Model):
 
         problems.extend(self._backend_problems())
         if self.backend is Backend.MANAGED:
-            pass
+            if self.message_service is not None:
+                problems.append(("messageService", "the managed backend runs its own message service; leave it auto"))
+            # alicloud.MilvusInstance (pulumi-alicloud 4.0.0) takes auto_backup only: the service picks
+            # the schedule and the retention; a setting we cannot apply is refused, not ignored.
+            for key in ("schedule", "retentionDays"):
+                if to_snake(key) in self.backup.model_fields_set:
+                    problems.append((f"backup.{key}", ("the managed backend's automatic backup has no schedule or "
+                                                      "retention setting (MilvusInstance auto_backup only); "
+                                                      "leave it unset")))
+            if self.monitoring.enabled:
+                problems.append(("monitoring.enabled", ("the managed backend is monitored by the service itself "
+                                                       "(no cluster of the stack's own to run monitors in)")))
         elif self.bucket_name is None:
-            problems.append(("bucketName", "required by the self-hosted backend; set it with "
-                                           "`pulumi config set milvus-zones:bucketName <globally-unique-name>`"))
+            problems.append(("bucketName", ("required by the self-hosted backend; set it with "
+                                           "`pulumi config set milvus-zones:bucketName <globally-unique-name>`")))
         mq = self.effective_message_service
         if mq is MessageService.WOODPECKER and self.milvus_version != "2.6":
             problems.append(

@@ -16,7 +16,11 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from milvus_zones.planning.spec import DeploymentSpec, NetworkSpec, SpecError
+from milvus_zones.planning.spec import (
+    DeploymentSpec,
+    NetworkSpec,
+    SpecError,
+)
 
 NAMESPACE = "milvus-zones"
 # Keys of the namespace that are not part of the spec (read by the program itself).
