@@ -1,4 +1,9 @@
-"""Pulumi ComponentResources of milvus-zones; each turns part of a TopologyPlan into resources."""
+"""Pulumi ComponentResources of milvus-zones.
+
+MilvusZones is the one to use: settings in, a deployment of the mode out. The others are its
+building blocks, public for programs that compose their own topology from a plan
+(milvus_zones.planning.plan); modules not exported here are internal.
+"""
 
 from milvus_zones.components.cluster import Cluster, ClusterArgs
 from milvus_zones.components.cross_region import (
@@ -8,10 +13,19 @@ from milvus_zones.components.cross_region import (
 from milvus_zones.components.deployment import MilvusDeployment, MilvusDeploymentArgs
 from milvus_zones.components.managed import ManagedMilvus, ManagedMilvusArgs
 from milvus_zones.components.milvus import Milvus, MilvusArgs
+from milvus_zones.components.milvus_zones import (
+    ExistingClusterArgs,
+    ExistingVpcArgs,
+    InvalidSettings,
+    MilvusZones,
+    MilvusZonesArgs,
+)
 from milvus_zones.components.network import Network, NetworkArgs
 from milvus_zones.components.storage import Storage, StorageArgs
 
 __all__ = [
-    "Cluster", "ClusterArgs", "CrossRegionDeployment", "CrossRegionDeploymentArgs", "ManagedMilvus", "ManagedMilvusArgs", "Milvus", "MilvusArgs", "MilvusDeployment", "MilvusDeploymentArgs",
-    "Network", "NetworkArgs", "Storage", "StorageArgs",
+    "Cluster", "ClusterArgs", "CrossRegionDeployment", "CrossRegionDeploymentArgs", "ExistingClusterArgs",
+    "ExistingVpcArgs", "InvalidSettings", "ManagedMilvus", "ManagedMilvusArgs", "Milvus", "MilvusArgs",
+    "MilvusDeployment", "MilvusDeploymentArgs", "MilvusZones", "MilvusZonesArgs", "Network", "NetworkArgs",
+    "Storage", "StorageArgs",
 ]

@@ -1,7 +1,5 @@
 """Backups for cross-region-ha: milvus-backup in the primary region, copied to the other region by OSS."""
 
-from __future__ import annotations
-
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass

@@ -1,7 +1,5 @@
 """The Milvus Helm release(s), with values generated from the plan."""
 
-from __future__ import annotations
-
 import hashlib
 import json
 import sys

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from milvus_zones.planning.spec import DeploymentSpec, NetworkSpec, SpecError
+from milvus_zones.planning.spec import DeploymentSpec, ExistingClusterSpec, ExistingVpcSpec, NetworkSpec, SpecError
 
 NAMESPACE = "milvus-zones"
 # Keys of the namespace that are not part of the spec (read by the program itself).
@@ -23,6 +23,9 @@ def _aliases(model) -> list[str]:
 
 SPEC_KEYS = _aliases(DeploymentSpec)
 NETWORK_KEYS = _aliases(NetworkSpec)
+# Settings that are objects of their own: an unknown key inside one is answered with that object's keys.
+_NESTED_KEYS = {"network": NETWORK_KEYS, "existingVpc": _aliases(ExistingVpcSpec),
+                "existingCluster": _aliases(ExistingClusterSpec)}
 
 
 def _is_text(annotation: Any) -> bool:
@@ -62,7 +65,11 @@ def namespace_values(config: Mapping[str, Any], namespace: str = NAMESPACE) -> d
 
 
 def spec_from_config(config: Mapping[str, Any], namespace: str = NAMESPACE) -> DeploymentSpec:
-    values = namespace_values(config, namespace)
+    return spec_from_settings(namespace_values(config, namespace), namespace)
+
+
+def spec_from_settings(values: Mapping[str, Any], namespace: str = NAMESPACE) -> DeploymentSpec:
+    """Settings already typed (a component's args, keys camelCase or snake_case) -> the validated spec."""
     try:
         return DeploymentSpec.model_validate(values)
     except ValidationError as e:
@@ -74,7 +81,8 @@ def _problem(err: Mapping[str, Any], namespace: str) -> tuple[str, str]:
     key = ".".join(loc) if loc else "(config)"
     kind = err["type"]
     if kind == "extra_forbidden":
-        allowed = NETWORK_KEYS if len(loc) > 1 and loc[0] == "network" else SPEC_KEYS + sorted(PROGRAM_KEYS)
+        nested = _NESTED_KEYS.get(loc[0]) if len(loc) > 1 else None
+        allowed = nested or SPEC_KEYS + sorted(PROGRAM_KEYS)
         close = difflib.get_close_matches(loc[-1], allowed, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         return key, f"unknown setting{hint}; allowed: {', '.join(allowed)}"
