@@ -51,7 +51,7 @@ class Network(pulumi.ComponentResource):
         ids: dict[tuple[str, str], pulumi.Output[str]] = {}
         for vsw in args["vswitches"]:
             if vsw.key in existing:
-                ids[(vsw.purpose, vsw.zone)] = self._verified(vpc_id, vsw, existing[vsw.key])
+                ids[(vsw.purpose, vsw.zone)] = self._verified(name, vpc_id, vsw, existing[vsw.key])
                 continue
             switch = alicloud.vpc.Switch(
                 f"{name}-{vsw.key}",
@@ -79,28 +79,30 @@ class Network(pulumi.ComponentResource):
              "route_table_ids": self.route_table_ids}
         )
 
-    def _verified(self, vpc_id: pulumi.Output[str], vsw: VSwitchPlan, given: pulumi.Input[str]) -> pulumi.Output[str]:
-        """The given vSwitch id, once the cloud confirms it is in this VPC and in the zone the plan puts it in.
+    def _verified(self, name: str, vpc_id: pulumi.Output[str], vsw: VSwitchPlan,
+                  given: pulumi.Input[str]) -> pulumi.Output[str]:
+        """The given vSwitch's id, once its real zone and VPC are known to be the ones the plan needs.
 
-        DescribeVSwitches filters by VpcId and ZoneId, so a vSwitch elsewhere comes back missing. The
-        lookup is a data source: it runs under `pulumi preview` too whenever the ids are known. Dependents
-        take the id from this Output, so a wrong vSwitch stops them before anything is created in it.
+        The vSwitch is read into the stack (`Switch.get`: a read, never created, updated or deleted),
+        which runs under `pulumi preview` too and puts its real `zoneId` where the policy pack finds
+        it, through the property dependencies of whatever lists the id. Dependents take the id from
+        this Output, so a vSwitch in the wrong zone or VPC stops them before anything uses it.
         """
-        found = alicloud.vpc.get_switches_output(
-            ids=[given], vpc_id=vpc_id, zone_id=vsw.zone, opts=pulumi.InvokeOutputOptions(parent=self)
+        read = alicloud.vpc.Switch.get(
+            f"{name}-{vsw.key}", given, vpc_id=vpc_id, zone_id=vsw.zone, opts=pulumi.ResourceOptions(parent=self)
         )
 
         def check(args: list) -> str:
-            vswitch_id, result = args
-            if not any(v.id == vswitch_id for v in result.vswitches):
+            vswitch_id, zone, in_vpc, want_vpc = args
+            if zone != vsw.zone or in_vpc != want_vpc:
                 raise pulumi.RunError(
-                    f"{self._name}: vSwitch {vswitch_id} (given for the {vsw.purpose} vSwitch of zone {vsw.zone}) "
-                    f"is not a vSwitch of that VPC in zone {vsw.zone}; give one that is, or leave the zone out "
-                    "to have it created"
+                    f"{self._name}: vSwitch {vswitch_id} (given for the {vsw.purpose} vSwitch of zone {vsw.zone}) is "
+                    f"in zone {zone} of {in_vpc}; the plan needs one in zone {vsw.zone} of {want_vpc}: give one that "
+                    "is, or leave the zone out to have it created"
                 )
             return vswitch_id
 
-        return pulumi.Output.all(given, found).apply(check)
+        return pulumi.Output.all(read.id, read.zone_id, read.vpc_id, vpc_id).apply(check)
 
     def _egress(self, name, vpc, switches, nat_plan: EgressPlan, tags) -> alicloud.vpc.RouteTable:
         # A NAT gateway is zonal: one per zone, and a route table per zone that points at it, so that
