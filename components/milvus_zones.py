@@ -309,7 +309,7 @@ def settings_spec(name: str, args: Mapping[str, Any]) -> DeploymentSpec:
             problems.append((_camel(key), "must be a plain value, not a pulumi.Output: the plan (what goes in which "
                                           "zone) is decided before anything is created"))
             continue
-        settings[key] = value
+        settings[_camel(key)] = _camel_keys(value) if _camel(key) in _OBJECT_SETTINGS else value
     if problems:
         raise InvalidSettings(name, problems)
     try:
@@ -355,6 +355,17 @@ def _deploy_time(value: Any) -> Any:
     if isinstance(value, Mapping):
         return {k: _deploy_time(v) for k, v in value.items()}
     return DEPLOY_TIME_VALUE if _is_deploy_time(value) else value
+
+
+# Settings that are objects of named fields (not maps keyed by zones or tags): their keys are spelled
+# camelCase before validation, so a message names a key the way the stack config and other languages do.
+_OBJECT_SETTINGS = frozenset({"network", "peer", "existingVpc", "existingCluster"})
+
+
+def _camel_keys(value: Any) -> Any:
+    if not isinstance(value, Mapping):
+        return value
+    return {_camel(k): (_camel_keys(v) if _camel(k) == "network" else v) for k, v in value.items()}
 
 
 def _camel(key: str) -> str:
