@@ -4,7 +4,7 @@ The args are the stack config's settings (snake_case here, camelCase in the stac
 other languages), validated by the same spec with the same messages; the planner runs inside, and
 the building blocks (MilvusDeployment, CrossRegionDeployment, ManagedMilvus, ...) do the rest.
 
-No `from __future__ import annotations` here: Pulumi's schema inference reads these annotations
+No postponed annotations (PEP 563) here: Pulumi's schema inference reads these annotations
 as objects (pulumi.provider.experimental.analyzer).
 """
 
