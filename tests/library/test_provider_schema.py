@@ -52,3 +52,12 @@ def test_component_files_keep_annotations_inferable():
 def _camel(key: str) -> str:
     head, *rest = key.split("_")
     return head + "".join(p.capitalize() for p in rest)
+
+
+def test_library_doc_reference_is_generated_from_the_code():
+    import runpy
+
+    ref = runpy.run_path(str(REPO / "scripts" / "library_reference.py"))
+    doc = ref["DOC"].read_text()
+    assert doc == ref["render"](doc), "docs/library.md is out of date: run python scripts/library_reference.py"
+    assert "| `computeNodeCount` · `compute_node_count` | integer |" in doc
