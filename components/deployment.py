@@ -1,7 +1,7 @@
 """One Milvus deployment in one region: network, cluster, storage and Milvus, as the plan lays them out."""
 
 from collections.abc import Sequence
-from typing import NotRequired, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 import pulumi
 import pulumi_alicloud as alicloud
@@ -34,6 +34,8 @@ class MilvusDeploymentArgs(TypedDict):
     """An existing ACK managed cluster in that VPC (RRSA enabled): only node pools and Milvus are added."""
     kubeconfig: NotRequired[pulumi.Input[str]]
     """Existing cluster: its kubeconfig (secret); or pass a Kubernetes provider in `opts.providers`."""
+    helm_values: NotRequired[dict[str, Any]]
+    """Extra chart values merged under ours (milvus_zones.rendering.extra_values checks them)."""
 
 
 class MilvusDeployment(pulumi.ComponentResource):
@@ -133,6 +135,7 @@ class MilvusDeployment(pulumi.ComponentResource):
                 "node_vswitch_ids": network.node_vswitch_ids,
                 "provider": cluster.provider,
                 "wait_for": [*cluster.node_pools, storage],
+                "helm_values": dict(args.get("helm_values") or {}),
                 **({"load_balancer_id": load_balancer.id, "peer_cidrs": list(args.get("peer_cidrs", []))}
                    if load_balancer is not None else {}),
             },

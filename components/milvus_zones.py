@@ -17,6 +17,7 @@ import pulumi_alicloud as alicloud
 from milvus_zones.components.cross_region import CrossRegionDeployment
 from milvus_zones.components.deployment import MilvusDeployment
 from milvus_zones.components.managed import ManagedMilvus
+from milvus_zones.components.milvus import helm_values_problems
 from milvus_zones.planning.plan import plan, plan_cross_region, plan_managed, zone_suffix
 from milvus_zones.planning.spec import DEPLOY_TIME_VALUE, Backend, DeploymentSpec, Mode, SpecError
 from milvus_zones.planning.stackconfig import spec_from_settings
@@ -128,6 +129,9 @@ class MilvusZonesArgs(TypedDict):
     """Bring your own VPC (self-hosted, single region): only the missing vSwitches are created, no NAT egress."""
     existing_cluster: NotRequired[ExistingClusterArgs]
     """Bring your own ACK cluster (needs existingVpc): only its node pools, the OSS role and Milvus are added."""
+    helm_values: NotRequired[dict[str, Any]]
+    """Extra Milvus chart values (monitoring, extra env, ...), merged under ours; every key must be the pinned
+    chart's, and what the mode's guarantees rest on (zone pinning, etcd, auth, storage, image) is refused."""
     region_providers: NotRequired[dict[str, alicloud.Provider]]
     """cross-region-ha: region -> the team's alicloud provider for that region (opts.providers holds one only)."""
 
@@ -212,6 +216,7 @@ class MilvusZones(pulumi.ComponentResource):
         password = args.get("root_password")
         if password is None:
             raise InvalidSettings(name, [("rootPassword", "required: the Milvus root password, a Pulumi secret")])
+        _check_helm_values(name, spec)
         super().__init__(TYPE, name, {}, opts)
         # The building block keeps the name and, by alias, the URNs it had at the top of the program,
         # so stacks deployed before MilvusZones existed update in place instead of being replaced.
@@ -252,7 +257,7 @@ class MilvusZones(pulumi.ComponentResource):
                 kubeconfigs=pulumi.Output.secret(pulumi.Output.all(**{r: d.kubeconfig for r, d in xr.regions.items()})),
             )
         elif spec.backend is Backend.MANAGED:
-            topology = plan(spec, name)
+            topology = plan(spec, name)  # helmValues: refused for the managed backend by the spec
             instance = plan_managed(spec, topology)
             managed = ManagedMilvus(name, {"plan": topology, "instance": instance, "admin_password": password},
                                     opts=child)
@@ -269,7 +274,7 @@ class MilvusZones(pulumi.ComponentResource):
             topology = plan(spec, name)
             d = MilvusDeployment(name, {"plan": topology, "kubernetes_version": spec.kubernetes_version,
                                         "api_server_public": spec.api_server_public, "root_password": password,
-                                        **_bring_your_own(args)}, opts=child)
+                                        "helm_values": spec.helm_values, **_bring_your_own(args)}, opts=child)
             self.deployment = d
             out.update(
                 compute_zones=pulumi.Output.from_input(list(topology.compute_zones)),
@@ -316,6 +321,16 @@ def settings_spec(name: str, args: Mapping[str, Any]) -> DeploymentSpec:
         return spec_from_settings(settings)
     except SpecError as e:
         raise InvalidSettings(name, e.problems) from None
+
+
+def _check_helm_values(name: str, spec: DeploymentSpec) -> None:
+    if not spec.helm_values or spec.backend is Backend.MANAGED:
+        return
+    if spec.mode is Mode.CROSS_REGION_HA:
+        raise InvalidSettings(name, [("helmValues", "not supported with cross-region-ha yet")])
+    problems = helm_values_problems(plan(spec, name), spec.helm_values)
+    if problems:
+        raise InvalidSettings(name, [(f"helmValues.{k}", m) for k, m in problems])
 
 
 def _bring_your_own(args: Mapping[str, Any]) -> dict[str, Any]:
@@ -379,6 +394,9 @@ def _snake(key: str) -> str:
 
 def _setting_name(key: str) -> str:
     """`computeNodeCount (compute_node_count)`: the stack config's name and the Python arg's, where they differ."""
-    top, _, rest = key.partition(".")
-    snake = ".".join(_snake(p) for p in key.split("."))
-    return key if snake == key else f"{key} ({snake})" if top else key
+    parts = key.split(".")
+    snake = [_snake(parts[0])]
+    if len(parts) > 1:  # fields of an object setting are args too; chart keys and zone names are not
+        snake.append(_snake(parts[1]) if parts[0] in _OBJECT_SETTINGS else parts[1])
+    python = ".".join([*snake, *parts[2:]])
+    return key if python == key else f"{key} ({python})"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
@@ -200,6 +200,10 @@ class DeploymentSpec(_Model):
     existing_cluster: ExistingClusterSpec | None = Field(
         default=None, description="Bring your own ACK cluster: {clusterId}; needs existingVpc (the cluster's VPC)."
     )
+    helm_values: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Extra values for the Milvus chart, merged under ours; keys checked against the pinned chart.",
+    )
 
     # ---- field rules -------------------------------------------------------------------------
 
@@ -329,7 +333,8 @@ class DeploymentSpec(_Model):
             problems.append(("existingCluster", "needs existingVpc: the cluster's VPC and a node vSwitch per zone "
                                                 "(missing ones are created in it)"))
         if self.backend is Backend.MANAGED:
-            for key, value in (("existingVpc", self.existing_vpc), ("existingCluster", self.existing_cluster)):
+            for key, value in (("existingVpc", self.existing_vpc), ("existingCluster", self.existing_cluster),
+                               ("helmValues", self.helm_values or None)):
                 if value is not None:
                     problems.append((key, "only used by the self-hosted backend; the managed backend leaves it unset"))
         if self.existing_vpc is None:
