@@ -5,7 +5,7 @@ from milvus_zones.components import MilvusZones
 from milvus_zones.components.config import read_settings
 
 settings = read_settings()  # a bad setting stops here with one message naming it; nothing is created
-milvus = MilvusZones("milvus", settings)  # type: ignore[arg-type]  # keys checked by the spec, not by mypy
+milvus = MilvusZones("milvus", settings)  # keys checked by the spec
 
 pulumi.export("mode", milvus.mode)
 pulumi.export("backend", milvus.backend)

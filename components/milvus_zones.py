@@ -9,15 +9,15 @@ as objects (pulumi.provider.experimental.analyzer).
 """
 
 from collections.abc import Awaitable, Mapping
-from typing import Any, NotRequired, Optional, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 import pulumi
 import pulumi_alicloud as alicloud
-
 from milvus_zones.components.cross_region import CrossRegionDeployment
 from milvus_zones.components.deployment import MilvusDeployment
 from milvus_zones.components.managed import ManagedMilvus
 from milvus_zones.components.milvus import helm_values_problems
+
 from milvus_zones.planning.plan import plan, plan_cross_region, plan_managed, zone_suffix
 from milvus_zones.planning.spec import DEPLOY_TIME_VALUE, Backend, DeploymentSpec, Mode, SpecError
 from milvus_zones.planning.stackconfig import spec_from_settings
@@ -211,7 +211,7 @@ class MilvusZones(pulumi.ComponentResource):
     kubeconfigs: pulumi.Output[dict[str, str]]
     """Region -> kubeconfig (secret)."""
 
-    def __init__(self, name: str, args: MilvusZonesArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: MilvusZonesArgs, opts: pulumi.ResourceOptions | None = None):
         spec = settings_spec(name, args)  # before registering anything: a bad setting creates nothing
         password = args.get("root_password")
         if password is None:
@@ -254,7 +254,7 @@ class MilvusZones(pulumi.ComponentResource):
                 }),
                 cluster_ids=pulumi.Output.all(**{r: d.cluster_id for r, d in xr.regions.items()}),
                 bucket_names=pulumi.Output.all(**{r: d.bucket_name for r, d in xr.regions.items()}),
-                kubeconfigs=pulumi.Output.secret(pulumi.Output.all(**{r: d.kubeconfig for r, d in xr.regions.items()})),
+                kubeconfigs=_secret_map({r: d.kubeconfig for r, d in xr.regions.items()}),
             )
         elif spec.backend is Backend.MANAGED:
             topology = plan(spec, name)  # helmValues: refused for the managed backend by the spec
@@ -289,7 +289,7 @@ class MilvusZones(pulumi.ComponentResource):
                 kubeconfig=d.kubeconfig,
                 cluster_ids=pulumi.Output.all(**{spec.region: d.cluster_id}),
                 bucket_names=pulumi.Output.all(**{spec.region: d.bucket_name}),
-                kubeconfigs=pulumi.Output.secret(pulumi.Output.all(**{spec.region: d.kubeconfig})),
+                kubeconfigs=_secret_map({spec.region: d.kubeconfig}),
             )
         self.spec = spec
         for key, value in out.items():
@@ -304,12 +304,13 @@ def settings_spec(name: str, args: Mapping[str, Any]) -> DeploymentSpec:
     """The validated spec of a component's args, or InvalidSettings naming each bad setting."""
     problems: list[tuple[str, str]] = []
     settings: dict[str, Any] = {}
-    for key, value in args.items():
+    for key, given in args.items():
         if key in _NOT_SETTINGS or _camel(key) in {_camel(k) for k in _NOT_SETTINGS}:
             continue
-        if key in ("existing_vpc", "existingVpc", "existing_cluster", "existingCluster") and isinstance(value, Mapping):
+        value = given
+        if _camel(key) in ("existingVpc", "existingCluster") and isinstance(given, Mapping):
             # Ids may come from resources of the team's program: the spec checks where they go, not their value.
-            value = {k: _deploy_time(v) for k, v in value.items() if k != "kubeconfig"}
+            value = {k: _deploy_time(v) for k, v in given.items() if k != "kubeconfig"}
         elif _is_deploy_time(value):
             problems.append((_camel(key), "must be a plain value, not a pulumi.Output: the plan (what goes in which "
                                           "zone) is decided before anything is created"))
@@ -321,6 +322,11 @@ def settings_spec(name: str, args: Mapping[str, Any]) -> DeploymentSpec:
         return spec_from_settings(settings)
     except SpecError as e:
         raise InvalidSettings(name, e.problems) from None
+
+
+def _secret_map(values: dict[str, pulumi.Output[str]]) -> pulumi.Output[Any]:
+    merged: pulumi.Output[Any] = pulumi.Output.all(**values)
+    return pulumi.Output.secret(merged)
 
 
 def _check_helm_values(name: str, spec: DeploymentSpec) -> None:

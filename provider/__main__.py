@@ -5,9 +5,8 @@ Started by the Pulumi engine (see PulumiPlugin.yaml); `python -m milvus_zones.pr
 
 from importlib.metadata import version
 
-from pulumi.provider.experimental import component_provider_host
-
 from milvus_zones.components.milvus_zones import MilvusZones
+from pulumi.provider.experimental import component_provider_host
 
 if __name__ == "__main__":
     component_provider_host(name="milvus-zones", components=[MilvusZones], version=version("milvus-zones"))

@@ -14,9 +14,8 @@ TOKEN = "milvus-zones:index:MilvusZones"
 
 
 def _schema() -> dict:
-    from pulumi.provider.experimental.component import ComponentProvider
-
     from milvus_zones.components.milvus_zones import MilvusZones
+    from pulumi.provider.experimental.component import ComponentProvider
 
     return json.loads(ComponentProvider([MilvusZones], "milvus-zones").schema)
 
@@ -33,7 +32,8 @@ def _type(prop: dict) -> str:
 
 
 def _table(props: dict, required: list[str], inputs: bool) -> list[str]:
-    head = "| name (YAML/TS · Python) | type | required | description |" if inputs else "| name (YAML/TS · Python) | type | description |"
+    columns = ["name (YAML/TS · Python)", "type", *(["required"] if inputs else []), "description"]
+    head = "| " + " | ".join(columns) + " |"
     rows = [head, "|---|---|---|---|" if inputs else "|---|---|---|"]
     for key, prop in props.items():
         snake = "".join(f"_{c.lower()}" if c.isupper() else c for c in key)

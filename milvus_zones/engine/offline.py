@@ -351,7 +351,7 @@ def run_program(program_dir: Path, stack_cfg: StackConfig, preview: bool = False
         _sync_await(run_in_stack(program))
     except pulumi.RunError as e:
         raise ProgramError(str(e)) from None
-    except Exception as e:  # noqa: BLE001 - a failing program is reported, not dumped
+    except Exception as e:
         if os.environ.get("MILVUS_ZONES_DEBUG"):
             raise
         where = _program_frame(e, program_dir)

@@ -77,7 +77,7 @@ def unknown_keys(extra: Mapping[str, Any], chart_version: str) -> list[tuple[str
                                                  f"{where}: {', '.join(known[:40])}{', ...' if len(known) > 40 else ''}"))
                 continue
             below = node[key]
-            if below == OPEN or below == LEAF or not isinstance(value, Mapping):
+            if below in (OPEN, LEAF) or not isinstance(value, Mapping):
                 continue
             walk(value, below, here)
 

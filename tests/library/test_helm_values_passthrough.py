@@ -3,9 +3,9 @@
 from pathlib import Path
 
 import pytest
-
 from milvus_zones.components.milvus import helm_values_problems
 from milvus_zones.components.milvus_zones import InvalidSettings, settings_spec
+
 from milvus_zones.planning.plan import plan
 from milvus_zones.rendering.extra_values import ExtraValuesError, chart_keys, merge_under, unknown_keys, workload_keys
 
@@ -90,7 +90,8 @@ def test_component_arg_refuses_with_one_message_naming_the_key():
     from milvus_zones.components.milvus_zones import _check_helm_values
 
     spec = settings_spec("m", {**HA, "helm_values": {"queryNode": {"nodeSelector": {"a": "b"}}}})
-    with pytest.raises(InvalidSettings, match=r"helmValues.queryNode.nodeSelector \(helm_values.queryNode.nodeSelector\): refused"):
+    named = r"helmValues.queryNode.nodeSelector \(helm_values.queryNode.nodeSelector\): refused"
+    with pytest.raises(InvalidSettings, match=named):
         _check_helm_values("m", spec)
 
 

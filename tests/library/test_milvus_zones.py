@@ -4,10 +4,10 @@ existing VPC and cluster, two instances in one program; each path planned offlin
 from pathlib import Path
 
 import pytest
+from milvus_zones.components.milvus_zones import MilvusZonesArgs, settings_spec
 from typer.testing import CliRunner
 
 from milvus_zones.cli import app
-from milvus_zones.components.milvus_zones import MilvusZonesArgs, settings_spec
 from milvus_zones.engine import offline
 from milvus_zones.engine.offline import ProgramError, run_program
 from milvus_zones.engine.stacks import resolve_stack

@@ -4,9 +4,8 @@ import json
 from pathlib import Path
 
 import yaml
-from pulumi.provider.experimental.component import ComponentProvider
-
 from milvus_zones.components.milvus_zones import MilvusZones, MilvusZonesArgs
+from pulumi.provider.experimental.component import ComponentProvider
 
 REPO = Path(__file__).resolve().parents[2]
 TOKEN = "milvus-zones:index:MilvusZones"

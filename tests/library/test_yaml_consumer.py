@@ -5,9 +5,8 @@ import re
 from pathlib import Path
 
 import yaml
-from pulumi.provider.experimental.component import ComponentProvider
-
 from milvus_zones.components.milvus_zones import MilvusZones, settings_spec
+from pulumi.provider.experimental.component import ComponentProvider
 
 TOKEN = "milvus-zones:index:MilvusZones"
 

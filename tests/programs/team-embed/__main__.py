@@ -3,7 +3,6 @@
 import pulumi
 import pulumi_alicloud as alicloud
 import pulumi_kubernetes as k8s
-
 from milvus_zones.components import MilvusZones
 
 cfg = pulumi.Config()
