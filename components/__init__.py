@@ -1,8 +1,11 @@
-"""Pulumi ComponentResources of milvus-zones.
+"""Stage 3, components (installed as milvus_zones.components): Pulumi ComponentResources, each turning
+part of a topology plan into resources.
 
 MilvusZones is the one to use: settings in, a deployment of the mode out. The others are its
 building blocks, public for programs that compose their own topology from a plan
 (milvus_zones.planning.plan); modules not exported here are internal.
+
+Rule: imports planning and rendering (and the jobs as package data); never engine, analysis or operations.
 """
 
 from milvus_zones.components.cluster import Cluster, ClusterArgs

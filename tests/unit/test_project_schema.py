@@ -48,3 +48,10 @@ def test_project_defaults_are_the_specs_defaults():
 def test_stack_config_dir_and_runtime():
     assert PROJECT["stackConfigDir"] == "stacks"
     assert PROJECT["runtime"]["name"] == "python"
+
+
+def test_readme_configuration_reference_lists_every_setting():
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Configuration reference", 1)[1].split("\n## ", 1)[0]
+    rows = {line.split("|")[1].strip().strip("`") for line in section.splitlines() if line.startswith("| `")}
+    assert rows == set(PROJECT["config"])
