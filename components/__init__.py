@@ -1,6 +1,10 @@
 """Stage 3, components (installed as milvus_zones.components): Pulumi ComponentResources, each turning
 part of a topology plan into resources.
 
+MilvusZones is the one to use: settings in, a deployment of the mode out. The others are its
+building blocks, public for programs that compose their own topology from a plan
+(milvus_zones.planning.plan); modules not exported here are internal.
+
 Rule: imports planning and rendering (and the jobs as package data); never engine, analysis or operations.
 """
 
@@ -14,11 +18,19 @@ from milvus_zones.components.deployment import MilvusDeployment, MilvusDeploymen
 from milvus_zones.components.managed import ManagedMilvus, ManagedMilvusArgs
 from milvus_zones.components.milvus import Milvus, MilvusArgs
 from milvus_zones.components.monitoring import Monitoring, MonitoringArgs
+from milvus_zones.components.milvus_zones import (
+    ExistingClusterArgs,
+    ExistingVpcArgs,
+    InvalidSettings,
+    MilvusZones,
+    MilvusZonesArgs,
+)
 from milvus_zones.components.network import Network, NetworkArgs
 from milvus_zones.components.storage import Storage, StorageArgs
 
 __all__ = [
     "Backup", "BackupArgs", "BackupReplication", "Cluster", "ClusterArgs", "CrossRegionDeployment",
-    "CrossRegionDeploymentArgs", "ManagedMilvus", "ManagedMilvusArgs", "Milvus", "MilvusArgs", "MilvusDeployment",
-    "MilvusDeploymentArgs", "Monitoring", "MonitoringArgs", "Network", "NetworkArgs", "Storage", "StorageArgs",
+    "CrossRegionDeploymentArgs", "ExistingClusterArgs", "ExistingVpcArgs", "InvalidSettings", "ManagedMilvus",
+    "ManagedMilvusArgs", "Milvus", "MilvusArgs", "MilvusDeployment", "MilvusDeploymentArgs", "MilvusZones",
+    "MilvusZonesArgs", "Monitoring", "MonitoringArgs", "Network", "NetworkArgs", "Storage", "StorageArgs",
 ]

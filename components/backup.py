@@ -1,8 +1,6 @@
 """Scheduled backups with milvus-backup (every self-hosted mode), and their copy to the other region
 (cross-region-ha). What runs in the cluster is rendered by milvus_zones.backup_manifests."""
 
-from __future__ import annotations
-
 import json
 from collections.abc import Mapping, Sequence
 from typing import TypedDict

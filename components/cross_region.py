@@ -1,11 +1,10 @@
 """cross-region-ha: two regional deployments, routed to each other, replicated, one client endpoint."""
 
-from __future__ import annotations
-
 import json
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
 import pulumi
+import pulumi_alicloud as alicloud
 from milvus_zones.components.backup import BackupReplication
 from milvus_zones.components.deployment import MilvusDeployment
 from milvus_zones.components.endpoint import Endpoint
@@ -35,6 +34,8 @@ class CrossRegionDeploymentArgs(TypedDict):
     """Expose the Kubernetes API servers on the internet."""
     root_password: pulumi.Input[str]
     """Milvus root password (both clusters: CDC connects with it), a Pulumi secret."""
+    region_providers: NotRequired[dict[str, alicloud.Provider]]
+    """Region -> the team's alicloud provider for it (one provider has one region); regions left out get one."""
 
 
 class CrossRegionDeployment(pulumi.ComponentResource):
@@ -51,6 +52,17 @@ class CrossRegionDeployment(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
 
         self.regions = {}
+        given = dict(args.get("region_providers") or {})
+        unknown = sorted(set(given) - {p.region for p in plan.regions})
+        if unknown:
+            raise pulumi.RunError(f"{name}: region_providers names {', '.join(unknown)}, which this deployment does "
+                                  f"not use (regions: {', '.join(p.region for p in plan.regions)})")
+        inherited = self.get_provider("alicloud:index:Provider")
+        missing = [p.region for p in plan.regions if p.region not in given]
+        if inherited is not None and missing:
+            # One provider has one region: inheriting it would build both regions in the same one.
+            raise pulumi.RunError(f"{name}: an alicloud provider was given in opts, but cross-region-ha needs one "
+                                  f"per region: pass region_providers for {', '.join(missing)}")
         for region_plan in plan.regions:
             peers = [p.vpc_cidr for p in plan.regions if p is not region_plan]
             self.regions[region_plan.region] = MilvusDeployment(
@@ -62,7 +74,8 @@ class CrossRegionDeployment(pulumi.ComponentResource):
                     "root_password": args["root_password"],
                     "peer_cidrs": peers,
                 },
-                opts=child,
+                opts=(pulumi.ResourceOptions(parent=self, providers={"alicloud": given[region_plan.region]})
+                      if region_plan.region in given else child),
             )
 
         interconnect = Interconnect(

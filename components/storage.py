@@ -1,7 +1,5 @@
 """The OSS bucket Milvus stores its data in, and the RAM role its pods assume through RRSA."""
 
-from __future__ import annotations
-
 import json
 from collections.abc import Sequence
 from typing import NotRequired, TypedDict

@@ -64,6 +64,7 @@ class Resource:
     ignore_changes: list[str] = field(default_factory=list)
     delete_before_replace: bool = False
     source: tuple[str, int] | None = None  # (file URI, line) of the program code that registered it
+    external: bool = False  # read with `Resource.get`: in the graph, never created or deleted
 
     @property
     def inputs(self) -> dict[str, Any]:
@@ -147,6 +148,22 @@ class OfflineMocks(pulumi.runtime.Mocks):
         return rid, outputs
 
     def call(self, args: pulumi.runtime.MockCallArgs):
+        # Data sources about what already exists answer as a cloud holding what was asked for, filters
+        # included (a vSwitch looked up in zone z is in zone z); tests that need a refusal mock differently.
+        if args.token == "alicloud:vpc/getSwitches:getSwitches":
+            a = args.args
+            return {"ids": list(a.get("ids") or []), "names": [], "vswitches": [
+                {"id": i, "vswitchId": i, "zoneId": a.get("zoneId", ""), "vpcId": a.get("vpcId", ""),
+                 "cidrBlock": "", "name": i, "vswitchName": i, "status": "Available", "description": "",
+                 "availableIpAddressCount": 0, "creationTime": "", "enableIpv6": False, "ipv6CidrBlock": "",
+                 "isDefault": False, "resourceGroupId": "", "routeTableId": "", "tags": {}}
+                for i in a.get("ids") or []]}
+        if args.token == "alicloud:cs/getManagedKubernetesClusters:getManagedKubernetesClusters":
+            return {"ids": list(args.args.get("ids") or []), "names": [], "clusters": [
+                {"id": cid, "name": cid, "rrsaConfig": {
+                    "enabled": True, "ramOidcProviderArn": f"acs:ram::1234567890123456:oidc-provider/ack-rrsa-{cid}",
+                    "ramOidcProviderName": f"ack-rrsa-{cid}", "rrsaOidcIssuerUrl": f"https://oidc-ack.example/{cid}"}}
+                for cid in args.args.get("ids") or []]}
         if args.token == "alicloud:cs/getClusterCredential:getClusterCredential":
             cid = args.args.get("clusterId", "cluster")
             return {
@@ -213,6 +230,28 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 delete_before_replace=bool(request.deleteBeforeReplace),
                 source=((request.sourcePosition.uri, request.sourcePosition.line)
                         if request.HasField("sourcePosition") and request.sourcePosition.uri else None),
+            )
+        )
+        return response
+
+    def ReadResource(self, request):
+        # `Resource.get(...)`: an existing resource read into the stack. The engine keeps it in the graph
+        # (external, never created or deleted), and policies resolve dependencies on it like any other.
+        response = super().ReadResource(request)
+        self.recorded.append(
+            Resource(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                custom=True,
+                parent=request.parent,
+                provider=request.provider,
+                id=request.id,
+                inputs_wire=json_format.MessageToDict(request.properties),
+                outputs_wire=json_format.MessageToDict(response.properties),
+                dependencies=list(request.dependencies),
+                property_dependencies={},
+                external=True,
             )
         )
         return response

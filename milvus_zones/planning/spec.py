@@ -9,7 +9,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel, to_snake
@@ -238,6 +238,55 @@ class MonitoringSpec(_Model):
         default=False, description="Provision the Milvus dashboard as a ConfigMap for the Grafana sidecar."
     )
 
+# Where a component is given a value that only exists at deploy time (a pulumi.Output), the spec sees
+# this marker instead: the rules check where an id is used, never its value, so they still apply.
+DEPLOY_TIME_VALUE = "(known at deploy time)"
+_ID_PREFIXES = {"vpc": "vpc-", "vswitch": "vsw-"}
+
+
+def _check_id(kind: str, v: str) -> str:
+    if v != DEPLOY_TIME_VALUE and not v.startswith(_ID_PREFIXES[kind]):
+        raise ValueError(f"{v!r} is not a {kind} id (they start with {_ID_PREFIXES[kind]!r})")
+    return v
+
+
+class ExistingVpcSpec(_Model):
+    """A VPC the team already has: milvus-zones creates only the vSwitches it does not list."""
+
+    vpc_id: str = Field(description="Id of the existing VPC (vpc-...); network.vpcCidr must be its CIDR.")
+    node_vswitches: dict[str, str] = Field(
+        default_factory=dict, description="Zone -> existing node vSwitch id (vsw-...); zones left out get a new one."
+    )
+    pod_vswitches: dict[str, str] = Field(
+        default_factory=dict,
+        description="Zone -> existing Terway pod vSwitch id; zones left out get a new one (unused with existingCluster).",
+    )
+
+    @field_validator("vpc_id")
+    @classmethod
+    def _vpc(cls, v: str) -> str:
+        return _check_id("vpc", v)
+
+    @field_validator("node_vswitches", "pod_vswitches")
+    @classmethod
+    def _vswitches(cls, v: dict[str, str]) -> dict[str, str]:
+        for vsw in v.values():
+            _check_id("vswitch", vsw)
+        return v
+
+
+class ExistingClusterSpec(_Model):
+    """An ACK cluster the team already has (RRSA enabled): milvus-zones adds its node pools and Milvus."""
+
+    cluster_id: str = Field(description="Id of the existing ACK managed cluster; RRSA must be enabled on it.")
+
+    @field_validator("cluster_id")
+    @classmethod
+    def _cluster(cls, v: str) -> str:
+        if v != DEPLOY_TIME_VALUE and not re.fullmatch(r"c[0-9a-z]{8,}", v):
+            raise ValueError(f"{v!r} is not an ACK cluster id (c followed by lowercase letters and digits)")
+        return v
+
 
 class DeploymentSpec(_Model):
     """One Milvus deployment, as read from the `milvus-zones:*` keys of a stack config."""
@@ -327,12 +376,23 @@ class DeploymentSpec(_Model):
     )
     backup: BackupSpec = Field(default_factory=BackupSpec, description="Scheduled backups and their retention.")
     monitoring: MonitoringSpec = Field(default_factory=MonitoringSpec, description="Monitors, alert rules, dashboard.")
+    existing_vpc: ExistingVpcSpec | None = Field(
+        default=None, description="Bring your own VPC: {vpcId, nodeVswitches, podVswitches}; only missing vSwitches are created."
+    )
+    existing_cluster: ExistingClusterSpec | None = Field(
+        default=None, description="Bring your own ACK cluster: {clusterId}; needs existingVpc (the cluster's VPC)."
+    )
+    helm_values: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Extra values for the Milvus chart, merged under ours; keys checked against the pinned chart.",
+    )
 
     # ---- field rules -------------------------------------------------------------------------
 
     @field_validator(
         "message_service", "bucket_redundancy", "kubernetes_version", "bucket_name", "region_mode", "primary_region",
-        "peer", "milvus_image_tag", "milvus_image_digest", "image_registry", "quorum_instance_type", mode="before",
+        "peer", "milvus_image_tag", "milvus_image_digest", "image_registry", "quorum_instance_type", "existing_vpc",
+        "existing_cluster", mode="before",
     )
     @classmethod
     def _auto(cls, v: object) -> object:
@@ -514,6 +574,7 @@ class DeploymentSpec(_Model):
 
         problems.extend(_network_problems(self.network, len(self.zones)))
         problems.extend(self._image_problems())
+        problems.extend(self._bring_your_own_problems())
         if problems:
             raise SpecError(problems)
         return self
@@ -589,10 +650,38 @@ class DeploymentSpec(_Model):
         return Image(pinned.repository, self.milvus_image_tag, self.milvus_image_digest,
                      source="stack settings milvusImageTag/milvusImageDigest")
 
+    def _bring_your_own_problems(self) -> list[tuple[str, str]]:
+        problems: list[tuple[str, str]] = []
+        if self.existing_cluster is not None and self.existing_vpc is None:
+            problems.append(("existingCluster", "needs existingVpc: the cluster's VPC and a node vSwitch per zone "
+                                                "(missing ones are created in it)"))
+        if self.backend is Backend.MANAGED:
+            for key, value in (("existingVpc", self.existing_vpc), ("existingCluster", self.existing_cluster),
+                               ("helmValues", self.helm_values or None)):
+                if value is not None:
+                    problems.append((key, "only used by the self-hosted backend; the managed backend leaves it unset"))
+        if self.existing_vpc is None:
+            return problems
+        for key, switches in (("nodeVswitches", self.existing_vpc.node_vswitches),
+                              ("podVswitches", self.existing_vpc.pod_vswitches)):
+            for zone in switches:
+                if zone not in self.zones:
+                    problems.append((f"existingVpc.{key}.{zone}",
+                                     f"zone {zone} is not one of the zones mode {self.mode} uses here "
+                                     f"(zones: {', '.join(self.zones)}); a vSwitch serves only the zone it is in"))
+            ids = [i for i in switches.values() if i != DEPLOY_TIME_VALUE]
+            if len(set(ids)) != len(ids):
+                problems.append((f"existingVpc.{key}", "one vSwitch per zone: the same id is given for two zones"))
+        return problems
+
     def _cross_region_problems(self) -> list[tuple[str, str]]:
         problems: list[tuple[str, str]] = []
+        for key, value in (("existingVpc", self.existing_vpc), ("existingCluster", self.existing_cluster)):
+            if value is not None:
+                problems.append((key, "not supported with cross-region-ha yet: each region's network is created "
+                                      "with the routes the regions share"))
         if self.peer is None:
-            return [("peer", "cross-region-ha needs the second region: {region, zones, bucketName, network}")]
+            return [*problems, ("peer", "cross-region-ha needs the second region: {region, zones, bucketName, network}")]
         if self.backend is not Backend.SELF_HOSTED:
             problems.append(("backend", "cross-region-ha is built on the self-hosted backend; allowed: self-hosted"))
         if self.milvus_version != "2.6":
@@ -626,7 +715,8 @@ class DeploymentSpec(_Model):
         return problems
 
     def _region_spec(self, overrides: dict) -> DeploymentSpec:
-        base = self.model_dump(exclude={"mode", "region_mode", "peer", "primary_region", "force_promote"})
+        base = self.model_dump(exclude={"mode", "region_mode", "peer", "primary_region", "force_promote",
+                                        "existing_vpc", "existing_cluster"})
         base.update(overrides)
         if isinstance(base.get("network"), NetworkSpec):
             base["network"] = base["network"].model_dump()

@@ -16,11 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from milvus_zones.planning.spec import (
-    DeploymentSpec,
-    NetworkSpec,
-    SpecError,
-)
+from milvus_zones.planning.spec import DeploymentSpec, NetworkSpec, SpecError
 
 NAMESPACE = "milvus-zones"
 # Keys of the namespace that are not part of the spec (read by the program itself).
@@ -96,7 +92,11 @@ def namespace_values(config: Mapping[str, Any], namespace: str = NAMESPACE) -> d
 
 
 def spec_from_config(config: Mapping[str, Any], namespace: str = NAMESPACE) -> DeploymentSpec:
-    values = namespace_values(config, namespace)
+    return spec_from_settings(namespace_values(config, namespace), namespace)
+
+
+def spec_from_settings(values: Mapping[str, Any], namespace: str = NAMESPACE) -> DeploymentSpec:
+    """Settings already typed (a component's args, keys camelCase or snake_case) -> the validated spec."""
     try:
         # Strict: a list is never a string, "4" never an integer, 1 never true. JSON input so that
         # enum and Literal fields take their string values.
