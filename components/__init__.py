@@ -17,7 +17,6 @@ from milvus_zones.components.cross_region import (
 from milvus_zones.components.deployment import MilvusDeployment, MilvusDeploymentArgs
 from milvus_zones.components.managed import ManagedMilvus, ManagedMilvusArgs
 from milvus_zones.components.milvus import Milvus, MilvusArgs
-from milvus_zones.components.monitoring import Monitoring, MonitoringArgs
 from milvus_zones.components.milvus_zones import (
     ExistingClusterArgs,
     ExistingVpcArgs,
@@ -25,6 +24,7 @@ from milvus_zones.components.milvus_zones import (
     MilvusZones,
     MilvusZonesArgs,
 )
+from milvus_zones.components.monitoring import Monitoring, MonitoringArgs
 from milvus_zones.components.network import Network, NetworkArgs
 from milvus_zones.components.storage import Storage, StorageArgs
 

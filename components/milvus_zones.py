@@ -13,10 +13,10 @@ from typing import Any, NotRequired, TypedDict
 
 import pulumi
 import pulumi_alicloud as alicloud
+from milvus_zones.components.config import check_fit
 from milvus_zones.components.cross_region import CrossRegionDeployment
 from milvus_zones.components.deployment import MilvusDeployment
 from milvus_zones.components.managed import ManagedMilvus
-from milvus_zones.components.config import check_fit
 from milvus_zones.components.milvus import helm_values_problems
 
 from milvus_zones.planning.plan import backup_summary, plan, plan_cross_region, plan_managed, zone_suffix
@@ -50,6 +50,46 @@ class PeerRegionArgs(TypedDict):
     """The peer's OSS bucket (globally unique)."""
     network: NotRequired[NetworkArgs]
     """The peer's address plan; its VPC CIDR must not overlap the first region's."""
+
+
+class ResourcesArgs(TypedDict):
+    """Requests = limits of one component's pods, instead of the size derived from its pool."""
+
+    cpu: str
+    """CPU per pod, e.g. 500m, 2 or 1.5."""
+    memory: str
+    """Memory per pod, e.g. 512Mi or 8Gi."""
+
+
+class ClientAccessArgs(TypedDict):
+    """Who may reach Milvus' client port (NetworkPolicy)."""
+
+    cidrs: NotRequired[list[str]]
+    """Source CIDRs allowed to the client port; default: the VPC CIDR."""
+    namespaces: NotRequired[list[str]]
+    """Namespaces whose pods may reach the client port."""
+
+
+class BackupArgs(TypedDict):
+    """Scheduled milvus-backup runs (self-hosted) or the managed service's automatic backup."""
+
+    enabled: NotRequired[bool]
+    """Back up on a schedule (default true; managed backend: autoBackup)."""
+    schedule: NotRequired[str]
+    """Cron schedule of the backups, five fields, UTC (default 30 2 * * *)."""
+    retention_days: NotRequired[int]
+    """Days a backup is kept before the cleanup deletes it (default 7)."""
+
+
+class MonitoringArgs(TypedDict):
+    """Monitors, alert rules and the Milvus dashboard (needs the Prometheus Operator's CRDs)."""
+
+    enabled: NotRequired[bool]
+    """Create PodMonitors and PrometheusRules (default false)."""
+    labels: NotRequired[dict[str, str]]
+    """Extra labels on the monitors and rules, to match a Prometheus' selectors (e.g. release)."""
+    grafana_dashboard: NotRequired[bool]
+    """Provision the Milvus dashboard as a ConfigMap for the Grafana sidecar (default false)."""
 
 
 class ExistingVpcArgs(TypedDict):
@@ -133,6 +173,22 @@ class MilvusZonesArgs(TypedDict):
     helm_values: NotRequired[dict[str, Any]]
     """Extra Milvus chart values (monitoring, extra env, ...), merged under ours; every key must be the pinned
     chart's, and what the mode's guarantees rest on (zone pinning, etcd, auth, storage, image) is refused."""
+    milvus_image_tag: NotRequired[str]
+    """Milvus image tag (a patch of milvusVersion, e.g. v2.6.22); the catalog's pin when unset."""
+    milvus_image_digest: NotRequired[str]
+    """sha256 digest of milvusImageTag, pinned with it (sha256:<64 hex>)."""
+    image_registry: NotRequired[str]
+    """Registry every image is pulled from (an ACR instance or a mirror with Docker Hub's paths); Docker Hub when unset."""
+    resources: NotRequired[dict[str, ResourcesArgs]]
+    """Per-component requests = limits, {component: {cpu, memory}}, instead of the sizes derived from the pools."""
+    client_access: NotRequired[ClientAccessArgs]
+    """NetworkPolicy: CIDRs and namespaces allowed to Milvus' client port (default: the VPC CIDR)."""
+    monitoring_namespace: NotRequired[str]
+    """NetworkPolicy: the namespace allowed to scrape metrics (port 9091)."""
+    backup: NotRequired[BackupArgs]
+    """Scheduled backups and their retention."""
+    monitoring: NotRequired[MonitoringArgs]
+    """Monitors, alert rules and the Milvus dashboard."""
     region_providers: NotRequired[dict[str, alicloud.Provider]]
     """cross-region-ha: region -> the team's alicloud provider for that region (opts.providers holds one only)."""
 
@@ -389,7 +445,7 @@ def _deploy_time(value: Any) -> Any:
 
 # Settings that are objects of named fields (not maps keyed by zones or tags): their keys are spelled
 # camelCase before validation, so a message names a key the way the stack config and other languages do.
-_OBJECT_SETTINGS = frozenset({"network", "peer", "existingVpc", "existingCluster"})
+_OBJECT_SETTINGS = frozenset({"network", "peer", "existingVpc", "existingCluster", "clientAccess", "backup", "monitoring"})
 
 
 def _camel_keys(value: Any) -> Any:

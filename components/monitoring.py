@@ -6,7 +6,6 @@ PodMonitors once enabled in its console, and PrometheusRules once their sync is 
 (docs/operations.md); a self-run Prometheus Operator reads them as they are.
 """
 
-from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import TypedDict

@@ -51,15 +51,15 @@ def test_costs_follow_node_counts_and_sizes():
     # single-zone: 3 quorum x g7.large (2) + 2 compute x g7.2xlarge (8) = 22; HA: 3 x 2 + 4 x 8 = 38.
     rows = _rows()
     assert rows["single-zone"].cost == 22 and rows["multi-zone-ha"].cost == 38
-    priced = _rows({"ecs.g7.large": 1.0, "ecs.g7.2xlarge": 10.0})
+    priced = _rows({"ecs.g7.large": 1.0, "ecs.g7.xlarge": 5.0, "ecs.g7.2xlarge": 10.0})
     assert priced["multi-zone-ha"].relative_cost == round((3 + 40) / (3 + 20), 2)
 
 
 def test_price_file_json_and_yaml(tmp_path, cached):
     j = tmp_path / "p.json"
-    j.write_text(json.dumps({"ecs.g7.large": 0.5, "ecs.g7.2xlarge": 2.0}))
+    j.write_text(json.dumps({"ecs.g7.large": 0.5, "ecs.g7.xlarge": 1.0, "ecs.g7.2xlarge": 2.0}))
     y = tmp_path / "p.yaml"
-    y.write_text("ecs.g7.large: 0.5\necs.g7.2xlarge: 2.0\n")
+    y.write_text("ecs.g7.large: 0.5\necs.g7.xlarge: 1.0\necs.g7.2xlarge: 2.0\n")
     outs = [CliRunner().invoke(app, ["compare", "--prices", str(p)]) for p in (j, y)]
     assert all(o.exit_code == 0 for o in outs) and outs[0].output == outs[1].output
     assert "hourly price (--prices)" in outs[0].output

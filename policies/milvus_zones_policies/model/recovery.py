@@ -666,8 +666,9 @@ def _managed_mode(instances: Iterable[Any]) -> str | None:
 
 
 def deployments_with_milvus(topology: Topology) -> list[Deployment]:
-    """The deployments that run Milvus (all of them when none does)."""
-    deps = topology.deployments
+    """The deployments that run Milvus (all of them when none does), by zone (the engine registers
+    resources in no fixed order, so the clusters' order varies from run to run)."""
+    deps = sorted(topology.deployments, key=lambda d: (d.zones, d.name))
     return [d for d in deps if d.releases] or deps
 
 
