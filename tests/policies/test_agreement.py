@@ -21,9 +21,11 @@ from pulumi_policy import EnforcementLevel, StackValidationPolicy
 
 from milvus_zones.analysis import failures
 
+# Stacks written to be refused (bad settings exit 2 before anything is planned): nothing to agree on.
+REFUSED = {("team-embed", "Pulumi.wrong-zone.yaml")}
 CASES = [(REPO, p) for p in sorted((REPO / "stacks").glob("Pulumi.*.yaml"))] + [
     (d, p) for d in sorted(x for x in PROGRAMS.iterdir() if x.is_dir()) for p in sorted(d.glob("Pulumi.*.yaml"))
-    if p.name != "Pulumi.yaml"]
+    if p.name != "Pulumi.yaml" and (d.name, p.name) not in REFUSED]
 
 
 def summary(topology: Topology) -> dict:
