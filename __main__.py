@@ -21,6 +21,7 @@ if spec.mode is Mode.CROSS_REGION_HA:
             "plan": cross,
             "kubernetes_version": spec.kubernetes_version,
             "api_server_public": spec.api_server_public,
+            "security": spec.security,
             "root_password": password,
         },
     )
@@ -39,7 +40,8 @@ if spec.mode is Mode.CROSS_REGION_HA:
 elif spec.backend is Backend.MANAGED:
     topology = plan(spec)
     instance = plan_managed(spec, topology)
-    managed = ManagedMilvus("milvus", {"plan": topology, "instance": instance, "admin_password": password})
+    managed = ManagedMilvus("milvus", {"plan": topology, "instance": instance, "admin_password": password,
+                                       "kms_pending_window_days": spec.security.kms_pending_window_days})
     pulumi.export("region", spec.region)
     pulumi.export("zones", {"compute": list(instance.vswitch_zones), "primary": instance.zone_id})
     pulumi.export("milvusVersion", spec.milvus_version)
@@ -54,6 +56,7 @@ else:
             "plan": topology,
             "kubernetes_version": spec.kubernetes_version,
             "api_server_public": spec.api_server_public,
+            "security": spec.security,
             "root_password": password,
         },
     )

@@ -14,6 +14,7 @@ from components.interconnect import Interconnect, RegionNetwork
 from components.milvus import PASSWORD_SECRET, SERVICE_ACCOUNT
 from components.script_job import PYMILVUS, ScriptJob
 from milvus_zones.plan import CrossRegionPlan
+from milvus_zones.spec import SecuritySpec
 
 
 class CrossRegionDeploymentArgs(TypedDict):
@@ -25,6 +26,8 @@ class CrossRegionDeploymentArgs(TypedDict):
     """Expose the Kubernetes API servers on the internet."""
     root_password: pulumi.Input[str]
     """Milvus root password (both clusters: CDC connects with it), a Pulumi secret."""
+    security: SecuritySpec
+    """Cloud-side security defaults for both regions."""
 
 
 class CrossRegionDeployment(pulumi.ComponentResource):
@@ -50,6 +53,7 @@ class CrossRegionDeployment(pulumi.ComponentResource):
                     "kubernetes_version": args["kubernetes_version"],
                     "api_server_public": args["api_server_public"],
                     "root_password": args["root_password"],
+                    "security": args["security"],
                     "peer_cidrs": peers,
                     "backup_prefix": plan.backup.prefix,
                 },

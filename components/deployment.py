@@ -13,6 +13,7 @@ from components.milvus import SERVICE_ACCOUNT, Milvus
 from components.network import Network
 from components.storage import Storage
 from milvus_zones.plan import TopologyPlan
+from milvus_zones.spec import SecuritySpec
 
 
 class MilvusDeploymentArgs(TypedDict):
@@ -24,6 +25,8 @@ class MilvusDeploymentArgs(TypedDict):
     """Expose the Kubernetes API server on the internet."""
     root_password: pulumi.Input[str]
     """Milvus root password, a Pulumi secret."""
+    security: SecuritySpec
+    """Cloud-side security defaults (encryption, logging), from the stack's `security` setting."""
     peer_cidrs: NotRequired[Sequence[str]]
     """cross-region-ha: VPC CIDRs of the other region(s), allowed to reach this region's proxies."""
     backup_prefix: NotRequired[str]
@@ -71,6 +74,7 @@ class MilvusDeployment(pulumi.ComponentResource):
                 "service_cidr": plan.service_cidr,
                 "kubernetes_version": args["kubernetes_version"],
                 "api_server_public": args["api_server_public"],
+                "security": args["security"],
                 "tags": plan.tags,
             },
             opts=in_region,
@@ -85,6 +89,7 @@ class MilvusDeployment(pulumi.ComponentResource):
                 "namespace": plan.namespace,
                 "service_account": SERVICE_ACCOUNT,
                 "extra_prefixes": [args["backup_prefix"]] if args.get("backup_prefix") else [],
+                "security": args["security"],
                 "tags": plan.tags,
             },
             opts=in_region,

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from milvus_zones.spec import DeploymentSpec, NetworkSpec, SpecError
+from milvus_zones.spec import DeploymentSpec, NetworkSpec, SecuritySpec, SpecError
 
 NAMESPACE = "milvus-zones"
 # Keys of the namespace that are not part of the spec (read by the program itself).
@@ -23,6 +23,8 @@ def _aliases(model) -> list[str]:
 
 SPEC_KEYS = _aliases(DeploymentSpec)
 NETWORK_KEYS = _aliases(NetworkSpec)
+SECURITY_KEYS = _aliases(SecuritySpec)
+_NESTED_KEYS = {"network": NETWORK_KEYS, "security": SECURITY_KEYS}
 
 
 def _is_text(annotation: Any) -> bool:
@@ -74,7 +76,8 @@ def _problem(err: Mapping[str, Any], namespace: str) -> tuple[str, str]:
     key = ".".join(loc) if loc else "(config)"
     kind = err["type"]
     if kind == "extra_forbidden":
-        allowed = NETWORK_KEYS if len(loc) > 1 and loc[0] == "network" else SPEC_KEYS + sorted(PROGRAM_KEYS)
+        nested = _NESTED_KEYS.get(loc[0]) if len(loc) > 1 else None
+        allowed = nested if nested is not None else SPEC_KEYS + sorted(PROGRAM_KEYS)
         close = difflib.get_close_matches(loc[-1], allowed, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         return key, f"unknown setting{hint}; allowed: {', '.join(allowed)}"

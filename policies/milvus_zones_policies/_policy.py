@@ -19,35 +19,49 @@ ADVISORY = EnforcementLevel.ADVISORY
 
 __all__ = [
     "MANDATORY", "ADVISORY", "stack_policy", "resource_policy", "ReportViolation", "ResourceValidationArgs",
-    "StackValidationArgs", "Topology", "PolicyConfigSchema", "mode_or_skip", "releases_or_skip",
+    "StackValidationArgs", "Topology", "PolicyConfigSchema", "mode_or_skip", "releases_or_skip", "peer_rules",
 ]
 
 
+def _with_peers(policy, peers: dict[str, str] | None):
+    """Record the peer scanners' rule ids a policy answers: id -> "" (covered) or "partial: why"."""
+    for rule, note in (peers or {}).items():
+        if note and not note.startswith("partial: "):
+            raise ValueError(f"{policy.name}: peer note for {rule} must be empty or start with 'partial: '")
+    policy.peer_rules = dict(peers or {})
+    return policy
+
+
+def peer_rules(policy) -> dict[str, str]:
+    """The peer rule ids a policy's metadata names (see _with_peers)."""
+    return getattr(policy, "peer_rules", {})
+
+
 def stack_policy(name: str, description: str, level: EnforcementLevel, remediation: str, tags: list[str],
-                 config_schema: PolicyConfigSchema | None = None):
+                 config_schema: PolicyConfigSchema | None = None, peers: dict[str, str] | None = None):
     """Decorator: a StackValidationPolicy around `fn(args, report, topology)`."""
 
     def wrap(fn) -> StackValidationPolicy:
         def validate(args: StackValidationArgs, report: ReportViolation) -> None:
             fn(args, report, Topology.of(args.resources))
 
-        return StackValidationPolicy(
+        return _with_peers(StackValidationPolicy(
             name=name, description=description, validate=validate, enforcement_level=level,
             remediation_steps=remediation, tags=tags, config_schema=config_schema,
-        )
+        ), peers)
 
     return wrap
 
 
 def resource_policy(name: str, description: str, level: EnforcementLevel, remediation: str, tags: list[str],
-                    config_schema: PolicyConfigSchema | None = None):
+                    config_schema: PolicyConfigSchema | None = None, peers: dict[str, str] | None = None):
     """Decorator: a ResourceValidationPolicy around `fn(args, report)`."""
 
     def wrap(fn) -> ResourceValidationPolicy:
-        return ResourceValidationPolicy(
+        return _with_peers(ResourceValidationPolicy(
             name=name, description=description, validate=fn, enforcement_level=level,
             remediation_steps=remediation, tags=tags, config_schema=config_schema,
-        )
+        ), peers)
 
     return wrap
 
