@@ -16,9 +16,12 @@ from .topology import Topology
 
 MANDATORY = EnforcementLevel.MANDATORY
 ADVISORY = EnforcementLevel.ADVISORY
+# Opt-in rules: a peer's default we deliberately do not share (docs/policies.md says why); a pack config
+# of "advisory" or "mandatory" turns them on.
+OPT_IN = EnforcementLevel.DISABLED
 
 __all__ = [
-    "MANDATORY", "ADVISORY", "stack_policy", "resource_policy", "ReportViolation", "ResourceValidationArgs",
+    "MANDATORY", "ADVISORY", "OPT_IN", "stack_policy", "resource_policy", "ReportViolation", "ResourceValidationArgs",
     "StackValidationArgs", "Topology", "PolicyConfigSchema", "mode_or_skip", "releases_or_skip", "peer_rules",
 ]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from ._policy import ADVISORY, MANDATORY, mode_or_skip, resource_policy, stack_policy
+from ._policy import ADVISORY, MANDATORY, OPT_IN, mode_or_skip, resource_policy, stack_policy
 from ._values import truthy
 from .resources import (
     FLOW_LOG,
@@ -151,9 +151,9 @@ def nat_gateway_enhanced(args, report):
 
 @stack_policy(
     name="vpc-flow-logs",
-    description="Every VPC has a flow log into Log Service, for incident forensics; advisory (flow logs are "
+    description="Every VPC has a flow log into Log Service, for incident forensics; opt-in (flow logs are "
                 "billed per GB).",
-    level=ADVISORY,
+    level=OPT_IN,
     remediation="Add a vpc.FlowLog with resourceType VPC, resourceId the VPC's id, and a Log Service project "
                 "and logstore.",
     tags=["audit", "network", "cost"],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._policy import ADVISORY, MANDATORY, resource_policy
+from ._policy import MANDATORY, OPT_IN, resource_policy
 from ._values import UnknownValueError, truthy
 from .resources import prop
 from .topology import NODE_POOL
@@ -42,8 +42,8 @@ def node_pool_disks_encrypted(args, report):
 @resource_policy(
     name="node-pool-disks-customer-key",
     description="Node pool disks are encrypted with a customer-managed KMS key rather than ECS' default service "
-                "key; advisory (the default key already encrypts, a customer key adds revocation).",
-    level=ADVISORY,
+                "key; opt-in (the default key already encrypts, a customer key adds revocation).",
+    level=OPT_IN,
     remediation="Set systemDiskKmsKey and each data disk's kmsKeyId to a kms.Key of the stack.",
     tags=["security", "encryption", "kubernetes"],
     peers={"CKV_ALI_8": _DISKS},

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pulumi_policy import PolicyConfigSchema
 
-from ._policy import ADVISORY, MANDATORY, stack_policy
+from ._policy import ADVISORY, MANDATORY, OPT_IN, stack_policy
 from ._values import dig, truthy
 from .resources import (
     BUCKET_LOGGING,
@@ -171,8 +171,8 @@ def bucket_access_logged(args, report, topology):
 @stack_policy(
     name="bucket-customer-managed-key",
     description="OSS buckets encrypt with a customer-managed KMS key (sseAlgorithm KMS with kmsMasterKeyId), "
-                "so revoking the key revokes the data; advisory unless the pack config requires it.",
-    level=ADVISORY,
+                "so revoking the key revokes the data; opt-in (OSS-managed AES256 is milvus-zones' default).",
+    level=OPT_IN,
     remediation="Set serverSideEncryptionRule {sseAlgorithm: KMS, kmsMasterKeyId: <a kms.Key>} (milvus-zones: "
                 "security.bucketKmsKey true) and allow the Milvus role kms:GenerateDataKey and kms:Decrypt on it.",
     tags=["security", "encryption", "storage"],
@@ -211,18 +211,22 @@ def _denies_plain_http(doc) -> bool:
 @stack_policy(
     name="bucket-https-only",
     description="OSS buckets refuse plain-HTTP requests (a bucket policy denies acs:SecureTransport false), "
-                "so Milvus' data never crosses the network unencrypted.",
+                "so Milvus' data never crosses the network unencrypted; access-log buckets are exempt.",
     level=ADVISORY,
     remediation="Add an oss.BucketPolicy with a Deny statement for Principal '*', Action oss:*, Condition "
                 "{Bool: {acs:SecureTransport: 'false'}}; Milvus' externalS3.useSSL is true.",
     tags=["security", "encryption", "storage"],
-    peers={"oss-bucket-only-https-enabled": "",
+    peers={"oss-bucket-only-https-enabled": "partial: a bucket that only receives access logs (written by OSS "
+                                            "itself) is exempt",
            "oss-bucket-tls-version-check": "partial: the peer only asks for a bucket policy; this one asks for "
                                            "the Deny on plain HTTP"},
 )
 def bucket_https_only(args, report, topology):
     _no_buckets(args, topology)
+    targets = _log_targets(topology)
     for b in topology.buckets:
+        if prop(b, "bucket") in targets:
+            continue
         docs = bucket_policies(b, topology)
         if any(doc is None for _, doc in docs):
             continue  # unknown at preview

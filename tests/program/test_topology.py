@@ -63,15 +63,17 @@ def test_ha_compute_pools_are_symmetric_and_even():
 @pytest.mark.parametrize("stack", STACKS)
 def test_bucket_is_zone_redundant_private_versioned_encrypted_and_protected(stack):
     g = graph_of(stack)
-    (bucket,) = g.of_type(BUCKET)
-    assert bucket.inputs["redundancyType"] == "ZRS"
-    assert bucket.inputs["versioning"] == {"status": "Enabled"}
-    assert bucket.inputs["serverSideEncryptionRule"]["sseAlgorithm"] in ("AES256", "KMS")
-    assert bucket.protect and bucket.retain_on_delete
-    (acl,) = g.of_type("alicloud:oss/bucketAcl:BucketAcl")
-    assert acl.inputs["acl"] == "private"
-    (pab,) = g.of_type("alicloud:oss/bucketPublicAccessBlock:BucketPublicAccessBlock")
-    assert pab.inputs["blockPublicAccess"] is True
+    # The data bucket and the log bucket its access logs go to: both held to the same bar.
+    buckets = g.of_type(BUCKET)
+    assert sorted(b.inputs["bucket"].endswith("-logs") for b in buckets) == [False, True]
+    for bucket in buckets:
+        assert bucket.inputs["redundancyType"] == "ZRS"
+        assert bucket.inputs["versioning"] == {"status": "Enabled"}
+        assert bucket.inputs["serverSideEncryptionRule"]["sseAlgorithm"] in ("AES256", "KMS")
+        assert bucket.protect and bucket.retain_on_delete
+    assert [a.inputs["acl"] for a in g.of_type("alicloud:oss/bucketAcl:BucketAcl")] == ["private", "private"]
+    pabs = g.of_type("alicloud:oss/bucketPublicAccessBlock:BucketPublicAccessBlock")
+    assert [p.inputs["blockPublicAccess"] for p in pabs] == [True, True]
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -94,7 +96,7 @@ def test_rrsa_role_trusts_only_milvus_service_account_and_only_its_prefix(stack)
     assert trust["Statement"][0]["Principal"]["Federated"][0].startswith("acs:ram::")
     (policy,) = g.of_type("alicloud:ram/policy:Policy")
     doc = json.loads(policy.inputs["policyDocument"])
-    bucket = g.of_type(BUCKET)[0].inputs["bucket"]
+    (bucket,) = [b.inputs["bucket"] for b in g.of_type(BUCKET) if not b.inputs["bucket"].endswith("-logs")]
     assert doc["Statement"][0]["Resource"] == [f"acs:oss:*:*:{bucket}/milvus/*"]
 
 

@@ -13,6 +13,11 @@ switches = [
     for i, z in enumerate(zones)
 ]
 
+key = alicloud.kms.Key(
+    "milvus-key", description="managed Milvus data", automatic_rotation="Enabled", rotation_interval="31536000s",
+    deletion_protection="Enabled", pending_window_in_days=30, opts=pulumi.ResourceOptions(protect=True),
+)
+
 alicloud.MilvusInstance(
     "milvus",
     instance_name="managed-milvus",
@@ -33,5 +38,7 @@ alicloud.MilvusInstance(
     ],
     db_admin_password=cfg.require_secret("adminPassword"),
     encrypted=True,
+    kms_key_id=key.id,
+    auto_backup=True,
     opts=pulumi.ResourceOptions(protect=True),
 )

@@ -82,6 +82,11 @@ def deploy(prefix, zones, quorum_zones, compute_pools, bucket_name, region):
     alicloud.oss.BucketAcl(n("data-acl"), bucket=bucket.bucket, acl=bucket_acl)
     if block_public:
         alicloud.oss.BucketPublicAccessBlock(n("data-pab"), bucket=bucket.bucket, block_public_access=True)
+    https_only = {"Version": "1", "Statement": [{
+        "Effect": "Deny", "Principal": ["*"], "Action": ["oss:*"],
+        "Resource": [f"acs:oss:*:*:{bucket_name}", f"acs:oss:*:*:{bucket_name}/*"],
+        "Condition": {"Bool": {"acs:SecureTransport": "false"}}}]}
+    alicloud.oss.BucketPolicy(n("data-https-only"), bucket=bucket.bucket, policy=json.dumps(https_only))
     if bucket_logging:
         logs = alicloud.oss.Bucket(
             n("logs"), bucket=f"{bucket_name}-logs", redundancy_type="ZRS", versioning={"status": "Enabled"},
