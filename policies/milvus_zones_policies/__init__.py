@@ -180,5 +180,26 @@ def parity() -> list[dict[str, str]]:
     return rows
 
 
-__all__ = ["ALL_POLICIES", "parity", "PACK_NAME", "PACK_VERSION", "PACK_DESCRIPTION", "DEFAULT_ENFORCEMENT_LEVEL",
+def parity_markdown() -> str:
+    """The parity table of docs/policies.md, generated from parity() (scripts/parity_table.py writes it)."""
+    from collections import Counter
+
+    rows = parity()
+    levels = {p.name: p.enforcement_level.value for p in ALL_POLICIES}
+    counts = Counter(r["status"] for r in rows)
+    out = [
+        f"{len(rows)} peer rules: {counts['covered']} covered, {counts['partial']} partly covered, "
+        f"{counts['not applicable']} not applicable.",
+        "",
+        "| Scanner | Rule | Title | Status | Policy (level) | Note |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        policies = ", ".join(f"`{n}` ({levels[n]})" for n in r["policies"].split(", ") if n)
+        note = r["note"].replace("|", "\\|")
+        out.append(f"| {r['scanner']} | `{r['id']}` | {r['title']} | {r['status']} | {policies or '-'} | {note} |")
+    return "\n".join(out) + "\n"
+
+
+__all__ = ["ALL_POLICIES", "parity", "parity_markdown", "PACK_NAME", "PACK_VERSION", "PACK_DESCRIPTION", "DEFAULT_ENFORCEMENT_LEVEL",
            "config_schema"]
