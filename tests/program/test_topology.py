@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
+import yaml
 from graphs import BUCKET, CLUSTER, NODE_POOL, RELEASE, STACKS, SWITCH, graph_of, pool_zones, pools, switch_zones, zones_of
 
-from milvus_zones.offline import PLACEHOLDER_SECRET
-from milvus_zones.stacks import available_stacks
+from milvus_zones.offline import PLACEHOLDER_SECRET, run_program
+from milvus_zones.stacks import PROJECT_DIR, available_stacks, resolve_stack
 
 EXPECTED_COMPUTE_ZONES = {"single-zone": 1, "multi-zone-basic": 2, "multi-zone-ha": 2}
 
@@ -129,3 +130,45 @@ def test_release_waits_for_node_pools_rrsa_role_and_uses_the_new_clusters_kubeco
         provider = g.by_urn(rel.provider.rsplit("::", 1)[0])
         assert provider.type == "pulumi:providers:kubernetes"
         assert g.of_type(CLUSTER)[0].urn in provider.property_dependencies["kubeconfig"]
+
+
+KMS_KEY = "alicloud:kms/key:Key"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_cloud_defaults_encrypt_log_and_protect(stack):
+    g = graph_of(stack)
+    (cluster,) = g.of_type(CLUSTER)
+    (key,) = [k for k in g.of_type(KMS_KEY) if k.name.endswith("secrets-key")]
+    assert cluster.property_dependencies["encryptionProviderKey"] == [key.urn]
+    assert cluster.inputs["disableEncryption"] is False
+    assert key.inputs["automaticRotation"] == "Enabled" and key.inputs["deletionProtection"] == "Enabled"
+    assert key.inputs["pendingWindowInDays"] == 30 and key.protect
+    assert {"apiserver", "kcm", "scheduler", "ccm"} <= set(cluster.inputs["controlPlaneLogComponents"])
+    assert cluster.inputs["controlPlaneLogTtl"] == "30"
+    for pool in g.of_type(NODE_POOL):
+        assert pool.inputs["systemDiskEncrypted"] is True and pool.inputs["systemDiskEncryptAlgorithm"] == "aes-256"
+    (logging,) = g.of_type("alicloud:oss/bucketLogging:BucketLogging")
+    logs = next(b for b in g.of_type(BUCKET) if b.inputs["bucket"].endswith("-logs"))
+    assert logging.property_dependencies["targetBucket"] == [logs.urn]
+    (https_only,) = g.of_type("alicloud:oss/bucketPolicy:BucketPolicy")
+    statement = json.loads(https_only.inputs["policy"])["Statement"][0]
+    assert statement["Effect"] == "Deny" and statement["Condition"] == {"Bool": {"acs:SecureTransport": "false"}}
+    for nat in g.of_type("alicloud:vpc/natGateway:NatGateway"):
+        assert nat.inputs["deletionProtection"] is True
+
+
+def test_each_cloud_default_can_be_turned_off(tmp_path):
+    data = yaml.safe_load((PROJECT_DIR / "stacks" / "Pulumi.single-zone.yaml").read_text())
+    data["config"]["milvus-zones:security"] = {
+        "nodeDiskEncryption": False, "secretsEncryption": False, "controlPlaneLogs": False,
+        "bucketAccessLogging": False,
+    }
+    path = tmp_path / "Pulumi.single-zone.yaml"
+    path.write_text(yaml.safe_dump(data))
+    g = run_program(PROJECT_DIR, resolve_stack(str(path)))
+    (cluster,) = g.of_type(CLUSTER)
+    assert "encryptionProviderKey" not in cluster.inputs and "controlPlaneLogComponents" not in cluster.inputs
+    assert not g.of_type(KMS_KEY) and not g.of_type("alicloud:oss/bucketLogging:BucketLogging")
+    assert len(g.of_type(BUCKET)) == 1
+    assert all("systemDiskEncrypted" not in p.inputs for p in g.of_type(NODE_POOL))

@@ -123,3 +123,20 @@ def test_ha_accepts_exactly_even_counts_on_supported_versions(count, version):
         assert keys <= {"computeNodeCount", "milvusVersion"}
     else:
         assert ok
+
+
+def test_security_defaults_are_on_and_validated():
+    from milvus_zones.spec import SecuritySpec
+    from milvus_zones.stackconfig import format_problems, spec_from_config
+
+    base = {"milvus-zones:mode": "multi-zone-ha", "milvus-zones:region": "cn-hangzhou",
+            "milvus-zones:zones": '["cn-hangzhou-h", "cn-hangzhou-i", "cn-hangzhou-j"]',
+            "milvus-zones:bucketName": "acme-milvus"}
+    s = spec_from_config(base).security
+    assert s == SecuritySpec() and s.secrets_encryption and s.bucket_access_logging and not s.bucket_kms_key
+    for bad, expected in (('{"bucketKms": true}', "security.bucketKms: unknown setting (did you mean 'bucketKmsKey'?)"),
+                          ('{"kmsPendingWindowDays": 3}', "security.kmsPendingWindowDays: Input should be greater than or equal to 7"),
+                          ('{"controlPlaneLogs": "sometimes"}', "security.controlPlaneLogs: Input should be a valid boolean")):
+        with pytest.raises(SpecError) as e:
+            spec_from_config({**base, "milvus-zones:security": bad})
+        assert expected in format_problems(e.value)
