@@ -4,7 +4,7 @@ VENV   ?= .venv
 STACK  ?= multi-zone-ha
 BIN    := $(VENV)/bin
 
-.PHONY: plan test check bench clean
+.PHONY: plan test lint check bench clean
 
 $(BIN)/milvus-zones: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,10 @@ plan: $(BIN)/milvus-zones  ## offline plan of STACK (default multi-zone-ha)
 
 test: $(BIN)/milvus-zones  ## the unit and mock tests
 	$(BIN)/python -m pytest -n auto
+
+lint: $(BIN)/milvus-zones  ## ruff and mypy, configured in pyproject.toml
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 check: $(BIN)/milvus-zones  ## the policy pack, offline, on every stack in stacks/
 	@set -e; for f in stacks/Pulumi.*.yaml; do $(BIN)/milvus-zones check $$f; done

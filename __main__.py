@@ -1,11 +1,15 @@
 """milvus-zones: stack config -> validated spec -> topology plan -> one component -> exports."""
 
 import pulumi
+from milvus_zones.components import (
+    CrossRegionDeployment,
+    ManagedMilvus,
+    MilvusDeployment,
+)
+from milvus_zones.components.config import read_spec
 
-from components import CrossRegionDeployment, ManagedMilvus, MilvusDeployment
-from milvus_zones.plan import plan, plan_cross_region, plan_managed
-from milvus_zones.program import read_spec
-from milvus_zones.spec import Backend, Mode
+from milvus_zones.planning.plan import plan, plan_cross_region, plan_managed
+from milvus_zones.planning.spec import Backend, Mode
 
 spec = read_spec()  # a bad setting stops here with one message naming it; nothing is created
 password = pulumi.Config().require_secret("rootPassword")

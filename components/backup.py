@@ -10,8 +10,8 @@ import pulumi
 import pulumi_alicloud as alicloud
 import pulumi_kubernetes as k8s
 
-from milvus_zones.catalog import oss_endpoint
-from milvus_zones.plan import BackupPlan, TopologyPlan
+from milvus_zones.planning.catalog import oss_endpoint
+from milvus_zones.planning.plan import BackupPlan, TopologyPlan
 
 BACKUP_IMAGE = "milvusdb/milvus-backup:v0.5.8"
 RENDER_IMAGE = "busybox:1.36.1"

@@ -9,9 +9,9 @@ import pulumi
 import pulumi_alicloud as alicloud
 import pulumi_kubernetes as k8s
 
-from components.keys import protected_key
-from milvus_zones.plan import NodePoolPlan
-from milvus_zones.spec import SecuritySpec
+from milvus_zones.components.keys import protected_key
+from milvus_zones.planning.plan import NodePoolPlan
+from milvus_zones.planning.spec import SecuritySpec
 
 # Terway gives pods VPC addresses from the pod vSwitches; the CSI plugins provision zonal disks for
 # etcd; the pod-identity webhook injects RRSA credentials into pods whose service account asks for it.

@@ -6,15 +6,16 @@ import json
 from typing import TypedDict
 
 import pulumi
+from milvus_zones.components.backup import Backups, RegionBackupTarget
+from milvus_zones.components.deployment import MilvusDeployment
+from milvus_zones.components.endpoint import Endpoint
+from milvus_zones.components.interconnect import Interconnect, RegionNetwork
+from milvus_zones.components.milvus import PASSWORD_SECRET, SERVICE_ACCOUNT
+from milvus_zones.components.script_job import PYMILVUS, ScriptJob
+from milvus_zones_policies.model.names import REGION_ROLE_KEY as REGION_ROLE_TAG
 
-from components.backup import Backups, RegionBackupTarget
-from components.deployment import MilvusDeployment
-from components.endpoint import Endpoint
-from components.interconnect import Interconnect, RegionNetwork
-from components.milvus import PASSWORD_SECRET, SERVICE_ACCOUNT
-from components.script_job import PYMILVUS, ScriptJob
-from milvus_zones.plan import CrossRegionPlan
-from milvus_zones.spec import SecuritySpec
+from milvus_zones.planning.plan import CrossRegionPlan
+from milvus_zones.planning.spec import SecuritySpec
 
 
 class CrossRegionDeploymentArgs(TypedDict):
@@ -73,7 +74,7 @@ class CrossRegionDeployment(pulumi.ComponentResource):
                 )
                 for p in plan.regions
             ],
-            tags={k: v for k, v in plan.primary.tags.items() if k != "milvus-zones/region-role"},
+            tags={k: v for k, v in plan.primary.tags.items() if k != REGION_ROLE_TAG},
             opts=child,
         )
         endpoint = Endpoint(

@@ -7,18 +7,18 @@ from typing import NotRequired, TypedDict
 
 import pulumi
 import pulumi_alicloud as alicloud
+from milvus_zones.components.cluster import Cluster
+from milvus_zones.components.milvus import SERVICE_ACCOUNT, Milvus
+from milvus_zones.components.network import Network
+from milvus_zones.components.storage import Storage
 
-from components.cluster import Cluster
-from components.milvus import SERVICE_ACCOUNT, Milvus
-from components.network import Network
-from components.storage import Storage
-from milvus_zones.plan import TopologyPlan
-from milvus_zones.spec import SecuritySpec
+from milvus_zones.planning.plan import TopologyPlan
+from milvus_zones.planning.spec import SecuritySpec
 
 
 class MilvusDeploymentArgs(TypedDict):
     plan: TopologyPlan
-    """What goes in which zone, from milvus_zones.plan.plan(spec)."""
+    """What goes in which zone, from milvus_zones.planning.plan.plan(spec)."""
     kubernetes_version: str | None
     """ACK version; None for ACK's default."""
     api_server_public: bool

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import pulumi
 import pulumi_alicloud as alicloud
 
-from milvus_zones.plan import EndpointPlan
+from milvus_zones.planning.plan import EndpointPlan
 
 
 class Endpoint(pulumi.ComponentResource):

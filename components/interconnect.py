@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_alicloud as alicloud
 
-from milvus_zones.plan import zone_suffix
+from milvus_zones.planning.plan import zone_suffix
 
 
 @dataclass(frozen=True)

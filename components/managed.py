@@ -6,10 +6,10 @@ from typing import NotRequired, TypedDict
 
 import pulumi
 import pulumi_alicloud as alicloud
+from milvus_zones.components.network import Network
 
-from components.keys import protected_key
-from components.network import Network
-from milvus_zones.plan import ManagedInstancePlan, TopologyPlan
+from milvus_zones.components.keys import protected_key
+from milvus_zones.planning.plan import ManagedInstancePlan, TopologyPlan
 
 
 class ManagedMilvusArgs(TypedDict):

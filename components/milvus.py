@@ -12,10 +12,11 @@ from typing import NotRequired, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
+from milvus_zones.components.script_job import JOB_IMAGE, ScriptJob
 
-from components.script_job import JOB_IMAGE, ScriptJob
-from milvus_zones.catalog import oss_endpoint
-from milvus_zones.helm_values import (
+from milvus_zones.planning.catalog import oss_endpoint
+from milvus_zones.planning.plan import ZONE_LABEL, TopologyPlan
+from milvus_zones.rendering.helm_values import (
     CHART_FACTS,
     ReleaseContext,
     etcd_client_endpoint,
@@ -23,7 +24,6 @@ from milvus_zones.helm_values import (
     releases,
     resource_group_configs,
 )
-from milvus_zones.plan import ZONE_LABEL, TopologyPlan
 
 SERVICE_ACCOUNT = "milvus"
 PASSWORD_SECRET = "milvus-root-password"
@@ -34,7 +34,7 @@ RRSA_INJECTION_LABEL = "pod-identity.alibabacloud.com/injection"
 JOB_PYMILVUS = "pymilvus==2.5.18"  # the client of the 2.5 server whose resource groups the Job creates
 # The zone failover controller (milvus_zones/jobs/failover.py): standard library only, so no install step.
 FAILOVER_NAME = "milvus-zones-failover"
-FAILOVER_LABEL = "milvus-zones/failover"
+from milvus_zones_policies.model.names import FAILOVER_LABEL  # noqa: E402  (defined once, in the pack)
 
 
 def postrender_command() -> str:

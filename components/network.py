@@ -8,7 +8,7 @@ from typing import TypedDict
 import pulumi
 import pulumi_alicloud as alicloud
 
-from milvus_zones.plan import EgressPlan, VSwitchPlan, zone_suffix
+from milvus_zones.planning.plan import EgressPlan, VSwitchPlan, zone_suffix
 
 
 class NetworkArgs(TypedDict):

@@ -9,9 +9,9 @@ from typing import NotRequired, TypedDict
 import pulumi
 import pulumi_alicloud as alicloud
 
-from components.keys import protected_key
-from milvus_zones.plan import BucketPlan
-from milvus_zones.spec import SecuritySpec
+from milvus_zones.components.keys import protected_key
+from milvus_zones.planning.plan import BucketPlan
+from milvus_zones.planning.spec import SecuritySpec
 
 # Actions Milvus' object-storage client uses: object reads/writes/deletes, listing, multipart uploads.
 _OBJECT_ACTIONS = [

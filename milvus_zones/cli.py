@@ -9,8 +9,8 @@ from typing import Annotated
 
 import typer
 
-from milvus_zones.offline import ProgramError
-from milvus_zones.stacks import PROJECT_DIR, resolve_stack
+from milvus_zones.engine.offline import ProgramError
+from milvus_zones.engine.stacks import find_project, resolve_stack
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -23,8 +23,8 @@ StackArg = Annotated[
     str, typer.Argument(help="Stack name (stacks/Pulumi.<STACK>.yaml) or path to a stack config file.")
 ]
 ProgramOpt = Annotated[
-    Path,
-    typer.Option("--program", help="Pulumi Python program directory (default: this project).",
+    Path | None,
+    typer.Option("--program", help="Pulumi Python program directory (default: the Pulumi project of the current directory).",
                  exists=True, file_okay=False, resolve_path=True),
 ]
 OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to this file.")]
@@ -49,10 +49,18 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(2)
 
 
-def _run(stack: str, program: Path):
-    """The stack's config and its recorded graph; bad input ends the command with exit code 2."""
-    from milvus_zones.offline import run_program
+def _project(program: Path | None) -> Path:
+    try:
+        return program or find_project()
+    except ProgramError as e:
+        raise _fail(str(e)) from None
 
+
+def _run(stack: str, program: Path | None):
+    """The stack's config and its recorded graph; bad input ends the command with exit code 2."""
+    from milvus_zones.engine.offline import run_program
+
+    program = _project(program)
     try:
         stack_cfg = resolve_stack(stack, program)
         return stack_cfg, run_program(program, stack_cfg)
@@ -71,11 +79,11 @@ def _emit(text: str, output: Path | None) -> None:
 def plan(
     stack: StackArg,
     format: Annotated[PlanFormat, typer.Option("--format", "-f", help="Output format.")] = PlanFormat.text,
-    program: ProgramOpt = PROJECT_DIR,
+    program: ProgramOpt = None,
     output: OutputOpt = None,
 ) -> None:
     """Run the stack's Pulumi program under the mock engine and show its resource graph by zone."""
-    from milvus_zones import planview
+    from milvus_zones.analysis import planview
 
     _, graph = _run(stack, program)
     _emit(planview.render(graph, format.value), output)
@@ -85,7 +93,7 @@ def plan(
 def check(
     stack: StackArg,
     format: Annotated[CheckFormat, typer.Option("--format", "-f", help="Output format.")] = CheckFormat.text,
-    program: ProgramOpt = PROJECT_DIR,
+    program: ProgramOpt = None,
     policy_config: Annotated[
         Path | None,
         typer.Option("--policy-config", help="Policy pack config (JSON), as `pulumi preview --policy-pack-config`."),
@@ -93,7 +101,7 @@ def check(
     output: OutputOpt = None,
 ) -> None:
     """Run the policy pack offline on the stack's resource graph. Exit 0 clean, 1 mandatory violation, 2 bad input."""
-    from milvus_zones import check as checker
+    from milvus_zones.analysis import check as checker
 
     stack_cfg, graph = _run(stack, program)
     try:
@@ -124,11 +132,11 @@ def failures(
     load_throughput: Annotated[
         float, typer.Option("--load-throughput", min=1, help="Segment load throughput per query node, MiB/s.")
     ] = 100,
-    program: ProgramOpt = PROJECT_DIR,
+    program: ProgramOpt = None,
     output: OutputOpt = None,
 ) -> None:
     """Take each zone away from the stack's resource graph: quorum, data, components, modeled RPO/RTO."""
-    from milvus_zones import failures as model
+    from milvus_zones.analysis import failures as model
 
     _, graph = _run(stack, program)
     _emit(model.render(model.report(graph, data_size, load_throughput), format.value), output)
@@ -142,14 +150,15 @@ def compare(
         typer.Option("--prices", help="JSON or YAML file: instance type -> hourly price (default: built-in weights).",
                      exists=True, dir_okay=False),
     ] = None,
-    program: ProgramOpt = PROJECT_DIR,
+    program: ProgramOpt = None,
     output: OutputOpt = None,
 ) -> None:
     """The seed's comparison table for every stack in stacks/, computed from each stack's graph."""
-    from milvus_zones import compare as table
-    from milvus_zones.offline import run_program
-    from milvus_zones.stacks import available_stacks
+    from milvus_zones.analysis import compare as table
+    from milvus_zones.engine.offline import run_program
+    from milvus_zones.engine.stacks import available_stacks
 
+    program = _project(program)
     try:
         price_map = table.load_prices(prices) if prices else None
         graphs = [run_program(program, resolve_stack(s, program)) for s in available_stacks(program)]
@@ -167,15 +176,16 @@ def switchover(
         bool, typer.Option("--failover", help="Unplanned: the current primary is lost; promote without it.")
     ] = False,
     write: Annotated[bool, typer.Option("--write", help="Write the edited stack file (default: show it only).")] = False,
-    program: ProgramOpt = PROJECT_DIR,
+    program: ProgramOpt = None,
 ) -> None:
     """cross-region-ha: make another region primary. Edits primaryRegion (and forcePromote), proves
     offline that no stateful resource would be replaced, and prints the procedure to run."""
     import tempfile
 
-    from milvus_zones import switchover as sw
-    from milvus_zones.offline import run_program
+    from milvus_zones.engine.offline import run_program
+    from milvus_zones.operations import switchover as sw
 
+    program = _project(program)
     try:
         stack_cfg = resolve_stack(stack, program)
         change = sw.plan_change(stack_cfg.path, to, failover)

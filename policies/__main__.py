@@ -4,7 +4,12 @@ Only builds the pack: constructing PolicyPack starts the analyzer's gRPC server 
 The policies live in milvus_zones_policies, which the offline runner imports too.
 """
 
-from milvus_zones_policies import ALL_POLICIES, DEFAULT_ENFORCEMENT_LEVEL, PACK_DESCRIPTION, PACK_NAME
+from milvus_zones_policies import (
+    ALL_POLICIES,
+    DEFAULT_ENFORCEMENT_LEVEL,
+    PACK_DESCRIPTION,
+    PACK_NAME,
+)
 from pulumi_policy import PolicyPack
 
 PolicyPack(

@@ -12,7 +12,9 @@ from typing import Any, Iterator
 import pytest
 import yaml
 
-from milvus_zones.helm_values import (
+from milvus_zones.planning.plan import MODE_TAG, ZONE_LABEL, Role, TopologyPlan, plan
+from milvus_zones.planning.spec import DeploymentSpec, MessageService, Mode, SpecError
+from milvus_zones.rendering.helm_values import (
     ANN_ZONE_MAPS,
     CHART_FACTS,
     CLUSTER_LABEL,
@@ -25,9 +27,12 @@ from milvus_zones.helm_values import (
     releases,
     resource_group_configs,
 )
-from milvus_zones.plan import MODE_TAG, ZONE_LABEL, Role, TopologyPlan, plan
-from milvus_zones.postrender import ANN_LB_CLASS, ANN_RG_SELECTORS, ANN_SERVICE_SELECTOR, ANN_WORKLOAD_PATCHES
-from milvus_zones.spec import DeploymentSpec, MessageService, Mode, SpecError
+from milvus_zones.rendering.postrender import (
+    ANN_LB_CLASS,
+    ANN_RG_SELECTORS,
+    ANN_SERVICE_SELECTOR,
+    ANN_WORKLOAD_PATCHES,
+)
 
 # CI clones the repository next to shared/.
 REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "milvus-helm"

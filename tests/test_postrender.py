@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from milvus_zones.helm_values import ReleaseContext, releases
-from milvus_zones.plan import plan
-from milvus_zones.postrender import (
+from milvus_zones.planning.plan import plan
+from milvus_zones.planning.spec import DeploymentSpec
+from milvus_zones.rendering.helm_values import ReleaseContext, releases
+from milvus_zones.rendering.postrender import (
     ANN_LB_CLASS,
     ANN_RG_SELECTORS,
     ANN_SERVICE_SELECTOR,
@@ -21,7 +22,6 @@ from milvus_zones.postrender import (
     load,
     transform,
 )
-from milvus_zones.spec import DeploymentSpec
 
 REPO = Path(__file__).resolve().parents[1]
 MAPPING = json.dumps({"rga": {"milvus-zones/pool": "compute-h"}, "rgb": {"milvus-zones/pool": "compute-i"}})
@@ -293,7 +293,7 @@ def test_pins_what_helm_values_ask_for():
 
 def _run(stdin: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "milvus_zones.postrender"], input=stdin, capture_output=True, text=True, cwd=REPO, timeout=60
+        [sys.executable, "-m", "milvus_zones.rendering.postrender"], input=stdin, capture_output=True, text=True, cwd=REPO, timeout=60
     )
 
 

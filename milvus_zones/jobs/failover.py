@@ -38,7 +38,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 PRIMARY_KEY = "streaming.primaryResourceGroup"
 GROUP_LABEL = "milvus.io/resource-group"  # chart 5.0.17+ labels each group's Deployments and pods

@@ -5,7 +5,7 @@ Milvus 2.5 never creates node-filtered resource groups from its config; somethin
 `create_resource_group` accepts an existing group, `update_resource_groups` sets the declared state.
 
 Environment: MILVUS_URI, MILVUS_USER, MILVUS_PASSWORD, RESOURCE_GROUPS (JSON from
-milvus_zones.helm_values.resource_group_configs), optional MILVUS_WAIT_SECONDS.
+milvus_zones.rendering.helm_values.resource_group_configs), optional MILVUS_WAIT_SECONDS.
 Standard library plus pymilvus only: the Job installs pymilvus before running it.
 """
 

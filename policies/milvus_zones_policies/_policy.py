@@ -12,7 +12,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from .topology import Topology
+from .model.deployment import Topology
 
 MANDATORY = EnforcementLevel.MANDATORY
 ADVISORY = EnforcementLevel.ADVISORY
@@ -21,8 +21,19 @@ ADVISORY = EnforcementLevel.ADVISORY
 OPT_IN = EnforcementLevel.DISABLED
 
 __all__ = [
-    "MANDATORY", "ADVISORY", "OPT_IN", "stack_policy", "resource_policy", "ReportViolation", "ResourceValidationArgs",
-    "StackValidationArgs", "Topology", "PolicyConfigSchema", "mode_or_skip", "releases_or_skip", "peer_rules",
+    "ADVISORY",
+    "MANDATORY",
+    "OPT_IN",
+    "PolicyConfigSchema",
+    "ReportViolation",
+    "ResourceValidationArgs",
+    "StackValidationArgs",
+    "Topology",
+    "mode_or_skip",
+    "peer_rules",
+    "releases_or_skip",
+    "resource_policy",
+    "stack_policy",
 ]
 
 
@@ -78,7 +89,7 @@ def releases_or_skip(args: StackValidationArgs, topology: Topology) -> None:
 def mode_or_skip(args: StackValidationArgs, topology: Topology, *, multi_zone_only: bool = False,
                  ha_only: bool = False) -> str:
     """The stack's declared mode, or mark the policy not applicable (saying why)."""
-    from .topology import HA_MODES, MULTI_ZONE_MODES
+    from .model.deployment import HA_MODES, MULTI_ZONE_MODES
 
     mode = topology.mode()
     if mode is None:

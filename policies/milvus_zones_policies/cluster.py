@@ -5,9 +5,9 @@ from __future__ import annotations
 from pulumi_policy import PolicyConfigSchema
 
 from ._policy import ADVISORY, MANDATORY, resource_policy
-from ._values import UnknownValueError, truthy
-from .resources import prop
-from .topology import CLUSTER_TYPES
+from .cloud import prop
+from .model.deployment import CLUSTER_TYPES
+from .model.values import UnknownValueError, truthy
 
 MANAGED_KUBERNETES = "alicloud:cs/managedKubernetes:ManagedKubernetes"
 

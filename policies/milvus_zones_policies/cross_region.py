@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from ._policy import MANDATORY, mode_or_skip, stack_policy
-from ._values import dig, truthy
-from .topology import CROSS_REGION_HA, parse_version
+from .model.deployment import CROSS_REGION_HA, parse_version
+from .model.values import dig, truthy
 
 MIN_REGIONS = 2
 # Milvus' built-in CDC, the only replication that carries Milvus 2.6's WAL across clusters, needs

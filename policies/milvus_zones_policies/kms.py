@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from ._policy import MANDATORY, resource_policy
-from ._values import truthy
-from .resources import KMS_KEY, prop
+from .cloud import KMS_KEY, prop
+from .model.values import truthy
 
 
 @resource_policy(

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from ._policy import MANDATORY, stack_policy
-from ._values import as_int, truthy
-from .resources import as_list, prop
+from .cloud import as_list, prop
+from .model.values import as_int, truthy
 
 
 def _instances_or_skip(args, topology):

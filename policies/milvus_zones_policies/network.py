@@ -6,8 +6,7 @@ from __future__ import annotations
 import ipaddress
 
 from ._policy import ADVISORY, MANDATORY, OPT_IN, mode_or_skip, resource_policy, stack_policy
-from ._values import truthy
-from .resources import (
+from .cloud import (
     FLOW_LOG,
     NAT_GATEWAY,
     NLB,
@@ -23,7 +22,8 @@ from .resources import (
     prop,
     public_cidr,
 )
-from .topology import VSWITCH
+from .model.deployment import VSWITCH
+from .model.values import truthy
 
 # Remote administration, and the services a Milvus stack runs: Milvus gRPC/HTTP and metrics, etcd client
 # and peer, Pulsar, Kafka, MinIO; plus the databases InfraGuard's sg-risky-ports-check lists.

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from ._policy import MANDATORY, OPT_IN, resource_policy
-from ._values import UnknownValueError, truthy
-from .resources import prop
-from .topology import NODE_POOL
+from .cloud import prop
+from .model.deployment import NODE_POOL
+from .model.values import UnknownValueError, truthy
 
 _DISKS = "partial: judged on the node pool that creates the nodes' disks"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from ._policy import ADVISORY, MANDATORY, stack_policy
-from .resources import (
+from .cloud import (
     RAM_ATTACHMENTS,
     RAM_POLICY,
     RAM_ROLE,
@@ -19,7 +19,7 @@ from .resources import (
     prop,
     statements,
 )
-from .topology import CLUSTER_TYPES
+from .model.deployment import CLUSTER_TYPES
 
 _SUB = re.compile(r"^system:serviceaccount:[a-z0-9]([-a-z0-9]*[a-z0-9])?:[a-z0-9]([-.a-z0-9]*[a-z0-9])?$")
 STS_AUDIENCE = "sts.aliyuncs.com"

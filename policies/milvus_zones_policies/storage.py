@@ -10,8 +10,7 @@ from __future__ import annotations
 from pulumi_policy import PolicyConfigSchema
 
 from ._policy import ADVISORY, MANDATORY, OPT_IN, stack_policy
-from ._values import dig, truthy
-from .resources import (
+from .cloud import (
     BUCKET_LOGGING,
     BUCKET_POLICY,
     document,
@@ -19,13 +18,14 @@ from .resources import (
     prop,
     statements,
 )
-from .topology import (
+from .model.deployment import (
     BUCKET_ACL,
     BUCKET_PUBLIC_ACCESS_BLOCK,
     BUCKET_SSE,
     BUCKET_VERSIONING,
     attached_to,
 )
+from .model.values import dig, truthy
 
 PUBLIC_ACLS = frozenset({"public-read", "public-read-write"})
 SSE_ALGORITHMS = frozenset({"AES256", "KMS", "SM4"})

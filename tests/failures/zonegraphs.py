@@ -5,16 +5,24 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-from milvus_zones.offline import Graph, read_stack_config, run_program
-from milvus_zones.stacks import PROJECT_DIR, resolve_stack
+from milvus_zones.engine.offline import Graph, read_stack_config, run_program
+from milvus_zones.engine.stacks import resolve_stack
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
 
 ZONE_LOSS = Path(__file__).resolve().parents[1] / "programs" / "zone-loss"
 
 
 @functools.cache
 def stack(name: str) -> Graph:
-    """A stack of this project (stacks/), run under the mock engine."""
-    return run_program(PROJECT_DIR, resolve_stack(name))
+    """A stack of this project (stacks/), run under the mock engine (once per worker: shared with the
+    policy tests' cache when they run in the same process)."""
+    cfg = resolve_stack(name)
+    try:
+        from policytest import _run
+    except ImportError:  # tests/failures run alone
+        return run_program(PROJECT_DIR, cfg)
+    return _run(PROJECT_DIR.resolve(), cfg.path.resolve(), False)
 
 
 @functools.cache

@@ -11,8 +11,8 @@ import functools
 from pathlib import Path
 from typing import Any, Callable
 
-from milvus_zones.check import Report, check_graph
-from milvus_zones.offline import Graph, Resource, read_stack_config, run_program
+from milvus_zones.analysis.check import Report, check_graph
+from milvus_zones.engine.offline import Graph, Resource, read_stack_config, run_program
 
 PROGRAMS = Path(__file__).resolve().parents[1] / "programs"
 ON_ACK = PROGRAMS / "milvus-on-ack"
@@ -34,7 +34,7 @@ def _run(program: Path, stack_path: Path, preview: bool) -> Graph:
 
 
 def run_cached(program_dir: Path, stack_cfg, preview: bool = False) -> Graph:
-    """Drop-in for milvus_zones.offline.run_program that runs each (program, stack) once."""
+    """Drop-in for milvus_zones.engine.offline.run_program that runs each (program, stack) once."""
     return _run(Path(program_dir).resolve(), Path(stack_cfg.path).resolve(), preview)
 
 

@@ -9,8 +9,8 @@ import pytest
 from policytest import MANAGED, ON_ACK, REPO, SARIF_SCHEMA, graph, run_cached
 from typer.testing import CliRunner
 
-import milvus_zones.offline
-from milvus_zones.check import check_graph, render
+import milvus_zones.engine.offline
+from milvus_zones.analysis.check import check_graph, render
 from milvus_zones.cli import app
 
 # The "done when": each program makes `check` exit 1 naming this policy.
@@ -25,7 +25,7 @@ FORMATS = ["text", "json", "markdown", "sarif"]
 
 @pytest.fixture(autouse=True)
 def cached_programs(monkeypatch):
-    monkeypatch.setattr(milvus_zones.offline, "run_program", run_cached)
+    monkeypatch.setattr(milvus_zones.engine.offline, "run_program", run_cached)
 
 
 def _check(*args: str):

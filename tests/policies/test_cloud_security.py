@@ -24,8 +24,8 @@ from policytest import (
     without,
 )
 
-from milvus_zones.offline import run_program
-from milvus_zones.stacks import resolve_stack
+from milvus_zones.engine.offline import run_program
+from milvus_zones.engine.stacks import resolve_stack
 
 SECURITY = PROGRAMS / "cloud-security"
 

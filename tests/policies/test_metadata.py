@@ -11,7 +11,11 @@ import milvus_zones_policies as pack
 import pytest
 import yaml
 from policytest import REPO
-from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy
+from pulumi_policy import (
+    EnforcementLevel,
+    ResourceValidationPolicy,
+    StackValidationPolicy,
+)
 
 POLICIES = {p.name: p for p in pack.ALL_POLICIES}
 

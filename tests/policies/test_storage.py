@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from policytest import check, edited, graph, messages, resource, violated, with_resource, without
+from policytest import (
+    check,
+    edited,
+    graph,
+    messages,
+    resource,
+    violated,
+    with_resource,
+    without,
+)
 
 BUCKET_RULES = {"bucket-private", "bucket-encrypted", "bucket-versioned"}
 

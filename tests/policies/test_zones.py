@@ -7,7 +7,16 @@ import copy
 import json
 
 import pytest
-from policytest import MANAGED, check, edited, graph, messages, resource, skipped, violated
+from policytest import (
+    MANAGED,
+    check,
+    edited,
+    graph,
+    messages,
+    resource,
+    skipped,
+    violated,
+)
 
 ZONE_RULES = {"compute-zone-count", "control-plane-multi-zone", "metadata-spans-three-zones",
               "message-service-spans-three-zones", "object-storage-zone-redundant"}

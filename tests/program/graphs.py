@@ -1,11 +1,15 @@
 """Read topology facts straight from recorded resource inputs, independent of the library's model."""
 
+
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 
-from milvus_zones.offline import Graph, Resource, run_program
-from milvus_zones.stacks import PROJECT_DIR, resolve_stack
+from milvus_zones.engine.offline import Graph, Resource, run_program
+from milvus_zones.engine.stacks import resolve_stack
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
 
 SWITCH = "alicloud:vpc/switch:Switch"
 NODE_POOL = "alicloud:cs/nodePool:NodePool"

@@ -13,7 +13,8 @@ import yaml
 from typer.testing import CliRunner
 
 from milvus_zones.cli import app
-from milvus_zones.stacks import PROJECT_DIR
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
 
 runner = CliRunner()
 HA = PROJECT_DIR / "stacks" / "Pulumi.multi-zone-ha.yaml"

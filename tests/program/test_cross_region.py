@@ -9,10 +9,12 @@ import pytest
 import yaml
 from graphs import RELEASE, graph_of, pools, switch_zones, zones_of
 
-from milvus_zones.offline import Graph, run_program
-from milvus_zones.plan import plan_cross_region
-from milvus_zones.stackconfig import spec_from_config
-from milvus_zones.stacks import PROJECT_DIR, resolve_stack
+from milvus_zones.engine.offline import Graph, run_program
+from milvus_zones.engine.stacks import resolve_stack
+from milvus_zones.planning.plan import plan_cross_region
+from milvus_zones.planning.stackconfig import spec_from_config
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
 
 STACK = PROJECT_DIR / "stacks" / "Pulumi.cross-region-ha.yaml"
 HZ, SH = "cn-hangzhou", "cn-shanghai"
@@ -154,7 +156,7 @@ def test_failover_promotes_the_standby_alone(tmp_path):
                "bucketName": "x-other", "network": {"vpcCidr": "10.70.128.0/17"}}}, "milvus-zones:peer.network.vpcCidr"),
 ])
 def test_bad_cross_region_settings_name_the_key(tmp_path, changes, key):
-    from milvus_zones.offline import ProgramError
+    from milvus_zones.engine.offline import ProgramError
 
     with pytest.raises(ProgramError, match=key):
         switched(tmp_path, **changes)
@@ -206,7 +208,7 @@ def test_failover_command_lists_engine_urns_to_target_in_the_surviving_region():
 
 
 def test_losing_the_primary_region_the_standby_takes_over_with_modeled_rpo_and_rto(g):
-    from milvus_zones import failures
+    from milvus_zones.analysis import failures
 
     r = failures.report(g, with_contributions=False)
     regions = {s.zone: s for s in r.scenarios if s.scope == "region"}

@@ -8,10 +8,12 @@ import pytest
 import yaml
 from graphs import graph_of, switch_zones
 
-from milvus_zones.offline import PLACEHOLDER_SECRET, run_program
-from milvus_zones.plan import plan, plan_managed
-from milvus_zones.spec import DeploymentSpec, SpecError
-from milvus_zones.stacks import PROJECT_DIR, resolve_stack
+from milvus_zones.engine.offline import PLACEHOLDER_SECRET, run_program
+from milvus_zones.engine.stacks import resolve_stack
+from milvus_zones.planning.plan import plan, plan_managed
+from milvus_zones.planning.spec import DeploymentSpec, SpecError
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
 
 MILVUS = "alicloud:index/milvusInstance:MilvusInstance"
 MANAGED = ["managed-single-zone", "managed-multi-zone-basic", "managed-multi-zone-ha"]
@@ -84,7 +86,7 @@ def test_self_hosted_without_bucket_is_refused(tmp_path: Path):
     del data["config"]["milvus-zones:backend"]
     path = tmp_path / "Pulumi.nobucket.yaml"
     path.write_text(yaml.safe_dump(data))
-    from milvus_zones.offline import ProgramError
+    from milvus_zones.engine.offline import ProgramError
 
     with pytest.raises(ProgramError, match="milvus-zones:bucketName: required by the self-hosted backend"):
         run_program(PROJECT_DIR, resolve_stack(str(path)))

@@ -6,10 +6,22 @@ import json
 
 import pytest
 import yaml
-from graphs import BUCKET, CLUSTER, NODE_POOL, RELEASE, STACKS, SWITCH, graph_of, pool_zones, pools, switch_zones, zones_of
+from graphs import (
+    BUCKET,
+    CLUSTER,
+    NODE_POOL,
+    RELEASE,
+    STACKS,
+    SWITCH,
+    graph_of,
+    pool_zones,
+    pools,
+    switch_zones,
+    zones_of,
+)
 
-from milvus_zones.offline import PLACEHOLDER_SECRET, run_program
-from milvus_zones.stacks import PROJECT_DIR, available_stacks, resolve_stack
+from milvus_zones.engine.offline import PLACEHOLDER_SECRET, run_program
+from milvus_zones.engine.stacks import PROJECT_DIR, available_stacks, resolve_stack
 
 EXPECTED_COMPUTE_ZONES = {"single-zone": 1, "multi-zone-basic": 2, "multi-zone-ha": 2}
 

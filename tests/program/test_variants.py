@@ -9,8 +9,10 @@ import pytest
 import yaml
 from graphs import NODE_POOL, RELEASE, pool_zones, pools, switch_zones
 
-from milvus_zones.offline import run_program
-from milvus_zones.stacks import PROJECT_DIR, resolve_stack
+from milvus_zones.engine.offline import run_program
+from milvus_zones.engine.stacks import resolve_stack
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
 
 HA = PROJECT_DIR / "stacks" / "Pulumi.multi-zone-ha.yaml"
 

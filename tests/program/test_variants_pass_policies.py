@@ -1,13 +1,18 @@
 """Valid configurations beyond the shipped stacks pass every mandatory policy (versions, message services)."""
 
+
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 import yaml
 
-from milvus_zones.check import check_graph
-from milvus_zones.offline import run_program
-from milvus_zones.stacks import PROJECT_DIR, resolve_stack
+from milvus_zones.analysis.check import check_graph
+from milvus_zones.engine.offline import run_program
+from milvus_zones.engine.stacks import resolve_stack
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
 
 ZONES = ["cn-hangzhou-h", "cn-hangzhou-i", "cn-hangzhou-j"]
 

@@ -6,8 +6,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from milvus_zones.plan import HOST_LABEL, MODE_TAG, POOL_LABEL, ZONE_LABEL, Role, carve_cidrs, plan, zone_suffix
-from milvus_zones.spec import DeploymentSpec, MessageService, Mode
+from milvus_zones.planning.plan import (
+    HOST_LABEL,
+    MODE_TAG,
+    POOL_LABEL,
+    ZONE_LABEL,
+    Role,
+    carve_cidrs,
+    plan,
+    zone_suffix,
+)
+from milvus_zones.planning.spec import DeploymentSpec, MessageService, Mode
 
 H, I, J = "cn-hangzhou-h", "cn-hangzhou-i", "cn-hangzhou-j"
 

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import yaml
 
-from milvus_zones.spec import DeploymentSpec
-from milvus_zones.stackconfig import PROGRAM_KEYS, SPEC_KEYS, spec_from_config
+from milvus_zones.planning.spec import DeploymentSpec
+from milvus_zones.planning.stackconfig import PROGRAM_KEYS, SPEC_KEYS, spec_from_config
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
@@ -48,3 +48,10 @@ def test_project_defaults_are_the_specs_defaults():
 def test_stack_config_dir_and_runtime():
     assert PROJECT["stackConfigDir"] == "stacks"
     assert PROJECT["runtime"]["name"] == "python"
+
+
+def test_readme_configuration_reference_lists_every_setting():
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Configuration reference", 1)[1].split("\n## ", 1)[0]
+    rows = {line.split("|")[1].strip().strip("`") for line in section.splitlines() if line.startswith("| `")}
+    assert rows == set(PROJECT["config"])

@@ -2,11 +2,11 @@
 
 import pytest
 
-from milvus_zones.helm_values import resource_group_configs
 from milvus_zones.jobs import resource_groups as job
 from milvus_zones.jobs.retry import connect_with_retry
-from milvus_zones.plan import plan
-from milvus_zones.spec import DeploymentSpec
+from milvus_zones.planning.plan import plan
+from milvus_zones.planning.spec import DeploymentSpec
+from milvus_zones.rendering.helm_values import resource_group_configs
 
 
 class FakeClient:

@@ -4,8 +4,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from milvus_zones.spec import DeploymentSpec, MessageService, Mode, Redundancy, SpecError
-from milvus_zones.stackconfig import format_problems, spec_from_config
+from milvus_zones.planning.spec import (
+    DeploymentSpec,
+    MessageService,
+    Mode,
+    Redundancy,
+    SpecError,
+)
+from milvus_zones.planning.stackconfig import format_problems, spec_from_config
 
 ZONES3 = ["cn-hangzhou-h", "cn-hangzhou-i", "cn-hangzhou-j"]
 
@@ -126,8 +132,8 @@ def test_ha_accepts_exactly_even_counts_on_supported_versions(count, version):
 
 
 def test_security_defaults_are_on_and_validated():
-    from milvus_zones.spec import SecuritySpec
-    from milvus_zones.stackconfig import format_problems, spec_from_config
+    from milvus_zones.planning.spec import SecuritySpec
+    from milvus_zones.planning.stackconfig import format_problems, spec_from_config
 
     base = {"milvus-zones:mode": "multi-zone-ha", "milvus-zones:region": "cn-hangzhou",
             "milvus-zones:zones": '["cn-hangzhou-h", "cn-hangzhou-i", "cn-hangzhou-j"]',

@@ -3,7 +3,7 @@
 Helm runs it as `milvus-zones-postrender` with the rendered manifests on stdin and reads the result
 from stdout. pulumi-kubernetes' `helm.v3.Release(postrender=...)` passes a command path and no
 arguments, so every instruction travels inside the manifests, written there by
-`milvus_zones.helm_values` through keys the chart renders:
+`milvus_zones.rendering.helm_values` through keys the chart renders:
 
 - `milvus-zones/resource-group-node-selectors` (chart-global `annotations`, rendered on every Milvus
   workload): JSON {group: nodeSelector}. Each Deployment/StatefulSet labelled
@@ -35,10 +35,12 @@ from typing import Any
 import yaml
 
 RG_LABEL = "milvus.io/resource-group"
-ANN_RG_SELECTORS = "milvus-zones/resource-group-node-selectors"
-ANN_WORKLOAD_PATCHES = "milvus-zones/workload-patches"
-ANN_LB_CLASS = "milvus-zones/load-balancer-class"
-ANN_SERVICE_SELECTOR = "milvus-zones/service-selector"
+from milvus_zones_policies.model.names import (  # noqa: E402  (defined once, in the pack)
+    ANN_LB_CLASS,
+    ANN_RG_SELECTORS,
+    ANN_SERVICE_SELECTOR,
+    ANN_WORKLOAD_PATCHES,
+)
 
 WORKLOAD_KINDS = frozenset({"Deployment", "StatefulSet"})
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from milvus_zones.plan import (
+from milvus_zones.planning.plan import (
     MODE_TAG,
     ZONE_LABEL,
     ComponentPlan,
@@ -26,13 +26,13 @@ from milvus_zones.plan import (
     TopologyPlan,
     zone_suffix,
 )
-from milvus_zones.postrender import (
+from milvus_zones.planning.spec import MessageService, Mode
+from milvus_zones.rendering.postrender import (
     ANN_LB_CLASS,
     ANN_RG_SELECTORS,
     ANN_SERVICE_SELECTOR,
     ANN_WORKLOAD_PATCHES,
 )
-from milvus_zones.spec import MessageService, Mode
 
 # ACK's CSI default class with WaitForFirstConsumer binding, so each zonal disk is created in the
 # zone its pod was scheduled to (ACK docs, "StorageClass": alicloud-disk-topology-alltype,
@@ -61,7 +61,8 @@ ANN_LB_OVERRIDE_LISTENERS = "service.beta.kubernetes.io/alibaba-cloud-loadbalanc
 # with it. The chart, and so every values key, stays 5.0.19.
 CDC_IMAGE_TAG = "v2.6.16"
 # Label shared by the pods of all releases of one deployment (Option A's Service selects on it).
-CLUSTER_LABEL = "milvus-zones/cluster"
+from milvus_zones_policies.model.names import CLUSTER_LABEL  # noqa: E402  (defined once, in the pack)
+
 # 2.5 resource groups match query nodes by node label: MILVUS_SERVER_LABEL_<KEY>=<value> gives the
 # node label KEY; "AZ" does not start with a role name (design brief, section 3).
 AZ_LABEL_KEY = "AZ"
@@ -655,11 +656,11 @@ def resource_group_configs(plan: TopologyPlan) -> dict[str, dict]:
 
 __all__ = [
     "CHART_FACTS",
-    "etcd_client_endpoint",
-    "node_failure_tolerations",
     "DEFAULT_STORAGE_CLASS",
     "ReleaseContext",
     "ReleaseSpec",
+    "etcd_client_endpoint",
+    "node_failure_tolerations",
     "releases",
     "resource_group_configs",
 ]

@@ -12,16 +12,15 @@ import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from milvus_zones.catalog import CHARTS, ChartPin
-from milvus_zones.spec import DeploymentSpec, MessageService, Mode, Redundancy
+from milvus_zones.planning.catalog import CHARTS, ChartPin
+from milvus_zones.planning.spec import DeploymentSpec, MessageService, Mode, Redundancy
 
 ZONE_LABEL = "topology.kubernetes.io/zone"
 HOST_LABEL = "kubernetes.io/hostname"
-ROLE_LABEL = "milvus-zones/role"
-POOL_LABEL = "milvus-zones/pool"
-MODE_TAG = "milvus-zones/mode"
-REGION_MODE_TAG = "milvus-zones/region-mode"
-REGION_ROLE_TAG = "milvus-zones/region-role"
+from milvus_zones_policies.model.names import MODE_KEY as MODE_TAG  # noqa: E402  (defined once, in the pack)
+from milvus_zones_policies.model.names import POOL_LABEL, ROLE_LABEL  # noqa: E402
+from milvus_zones_policies.model.names import REGION_MODE_KEY as REGION_MODE_TAG  # noqa: E402
+from milvus_zones_policies.model.names import REGION_ROLE_KEY as REGION_ROLE_TAG  # noqa: E402
 
 
 class Role(StrEnum):

@@ -6,13 +6,12 @@ import io
 import json
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
 
 from rich.console import Console
 from rich.text import Text
 from rich.tree import Tree
 
-from milvus_zones.offline import Graph, Resource
+from milvus_zones.engine.offline import Graph, Resource
 
 SWITCH = "alicloud:vpc/switch:Switch"
 NODE_POOL = "alicloud:cs/nodePool:NodePool"
@@ -28,7 +27,7 @@ IN_CLUSTER = "in the cluster"
 
 
 @dataclass(frozen=True)
-class Placement:
+class Location:
     region: str
     zones: tuple[str, ...]  # empty for regional / in-cluster resources
     group: str  # a zone id, "regional" or "in the cluster"
@@ -49,7 +48,7 @@ def _zones_via(graph: Graph, r: Resource, prop: str, switch_zone: dict[str, str]
     return tuple(dict.fromkeys(z for z in zones if z))
 
 
-def placements(graph: Graph) -> dict[str, Placement]:
+def placements(graph: Graph) -> dict[str, Location]:
     switch_zone = {s.urn: s.inputs.get("zoneId", "") for s in graph.of_type(SWITCH)}
     by_urn = {r.urn: r for r in graph.resources}
     regions: dict[str, str] = {}
@@ -73,7 +72,7 @@ def placements(graph: Graph) -> dict[str, Placement]:
         regions[r.urn] = region
         return region
 
-    out: dict[str, Placement] = {}
+    out: dict[str, Location] = {}
     for r in graph.resources:
         zones: tuple[str, ...] = ()
         if r.type == SWITCH:
@@ -88,11 +87,11 @@ def placements(graph: Graph) -> dict[str, Placement]:
             group = zones[0]
         else:
             group = REGIONAL
-        out[r.urn] = Placement(region_of(r), zones, group)
+        out[r.urn] = Location(region_of(r), zones, group)
     return out
 
 
-def summary(r: Resource, place: Placement) -> str:
+def summary(r: Resource, place: Location) -> str:
     """One line of the facts that matter for zone placement and data safety."""
     i = r.inputs
     facts: list[str] = []
@@ -153,7 +152,7 @@ def render(graph: Graph, fmt: str) -> str:
     return render_text(graph, places)
 
 
-def _grouped(graph: Graph, places: dict[str, Placement]) -> dict[str, dict[str, list[Resource]]]:
+def _grouped(graph: Graph, places: dict[str, Location]) -> dict[str, dict[str, list[Resource]]]:
     groups: dict[str, dict[str, list[Resource]]] = defaultdict(lambda: defaultdict(list))
     for r in graph.resources:
         if not r.custom:
@@ -171,7 +170,7 @@ def _group_order(keys) -> list[str]:
     return zones + [k for k in (REGIONAL, IN_CLUSTER) if k in keys]
 
 
-def render_text(graph: Graph, places: dict[str, Placement]) -> str:
+def render_text(graph: Graph, places: dict[str, Location]) -> str:
     buf = io.StringIO()
     console = Console(file=buf, width=160, color_system=None, highlight=False, emoji=False)
     custom = [r for r in graph.resources if r.custom]
@@ -191,7 +190,7 @@ def render_text(graph: Graph, places: dict[str, Placement]) -> str:
     return buf.getvalue()
 
 
-def render_json(graph: Graph, places: dict[str, Placement]) -> str:
+def render_json(graph: Graph, places: dict[str, Location]) -> str:
     steps = []
     for r in graph.resources:
         p = places[r.urn]
@@ -226,7 +225,7 @@ def render_json(graph: Graph, places: dict[str, Placement]) -> str:
     return json.dumps(doc, indent=2, sort_keys=False) + "\n"
 
 
-def render_markdown(graph: Graph, places: dict[str, Placement]) -> str:
+def render_markdown(graph: Graph, places: dict[str, Location]) -> str:
     lines = [f"## Plan of stack `{graph.stack}`", ""]
     for region, groups in sorted(_grouped(graph, places).items()):
         lines.append(f"### Region {region}")
@@ -242,7 +241,7 @@ def render_markdown(graph: Graph, places: dict[str, Placement]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_mermaid(graph: Graph, places: dict[str, Placement]) -> str:
+def render_mermaid(graph: Graph, places: dict[str, Location]) -> str:
     ids: dict[str, str] = {}
     lines = ["flowchart TB"]
     for region, groups in sorted(_grouped(graph, places).items()):

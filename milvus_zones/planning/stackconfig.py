@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from milvus_zones.spec import DeploymentSpec, NetworkSpec, SecuritySpec, SpecError
+from milvus_zones.planning.spec import DeploymentSpec, NetworkSpec, SecuritySpec, SpecError
 
 NAMESPACE = "milvus-zones"
 # Keys of the namespace that are not part of the spec (read by the program itself).

@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
-from milvus_zones.catalog import CHARTS, OSS_ZRS_REGIONS, REGION_ZONES
+from milvus_zones.planning.catalog import CHARTS, OSS_ZRS_REGIONS, REGION_ZONES
 
 
 class Mode(StrEnum):

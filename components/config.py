@@ -5,8 +5,8 @@ from __future__ import annotations
 import pulumi
 from pulumi.runtime import config as runtime_config
 
-from milvus_zones.spec import DeploymentSpec, SpecError
-from milvus_zones.stackconfig import format_problems, spec_from_config
+from milvus_zones.planning.spec import DeploymentSpec, SpecError
+from milvus_zones.planning.stackconfig import format_problems, spec_from_config
 
 
 def current_config() -> dict[str, object]:

@@ -10,7 +10,7 @@ import ipaddress
 import json
 from typing import Any
 
-from ._values import UnknownValueError, dig, is_list, is_map
+from .model.values import UnknownValueError, dig, is_list, is_map
 
 BUCKET_POLICY = "alicloud:oss/bucketPolicy:BucketPolicy"
 BUCKET_LOGGING = "alicloud:oss/bucketLogging:BucketLogging"

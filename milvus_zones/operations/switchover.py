@@ -14,9 +14,13 @@ from pathlib import Path
 
 import yaml
 
-from milvus_zones.offline import Graph, ProgramError, read_stack_config
-from milvus_zones.spec import Mode, SpecError
-from milvus_zones.stackconfig import NAMESPACE, format_problems, spec_from_config
+from milvus_zones.engine.offline import Graph, ProgramError, read_stack_config
+from milvus_zones.planning.spec import Mode, SpecError
+from milvus_zones.planning.stackconfig import (
+    NAMESPACE,
+    format_problems,
+    spec_from_config,
+)
 
 # What holds data or identity: the same URN and provider before and after, or the change is refused.
 STATEFUL_TYPES = (
@@ -114,7 +118,7 @@ def procedure(change: Change, stack: str, targets: list[str]) -> str:
     if not change.failover:
         return "\n".join([
             f"Planned switchover {change.old_primary} -> {change.new_primary} (RPO 0):",
-            f"  1. Stop writes to milvus.milvus-zones.internal (clients read-only, or drain the writers).",
+            "  1. Stop writes to milvus.milvus-zones.internal (clients read-only, or drain the writers).",
             f"  2. Wait until {change.new_primary} has caught up: the last rows written are returned there by a "
             "query with consistency level Strong.",
             f"  3. {up}    # replication reconfigured from the new primary, client record repointed,",

@@ -4,7 +4,7 @@
 `_PolicyAnalyzerServicer` behind a gRPC server) and calls it: `Configure` with the pack config,
 `Analyze` once per resource with its inputs, `AnalyzeStack` once with every resource's outputs.
 This module builds the same servicer (without the server) from the same policy objects and makes
-the same calls from a graph recorded by `milvus_zones.offline`. So resource policies see inputs,
+the same calls from a graph recorded by `milvus_zones.engine.offline`. So resource policies see inputs,
 stack policies see outputs, unknown values sit behind pulumi-policy's unknown-checking proxy,
 enforcement levels and config are applied: all by pulumi-policy's own code, not by a copy of it.
 
@@ -31,11 +31,18 @@ from milvus_zones_policies import (
     PACK_NAME,
     PACK_VERSION,
 )
+from milvus_zones_policies.model.resources import in_listed_order
 from pulumi.runtime import proto
 from pulumi_policy import EnforcementLevel, Policy, ResourceValidationPolicy
 from pulumi_policy.policy import _PolicyAnalyzerServicer
 
-from milvus_zones.offline import RESOURCE_SIG, SIG_KEY, Graph, ProgramError, Resource
+from milvus_zones.engine.offline import (
+    RESOURCE_SIG,
+    SIG_KEY,
+    Graph,
+    ProgramError,
+    Resource,
+)
 
 LEVELS: dict[str, EnforcementLevel] = {lvl.value: lvl for lvl in EnforcementLevel}
 _PROTO_LEVELS = {proto.ADVISORY: "advisory", proto.MANDATORY: "mandatory", proto.REMEDIATE: "remediate",
@@ -279,8 +286,9 @@ class _Requests:
                 type=r.type, properties=self.struct(r.outputs_wire), urn=r.urn, name=r.name, options=_options(r),
                 parent=r.parent, dependencies=list(r.dependencies),
             )
+            outputs = r.outputs
             for key, urns in r.property_dependencies.items():
-                ar.propertyDependencies[key].urns.extend(urns)
+                ar.propertyDependencies[key].urns.extend(in_listed_order(urns, outputs.get(key), self.ids))
             prov = self.provider(r)
             if prov is not None:
                 ar.provider.CopyFrom(prov)
