@@ -8,8 +8,8 @@ from typing import TypedDict
 import pulumi
 import pulumi_alicloud as alicloud
 import pulumi_kubernetes as k8s
-
 from milvus_zones.components.keys import protected_key
+
 from milvus_zones.planning.plan import NodePoolPlan
 from milvus_zones.planning.spec import SecuritySpec
 

@@ -6,9 +6,9 @@ from typing import NotRequired, TypedDict
 
 import pulumi
 import pulumi_alicloud as alicloud
+from milvus_zones.components.keys import protected_key
 from milvus_zones.components.network import Network
 
-from milvus_zones.components.keys import protected_key
 from milvus_zones.planning.plan import ManagedInstancePlan, TopologyPlan
 
 

@@ -8,8 +8,8 @@ from typing import NotRequired, TypedDict
 
 import pulumi
 import pulumi_alicloud as alicloud
-
 from milvus_zones.components.keys import protected_key
+
 from milvus_zones.planning.plan import BucketPlan
 from milvus_zones.planning.spec import SecuritySpec
 
@@ -100,7 +100,8 @@ def access_policy(bucket: str, root_path: str, extra_prefixes: Sequence[str] = (
     return json.dumps(
         {
             "Version": "1",
-            "Statement": key + [
+            "Statement": [
+                *key,
                 {"Effect": "Allow", "Action": _OBJECT_ACTIONS,
                  "Resource": [f"acs:oss:*:*:{bucket}/{p}/*" for p in prefixes]},
                 {

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from .model.values import UnknownValueError, dig, is_list, is_map
@@ -76,7 +77,7 @@ def principals(statement: dict) -> list[str]:
     p = statement.get("Principal")
     if isinstance(p, str):
         return [p]
-    if is_map(p):
+    if isinstance(p, Mapping):
         return [str(x) for v in p.values() for x in as_list(v)]
     return [str(x) for x in as_list(p)]
 

@@ -197,7 +197,7 @@ def parity_markdown() -> str:
     from collections import Counter
 
     rows = parity()
-    levels = {p.name: p.enforcement_level.value for p in ALL_POLICIES}
+    levels = {p.name: (p.enforcement_level or DEFAULT_ENFORCEMENT_LEVEL).value for p in ALL_POLICIES}
     counts = Counter(r["status"] for r in rows)
     out = [
         f"{len(rows)} peer rules: {counts['covered']} covered, {counts['partial']} partly covered, "

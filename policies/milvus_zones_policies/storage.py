@@ -7,6 +7,8 @@ BucketLogging), linked to the bucket through its `bucket` argument.
 
 from __future__ import annotations
 
+from typing import Any
+
 from pulumi_policy import PolicyConfigSchema
 
 from ._policy import ADVISORY, MANDATORY, OPT_IN, stack_policy
@@ -36,7 +38,7 @@ def _no_buckets(args, topology):
         args.not_applicable("no OSS bucket in the stack")
 
 
-def bucket_policies(bucket, topology) -> list[tuple[object, dict | None]]:
+def bucket_policies(bucket, topology) -> list[tuple[Any, dict | None]]:
     """(resource, document) of every policy on the bucket: the inline `policy` and each oss.BucketPolicy.
     The document is None while unknown (preview); it is judged at `pulumi up`."""
     out = []

@@ -10,6 +10,7 @@ from graphs import (
     BUCKET,
     CLUSTER,
     NODE_POOL,
+    PROJECT_DIR,
     RELEASE,
     STACKS,
     SWITCH,
@@ -21,7 +22,7 @@ from graphs import (
 )
 
 from milvus_zones.engine.offline import PLACEHOLDER_SECRET, run_program
-from milvus_zones.engine.stacks import PROJECT_DIR, available_stacks, resolve_stack
+from milvus_zones.engine.stacks import available_stacks, resolve_stack
 
 EXPECTED_COMPUTE_ZONES = {"single-zone": 1, "multi-zone-basic": 2, "multi-zone-ha": 2}
 
