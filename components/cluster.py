@@ -1,9 +1,8 @@
 """ACK Pro managed cluster over the mode's zones, with node pools per zone and role."""
 
-from __future__ import annotations
-
+import json
 from collections.abc import Sequence
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
 import pulumi
 import pulumi_alicloud as alicloud
@@ -19,7 +18,10 @@ from milvus_zones.planning.spec import SecuritySpec
 CONTROL_PLANE_LOG_COMPONENTS = ["apiserver", "kcm", "scheduler", "ccm", "controlplane-events"]
 
 ADDONS = [
-    {"name": "terway-eniip"},
+    # NetworkPolicy: Terway enforces Kubernetes NetworkPolicies (ACK docs, "Configure add-ons with
+    # Terraform": terway-eniip config {"IPVlan": ..., "NetworkPolicy": "true"}); IPVlan stays off, so
+    # nodes need no Alibaba Cloud Linux image.
+    {"name": "terway-eniip", "config": json.dumps({"IPVlan": "false", "NetworkPolicy": "true"})},
     {"name": "csi-plugin"},
     {"name": "csi-provisioner"},
     {"name": "ack-pod-identity-webhook"},
@@ -45,6 +47,11 @@ class ClusterArgs(TypedDict):
     """Secrets encryption, control-plane logs and node disk encryption (each can be turned off)."""
     tags: dict[str, str]
     """Tags for every taggable resource."""
+    cluster_id: NotRequired[pulumi.Input[str]]
+    """An existing ACK managed cluster (RRSA enabled) to add the node pools to instead of a new cluster."""
+    kubeconfig: NotRequired[pulumi.Input[str]]
+    """Existing cluster: its kubeconfig (a secret); without it, a Kubernetes provider passed in `opts.providers`
+    is used, else the kubeconfig is read with cs.get_cluster_credential."""
 
 
 class Cluster(pulumi.ComponentResource):
@@ -58,12 +65,13 @@ class Cluster(pulumi.ComponentResource):
     """
 
     cluster_id: pulumi.Output[str]
+    """The new cluster's id, or the existing one's."""
     secrets_key_id: pulumi.Output[str] | None
     """The KMS key that encrypts Kubernetes Secrets (None with security.secretsEncryption false)."""
     oidc_provider_arn: pulumi.Output[str]
     oidc_issuer_url: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]
-    provider: k8s.Provider
+    provider: pulumi.ProviderResource
     node_pools: list[alicloud.cs.NodePool]
 
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None):
@@ -77,45 +85,52 @@ class Cluster(pulumi.ComponentResource):
             # A list of per-zone Outputs (not one Output of a list) keeps property dependencies exact.
             return [ids[z] for z in order]
 
+        existing = args.get("cluster_id")
+        cluster: alicloud.cs.ManagedKubernetes | None = None
         security = args["security"]
         key = None
-        if security.secrets_encryption:
-            key = protected_key(f"{name}-secrets-key", f"Encrypts the Kubernetes Secrets of {name}",
-                                security.kms_pending_window_days, args["tags"], child)
-        logs = {}
-        if security.control_plane_logs:
-            logs = {"control_plane_log_components": CONTROL_PLANE_LOG_COMPONENTS,
-                    "control_plane_log_ttl": str(security.control_plane_log_ttl_days)}
-        cluster = alicloud.cs.ManagedKubernetes(
-            f"{name}-ack",
-            name=f"{name}-ack",
-            cluster_spec="ack.pro.small",
-            version=args["kubernetes_version"],
-            vswitch_ids=in_order(node_ids, zones),
-            pod_vswitch_ids=in_order(pod_ids, zones),
-            service_cidr=args["service_cidr"],
-            proxy_mode="ipvs",
-            # Egress is the Network's NAT gateway per zone; ACK's own single NAT would be one zone's.
-            new_nat_gateway=False,
-            is_enterprise_security_group=True,
-            enable_rrsa=True,
-            deletion_protection=True,
-            slb_internet_enabled=args["api_server_public"],
-            addons=ADDONS,
-            # Both are needed to turn encryption on (provider docs of encryption_provider_key).
-            **({"encryption_provider_key": key.id, "disable_encryption": False} if key is not None else {}),
-            **logs,
-            tags=args["tags"],
-            # Deleting the cluster deletes etcd's disks with it: refuse it in Pulumi as well as in ACK.
-            opts=pulumi.ResourceOptions(parent=self, protect=True),
-        )
+        if existing is None:
+            if security.secrets_encryption:
+                key = protected_key(f"{name}-secrets-key", f"Encrypts the Kubernetes Secrets of {name}",
+                                    security.kms_pending_window_days, args["tags"], child)
+            logs = {}
+            if security.control_plane_logs:
+                logs = {"control_plane_log_components": CONTROL_PLANE_LOG_COMPONENTS,
+                        "control_plane_log_ttl": str(security.control_plane_log_ttl_days)}
+            cluster = alicloud.cs.ManagedKubernetes(
+                f"{name}-ack",
+                name=f"{name}-ack",
+                cluster_spec="ack.pro.small",
+                version=args["kubernetes_version"],
+                vswitch_ids=in_order(node_ids, zones),
+                pod_vswitch_ids=in_order(pod_ids, zones),
+                service_cidr=args["service_cidr"],
+                proxy_mode="ipvs",
+                # Egress is the Network's NAT gateway per zone; ACK's own single NAT would be one zone's.
+                new_nat_gateway=False,
+                is_enterprise_security_group=True,
+                enable_rrsa=True,
+                deletion_protection=True,
+                slb_internet_enabled=args["api_server_public"],
+                addons=ADDONS,
+                # Both are needed to turn encryption on (provider docs of encryption_provider_key).
+                **({"encryption_provider_key": key.id, "disable_encryption": False} if key is not None else {}),
+                **logs,
+                tags=args["tags"],
+                # Deleting the cluster deletes etcd's disks with it: refuse it in Pulumi as well as in ACK.
+                opts=pulumi.ResourceOptions(parent=self, protect=True),
+            )
+
+            cluster_id: pulumi.Output[str] = cluster.id
+        else:
+            cluster_id = pulumi.Output.from_input(existing)
 
         self.node_pools = []
         for pool in args["node_pools"]:
             self.node_pools.append(
                 alicloud.cs.NodePool(
                     f"{name}-{pool.key}",
-                    cluster_id=cluster.id,
+                    cluster_id=cluster_id,
                     node_pool_name=pool.key,
                     vswitch_ids=in_order(node_ids, pool.zones),
                     instance_types=[pool.instance_type],
@@ -128,7 +143,10 @@ class Cluster(pulumi.ComponentResource):
                        if security.node_disk_encryption else {}),
                     labels=[{"key": k, "value": v} for k, v in sorted(pool.labels.items())],
                     taints=[{"key": t.key, "value": t.value, "effect": t.effect} for t in pool.taints],
-                    management={"enable": True, "auto_repair": True, "auto_upgrade": False, "max_unavailable": 1},
+                    # Upgrades one node at a time, a new node first (surge), so a pool's zone never runs
+                    # short; no automatic upgrade, so zones are upgraded one after another (docs/operations.md).
+                    management={"enable": True, "auto_repair": True, "auto_upgrade": False, "max_unavailable": 1,
+                                "surge": 1},
                     # Needs node autoscaling enabled on the cluster (ACK console/API); see docs/failures.md.
                     scaling_config=(
                         {"enable": True, "min_size": pool.desired_size, "max_size": pool.max_size}
@@ -139,22 +157,37 @@ class Cluster(pulumi.ComponentResource):
                 )
             )
 
-        # Not a temporary credential: it would expire between runs, and the provider keeps it (secret) in state.
-        credential = alicloud.cs.get_cluster_credential_output(
-            cluster_id=cluster.id, opts=pulumi.InvokeOutputOptions(parent=self, depends_on=[cluster])
-        )
-        self.kubeconfig = pulumi.Output.secret(credential.kube_config)
-        self.provider = k8s.Provider(
-            f"{name}-k8s",
-            kubeconfig=self.kubeconfig,
-            enable_server_side_apply=True,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[cluster]),
-        )
+        user_provider = self.get_provider("kubernetes:index:Provider") if existing is not None else None
+        if existing is not None and args.get("kubeconfig") is not None:
+            self.kubeconfig = pulumi.Output.secret(args["kubeconfig"])
+        elif user_provider is not None:
+            self.kubeconfig = pulumi.Output.secret("")  # the team's provider holds it; we never see it
+        else:
+            # Not a temporary credential: it would expire between runs, and the provider keeps it (secret) in state.
+            credential = alicloud.cs.get_cluster_credential_output(
+                cluster_id=cluster_id,
+                opts=pulumi.InvokeOutputOptions(parent=self, depends_on=[cluster] if cluster is not None else []),
+            )
+            self.kubeconfig = pulumi.Output.secret(credential.kube_config)
+        if user_provider is not None and args.get("kubeconfig") is None:
+            self.provider = user_provider
+        else:
+            self.provider = k8s.Provider(
+                f"{name}-k8s",
+                kubeconfig=self.kubeconfig,
+                enable_server_side_apply=True,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[cluster] if cluster is not None else []),
+            )
 
-        self.cluster_id = cluster.id
+        self.cluster_id = cluster_id
         self.secrets_key_id = key.id if key is not None else None
-        self.oidc_provider_arn = cluster.rrsa_metadata.apply(lambda m: m.ram_oidc_provider_arn if m else None)
-        self.oidc_issuer_url = cluster.rrsa_metadata.apply(lambda m: m.rrsa_oidc_issuer_url if m else None)
+        if cluster is not None:
+            self.oidc_provider_arn = cluster.rrsa_metadata.apply(lambda m: m.ram_oidc_provider_arn if m else None)
+            self.oidc_issuer_url = cluster.rrsa_metadata.apply(lambda m: m.rrsa_oidc_issuer_url if m else None)
+        else:
+            rrsa = self._existing_rrsa(cluster_id)
+            self.oidc_provider_arn = rrsa.apply(lambda c: c.ram_oidc_provider_arn)
+            self.oidc_issuer_url = rrsa.apply(lambda c: c.rrsa_oidc_issuer_url)
         self.register_outputs(
             {
                 "cluster_id": self.cluster_id,
@@ -164,3 +197,24 @@ class Cluster(pulumi.ComponentResource):
                 "kubeconfig": self.kubeconfig,
             }
         )
+
+    def _existing_rrsa(self, cluster_id: pulumi.Output[str]) -> pulumi.Output:
+        """The existing cluster's RRSA OIDC provider, which the OSS role trusts; refused when RRSA is off."""
+        found = alicloud.cs.get_managed_kubernetes_clusters_output(
+            ids=[cluster_id], enable_details=True, opts=pulumi.InvokeOutputOptions(parent=self)
+        )
+
+        def rrsa(args: list):
+            cid, result = args
+            clusters = [c for c in result.clusters if c.id == cid]
+            if not clusters:
+                raise pulumi.RunError(f"{self._name}: no ACK managed cluster {cid} in this provider's region")
+            config = clusters[0].rrsa_config
+            if config is None or not config.enabled:
+                raise pulumi.RunError(
+                    f"{self._name}: cluster {cid} has RRSA disabled; Milvus reaches OSS through an RRSA role, "
+                    "never keys: enable it (ACK console: Cluster information > Security and audit > RRSA OIDC)"
+                )
+            return config
+
+        return pulumi.Output.all(cluster_id, found).apply(rrsa)

@@ -1,21 +1,29 @@
 """cross-region-ha: two regional deployments, routed to each other, replicated, one client endpoint."""
 
-from __future__ import annotations
-
 import json
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
 import pulumi
-from milvus_zones.components.backup import Backups, RegionBackupTarget
+import pulumi_alicloud as alicloud
+from milvus_zones.components.backup import BackupReplication
 from milvus_zones.components.deployment import MilvusDeployment
 from milvus_zones.components.endpoint import Endpoint
 from milvus_zones.components.interconnect import Interconnect, RegionNetwork
-from milvus_zones.components.milvus import PASSWORD_SECRET, SERVICE_ACCOUNT
+from milvus_zones.components.milvus import PASSWORD_SECRET
 from milvus_zones.components.script_job import PYMILVUS, ScriptJob
 from milvus_zones_policies.model.names import REGION_ROLE_KEY as REGION_ROLE_TAG
 
+from milvus_zones.planning.catalog import JOB_IMAGE
 from milvus_zones.planning.plan import CrossRegionPlan
 from milvus_zones.planning.spec import SecuritySpec
+
+# The replication Job: wait up to REPLICATION_WAIT_S for each cluster to answer (first install: the
+# releases and routes come up), give every call REPLICATION_CALL_TIMEOUT_S (a standby's returns once
+# CDC has delivered the topology), and fail the Job as a whole after REPLICATION_DEADLINE_S: room for
+# the waits and the four calls of one attempt, so a stuck switchover ends with a message.
+REPLICATION_WAIT_S = 1200
+REPLICATION_CALL_TIMEOUT_S = 300
+REPLICATION_DEADLINE_S = 2 * REPLICATION_WAIT_S + 4 * REPLICATION_CALL_TIMEOUT_S
 
 
 class CrossRegionDeploymentArgs(TypedDict):
@@ -27,6 +35,8 @@ class CrossRegionDeploymentArgs(TypedDict):
     """Expose the Kubernetes API servers on the internet."""
     root_password: pulumi.Input[str]
     """Milvus root password (both clusters: CDC connects with it), a Pulumi secret."""
+    region_providers: NotRequired[dict[str, alicloud.Provider]]
+    """Region -> the team's alicloud provider for it (one provider has one region); regions left out get one."""
     security: SecuritySpec
     """Cloud-side security defaults for both regions."""
 
@@ -45,6 +55,17 @@ class CrossRegionDeployment(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
 
         self.regions = {}
+        given = dict(args.get("region_providers") or {})
+        unknown = sorted(set(given) - {p.region for p in plan.regions})
+        if unknown:
+            raise pulumi.RunError(f"{name}: region_providers names {', '.join(unknown)}, which this deployment does "
+                                  f"not use (regions: {', '.join(p.region for p in plan.regions)})")
+        inherited = self.get_provider("alicloud:index:Provider")
+        missing = [p.region for p in plan.regions if p.region not in given]
+        if inherited is not None and missing:
+            # One provider has one region: inheriting it would build both regions in the same one.
+            raise pulumi.RunError(f"{name}: an alicloud provider was given in opts, but cross-region-ha needs one "
+                                  f"per region: pass region_providers for {', '.join(missing)}")
         for region_plan in plan.regions:
             peers = [p.vpc_cidr for p in plan.regions if p is not region_plan]
             self.regions[region_plan.region] = MilvusDeployment(
@@ -56,9 +77,9 @@ class CrossRegionDeployment(pulumi.ComponentResource):
                     "root_password": args["root_password"],
                     "security": args["security"],
                     "peer_cidrs": peers,
-                    "backup_prefix": plan.backup.prefix,
                 },
-                opts=child,
+                opts=(pulumi.ResourceOptions(parent=self, providers={"alicloud": given[region_plan.region]})
+                      if region_plan.region in given else child),
             )
 
         interconnect = Interconnect(
@@ -105,10 +126,14 @@ class CrossRegionDeployment(pulumi.ComponentResource):
                 "env": [
                     {"name": "REPLICATION", "value": json.dumps(spec, sort_keys=True)},
                     {"name": "MILVUS_USER", "value": "root"},
+                    {"name": "MILVUS_WAIT_SECONDS", "value": str(REPLICATION_WAIT_S)},
+                    {"name": "MILVUS_CALL_TIMEOUT_SECONDS", "value": str(REPLICATION_CALL_TIMEOUT_S)},
                     {"name": "MILVUS_PASSWORD",
                      "valueFrom": {"secretKeyRef": {"name": PASSWORD_SECRET, "key": "password"}}},
                 ],
                 "requirement": PYMILVUS,
+                "image": JOB_IMAGE.ref(plan.primary.image_registry),
+                "deadline_seconds": REPLICATION_DEADLINE_S,
                 "node_selector": plan.primary.component("proxy").node_selector,
                 "wait_for": [*(d.milvus for d in self.regions.values()), interconnect, endpoint],
             },
@@ -116,23 +141,12 @@ class CrossRegionDeployment(pulumi.ComponentResource):
             opts=child,
         )
 
-        Backups(
+        # Each region's MilvusDeployment has its own backup CronJob (suspended in the standby).
+        BackupReplication(
             f"{name}-backup",
             plan.backup,
-            primary=rep.primary,
-            targets={
-                p.region: RegionBackupTarget(
-                    plan=p,
-                    region_provider=self.regions[p.region].region_provider,
-                    k8s_provider=self.regions[p.region].k8s_provider,
-                    bucket=self.regions[p.region].bucket_name,
-                    milvus_service=f"{p.name}.{p.namespace}.svc",
-                    service_account=SERVICE_ACCOUNT,
-                    password_secret=PASSWORD_SECRET,
-                    wait_for=(self.regions[p.region].milvus,),
-                )
-                for p in plan.regions
-            },
+            targets={p.region: (self.regions[p.region].region_provider, self.regions[p.region].bucket_name)
+                     for p in plan.regions},
             opts=child,
         )
 

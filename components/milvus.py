@@ -1,39 +1,42 @@
 """The Milvus Helm release(s), with values generated from the plan."""
 
-from __future__ import annotations
-
 import hashlib
 import json
 import sys
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
-from typing import NotRequired, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
-from milvus_zones.components.script_job import JOB_IMAGE, ScriptJob
+from milvus_zones.components.script_job import ScriptJob
 
-from milvus_zones.planning.catalog import oss_endpoint
-from milvus_zones.planning.plan import ZONE_LABEL, TopologyPlan
+from milvus_zones.planning.catalog import JOB_IMAGE, oss_endpoint
+from milvus_zones.planning.plan import ZONE_LABEL, FailoverPlan, TopologyPlan
+from milvus_zones.rendering.extra_values import ExtraValuesError, merge_under, unknown_keys, workload_keys
 from milvus_zones.rendering.helm_values import (
     CHART_FACTS,
+    PASSWORD_SECRET,
     ReleaseContext,
-    etcd_client_endpoint,
+    etcd_member_endpoints,
     node_failure_tolerations,
     releases,
     resource_group_configs,
 )
+from milvus_zones.rendering.isolation import disruption_budgets, network_policies
 
 SERVICE_ACCOUNT = "milvus"
-PASSWORD_SECRET = "milvus-root-password"
 RETAIN_STORAGE_CLASS = "milvus-zones-disk-retain"
 # ACK's pod-identity webhook injects RRSA credentials into pods of namespaces carrying this label.
 RRSA_INJECTION_LABEL = "pod-identity.alibabacloud.com/injection"
 # The Job that creates Milvus 2.5's node-filtered resource groups: a pinned Python image and client.
+# Up to 900 s waiting for Milvus to answer (MILVUS_WAIT_SECONDS), then three calls of at most 60 s.
+RESOURCE_GROUP_JOB_DEADLINE_S = 1800
 JOB_PYMILVUS = "pymilvus==2.5.18"  # the client of the 2.5 server whose resource groups the Job creates
-# The zone failover controller (milvus_zones/jobs/failover.py): standard library only, so no install step.
-FAILOVER_NAME = "milvus-zones-failover"
+# The WAL pinning controller (milvus_zones/jobs/failover.py): standard library only, so no install step.
+FAILOVER_NAME = "milvus-zones-failover"  # its Deployment, ServiceAccount, Role and Lease
+FAILOVER_PORT = 8080  # /healthz, /readyz, /metrics, /status
 from milvus_zones_policies.model.names import FAILOVER_LABEL  # noqa: E402  (defined once, in the pack)
 
 
@@ -59,6 +62,41 @@ class MilvusArgs(TypedDict):
     """cross-region-ha: the NLB (created by Pulumi) the proxies' Service reuses."""
     peer_cidrs: NotRequired[Sequence[str]]
     """cross-region-ha: the other region's VPC CIDR, allowed to reach the proxies (CDC)."""
+    helm_values: NotRequired[dict[str, Any]]
+    """Extra chart values, merged under ours in every release; a key ours set is refused."""
+
+
+def _context(plan: TopologyPlan, role_name: str, vswitch_ids: dict[str, str], lb_id: str | None,
+             peer_cidrs: tuple[str, ...]) -> ReleaseContext:
+    return ReleaseContext(
+        role_name=role_name,
+        service_account=SERVICE_ACCOUNT,
+        password_secret=PASSWORD_SECRET,
+        oss_endpoint=oss_endpoint(plan.region),
+        vpc_cidr=plan.vpc_cidr,
+        lb_vswitch_ids=vswitch_ids,
+        storage_class=RETAIN_STORAGE_CLASS,
+        lb_id=lb_id,
+        peer_cidrs=peer_cidrs,
+    )
+
+
+def helm_values_problems(plan: TopologyPlan, extra: dict[str, Any]) -> list[tuple[str, str]]:
+    """(key under helmValues, message) for extra chart values this plan refuses: unknown to the pinned
+    chart, or colliding with a value of ours. Pure: run it before registering anything."""
+    if not extra:
+        return []
+    problems = unknown_keys(extra, plan.chart.chart_version)
+    if problems:
+        return problems
+    ctx = _context(plan, "", {z: "" for z in plan.compute_zones}, "lb" if plan.proxy_load_balancer else None, ())
+    components = workload_keys(plan.chart.chart_version)
+    for spec in releases(plan, ctx):
+        try:
+            merge_under(spec.values, extra, components)
+        except ExtraValuesError as e:
+            return e.problems
+    return []
 
 
 class Milvus(pulumi.ComponentResource):
@@ -71,6 +109,8 @@ class Milvus(pulumi.ComponentResource):
     release_names: pulumi.Output[list[str]]
     namespace: pulumi.Output[str]
     endpoint: pulumi.Output[str]
+    fullname: str
+    """The chart's fullname of the primary release: its Service fronts the proxies (19530, and 9091)."""
 
     def __init__(self, name: str, args: MilvusArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("milvus-zones:index:Milvus", name, {}, opts)
@@ -103,24 +143,24 @@ class Milvus(pulumi.ComponentResource):
         )
 
         def context(role_name: str, vswitch_ids: dict[str, str], lb_id: str | None = None) -> ReleaseContext:
-            return ReleaseContext(
-                role_name=role_name,
-                service_account=SERVICE_ACCOUNT,
-                password_secret=PASSWORD_SECRET,
-                oss_endpoint=oss_endpoint(plan.region),
-                vpc_cidr=plan.vpc_cidr,
-                lb_vswitch_ids=vswitch_ids,
-                storage_class=RETAIN_STORAGE_CLASS,
-                lb_id=lb_id,
-                peer_cidrs=tuple(args.get("peer_cidrs", ())),
-            )
+            return _context(plan, role_name, vswitch_ids, lb_id, tuple(args.get("peer_cidrs", ())))
 
         # The set of releases depends on the plan only; their values also need resource ids.
         shape = releases(plan, context("", {z: "" for z in plan.compute_zones}))
+        extra = dict(args.get("helm_values") or {})
+        components = workload_keys(plan.chart.chart_version)
         vswitches = pulumi.Output.all(**{z: args["node_vswitch_ids"][z] for z in plan.compute_zones})
         inputs = pulumi.Output.all(args["role_name"], vswitches, args.get("load_balancer_id")).apply(
             lambda a: releases(plan, context(a[0], a[1], a[2]))
         )
+        # Ingress isolation before any pod starts (enforced by Terway's NetworkPolicy support).
+        policies = [
+            k8s.networking.v1.NetworkPolicy(
+                f"{name}-{m['metadata']['name']}", metadata=m["metadata"], spec=m["spec"],
+                opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[ns]),
+            )
+            for m in network_policies(plan, shape, tuple(args.get("peer_cidrs", ())))
+        ]
         created: list[k8s.helm.v3.Release] = []
         for i, spec in enumerate(shape):
             created.append(
@@ -131,24 +171,31 @@ class Milvus(pulumi.ComponentResource):
                     version=spec.version,
                     repository_opts={"repo": spec.repo},
                     namespace=ns.metadata.name,
-                    values=inputs.apply(lambda rs, i=i: rs[i].values),
+                    values=inputs.apply(lambda rs, i=i: merge_under(rs[i].values, extra, components)),
                     postrender=postrender_command() if spec.postrender else None,
                     timeout=1800,
                     max_history=10,
                     opts=pulumi.ResourceOptions(
                         parent=self,
                         provider=provider,
-                        depends_on=[ns, secret, storage_class, *args["wait_for"], *created],
+                        depends_on=[ns, secret, storage_class, *policies, *args["wait_for"], *created],
                         protect=True,
                     ),
                 )
             )
 
+        for m in disruption_budgets(plan, shape):
+            k8s.policy.v1.PodDisruptionBudget(
+                f"{name}-pdb-{m['metadata']['name']}", metadata=m["metadata"], spec=m["spec"],
+                opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[ns]),
+            )
+
         if plan.resource_groups and not CHART_FACTS[plan.chart.chart_version].replica_resource_groups:
             self._resource_group_job(name, plan, shape[0].fullname, ns, created, in_cluster)
         if plan.failover is not None:
-            self._failover_controller(name, plan, shape[0].name, ns, created, in_cluster)
+            self._failover_controller(name, plan, plan.failover, shape[0].name, ns, created, in_cluster)
 
+        self.fullname = shape[0].fullname
         self.release_names = pulumi.Output.all(*[r.name for r in created])
         self.namespace = ns.metadata.name
         self.endpoint = pulumi.Output.concat(shape[0].fullname, ".", plan.namespace, ".svc:19530")
@@ -171,6 +218,8 @@ class Milvus(pulumi.ComponentResource):
                     {"name": "RESOURCE_GROUPS", "value": json.dumps(resource_group_configs(plan), sort_keys=True)},
                 ],
                 "requirement": JOB_PYMILVUS,
+                "image": JOB_IMAGE.ref(plan.image_registry),
+                "deadline_seconds": RESOURCE_GROUP_JOB_DEADLINE_S,
                 "node_selector": plan.component("proxy").node_selector,
                 "wait_for": created,
             },
@@ -178,10 +227,9 @@ class Milvus(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
 
-    def _failover_controller(self, name, plan: TopologyPlan, release: str, ns, created, in_cluster) -> None:
-        """Two replicas on the quorum pools, one per zone: whichever zone is lost, one keeps watching."""
-        fo = plan.failover
-        fence = fo.action == "fence-zone"
+    def _failover_controller(self, name, plan: TopologyPlan, fo: FailoverPlan, release: str, ns, created,
+                             in_cluster) -> None:
+        """Two replicas on the quorum pools, one per zone, one of them acting (a Lease): docs/failover-controller.md."""
         script = resources.files("milvus_zones.jobs").joinpath("failover.py").read_text()
         digest = hashlib.sha256(script.encode()).hexdigest()[:8]
         labels = {"app.kubernetes.io/name": FAILOVER_NAME, FAILOVER_LABEL: fo.action}
@@ -193,47 +241,36 @@ class Milvus(pulumi.ComponentResource):
             opts=in_cluster,
         )
         account = k8s.core.v1.ServiceAccount(f"{name}-failover-sa", metadata=meta, opts=in_cluster)
-        verbs = ["get", "list", "delete"] if fence else ["get", "list"]
-        role = k8s.rbac.v1.Role(f"{name}-failover-role", metadata=meta,
-                                rules=[{"apiGroups": [""], "resources": ["pods"], "verbs": verbs}], opts=in_cluster)
+        # Its Lease, and nothing else: what it watches and writes is in etcd. `create` cannot be limited
+        # to a name (RBAC knows no name before the object exists).
+        role = k8s.rbac.v1.Role(f"{name}-failover-role", metadata=meta, rules=[
+            {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "resourceNames": [FAILOVER_NAME],
+             "verbs": ["get", "update"]},
+            {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["create"]},
+        ], opts=in_cluster)
         bindings = [k8s.rbac.v1.RoleBinding(
             f"{name}-failover-rb", metadata=meta,
             role_ref={"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": FAILOVER_NAME},
             subjects=[{"kind": "ServiceAccount", "name": FAILOVER_NAME, "namespace": plan.namespace}],
             opts=pulumi.ResourceOptions(parent=self, provider=in_cluster.provider, depends_on=[role, account]),
         )]
-        if fence:
-            # Node objects are cluster-scoped: fencing a zone deletes them.
-            cluster_meta = {"name": f"{FAILOVER_NAME}-{plan.namespace}", "labels": labels}
-            cluster_role = k8s.rbac.v1.ClusterRole(
-                f"{name}-failover-nodes", metadata=cluster_meta,
-                rules=[{"apiGroups": [""], "resources": ["nodes"], "verbs": ["get", "list", "delete"]}],
-                opts=in_cluster)
-            bindings.append(k8s.rbac.v1.ClusterRoleBinding(
-                f"{name}-failover-nodes", metadata=cluster_meta,
-                role_ref={"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
-                          "name": cluster_meta["name"]},
-                subjects=[{"kind": "ServiceAccount", "name": FAILOVER_NAME, "namespace": plan.namespace}],
-                opts=pulumi.ResourceOptions(parent=self, provider=in_cluster.provider, depends_on=[cluster_role]),
-            ))
         env = [
-            {"name": "ACTION", "value": fo.action},
             {"name": "NAMESPACE", "value": plan.namespace},
+            {"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
+            {"name": "LEASE_NAME", "value": FAILOVER_NAME},
+            {"name": "GROUPS", "value": json.dumps(list(fo.groups))},
+            {"name": "ETCD_ENDPOINTS",
+             "value": json.dumps(etcd_member_endpoints(release, plan.namespace, plan.etcd.replicas))},
+            {"name": "ETCD_ROOT_PATH", "value": plan.name},  # helm_values sets etcd.rootPath to it
             {"name": "PROBE_INTERVAL_SECONDS", "value": str(fo.probe_interval_s)},
-            {"name": "PROBE_TIMEOUT_SECONDS", "value": str(fo.probe_timeout_s)},
             {"name": "FAILURE_THRESHOLD", "value": str(fo.failure_threshold)},
+            {"name": "LEASE_DURATION_SECONDS", "value": str(fo.lease_duration_s)},
+            {"name": "RENEW_DEADLINE_SECONDS", "value": str(fo.renew_deadline_s)},
+            {"name": "HTTP_PORT", "value": str(FAILOVER_PORT)},
+            {"name": "PYTHONDONTWRITEBYTECODE", "value": "1"},  # read-only root filesystem
         ]
-        if fence:
-            env.append({"name": "FENCE_AFTER_SECONDS", "value": str(fo.fence_after_s)})
-        else:
-            instance = f"app.kubernetes.io/instance={release}"
-            env += [
-                {"name": "GROUPS", "value": json.dumps(list(fo.groups))},
-                {"name": "STREAMING_SELECTOR", "value": f"{instance},component=streamingnode"},
-                {"name": "MIXCOORD_SELECTOR", "value": f"{instance},component=mixcoord"},
-                {"name": "ETCD_ENDPOINT", "value": etcd_client_endpoint(release, plan.namespace)},
-                {"name": "ETCD_ROOT_PATH", "value": plan.name},  # helm_values sets etcd.rootPath to it
-            ]
+        probe = {"httpGet": {"path": "/healthz", "port": "http"}, "periodSeconds": 10, "timeoutSeconds": 2,
+                 "failureThreshold": 3}
         k8s.apps.v1.Deployment(
             f"{name}-failover",
             metadata=meta,
@@ -241,9 +278,12 @@ class Milvus(pulumi.ComponentResource):
                 "replicas": fo.replicas,
                 "selector": {"matchLabels": labels},
                 "template": {
-                    "metadata": {"labels": labels},
+                    "metadata": {"labels": labels, "annotations": {
+                        "prometheus.io/scrape": "true", "prometheus.io/port": str(FAILOVER_PORT),
+                        "prometheus.io/path": "/metrics"}},
                     "spec": {
                         "serviceAccountName": FAILOVER_NAME,
+                        "enableServiceLinks": False,
                         "nodeSelector": dict(fo.node_selector),
                         "tolerations": [
                             {"key": fo.toleration.key, "operator": "Equal", "value": fo.toleration.value,
@@ -254,13 +294,21 @@ class Milvus(pulumi.ComponentResource):
                             "maxSkew": 1, "topologyKey": ZONE_LABEL, "whenUnsatisfiable": "DoNotSchedule",
                             "labelSelector": {"matchLabels": labels},
                         }],
+                        "securityContext": {"runAsNonRoot": True, "runAsUser": 65534, "runAsGroup": 65534,
+                                            "seccompProfile": {"type": "RuntimeDefault"}},
                         "containers": [{
                             "name": "failover",
-                            "image": JOB_IMAGE,
+                            "image": JOB_IMAGE.ref(plan.image_registry),
                             "command": ["python", "/job/failover.py"],
                             "env": env,
-                            "resources": {"requests": {"cpu": "50m", "memory": "64Mi"},
-                                          "limits": {"memory": "128Mi"}},
+                            "ports": [{"name": "http", "containerPort": FAILOVER_PORT, "protocol": "TCP"}],
+                            "livenessProbe": probe,
+                            "readinessProbe": {**probe, "httpGet": {"path": "/readyz", "port": "http"},
+                                               "periodSeconds": 5},
+                            "resources": {"requests": {"cpu": "20m", "memory": "48Mi"},
+                                          "limits": {"cpu": "200m", "memory": "128Mi"}},
+                            "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
+                                                "privileged": False, "capabilities": {"drop": ["ALL"]}},
                             "volumeMounts": [{"name": "job", "mountPath": "/job", "readOnly": True}],
                         }],
                         "volumes": [{"name": "job", "configMap": {"name": config_map.metadata.name}}],

@@ -11,9 +11,13 @@ import ipaddress
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from milvus_zones.planning.catalog import CHARTS, ChartPin
-from milvus_zones.planning.spec import DeploymentSpec, MessageService, Mode, Redundancy
+from milvus_zones.planning.catalog import CHARTS, ChartPin, Image
+from milvus_zones.planning.spec import Backend, DeploymentSpec, MessageService, Mode, Redundancy
+
+if TYPE_CHECKING:
+    from milvus_zones.planning.sizing import SizingPlan
 
 ZONE_LABEL = "topology.kubernetes.io/zone"
 HOST_LABEL = "kubernetes.io/hostname"
@@ -108,22 +112,31 @@ class ComponentPlan:
 
 @dataclass(frozen=True)
 class FailoverPlan:
-    """The zone-failover controller (milvus_zones/jobs/failover.py): what it does and where it runs.
+    """The WAL pinning controller (milvus_zones/jobs/failover.py, docs/failover-controller.md).
 
     It runs on the quorum pools (one per zone in the multi-zone modes), so that two replicas spread
-    over zones always leave one alive, whichever zone is lost.
+    over zones always leave one alive, whichever zone is lost; a Lease makes one of them act.
     """
 
-    action: str  # "switch-wal" (2.6 HA: move streaming.primaryResourceGroup) or "fence-zone" (basic)
+    action: str  # "switch-wal": pin streaming.primaryResourceGroup to the group the WAL fell back to
     replicas: int
     zones: tuple[str, ...]  # where its replicas may run (hard zone spread)
     node_selector: dict[str, str]
     toleration: Taint
-    probe_interval_s: int  # how often it checks
-    probe_timeout_s: int  # per probe
-    failure_threshold: int  # consecutive failed rounds before acting
-    fence_after_s: int  # fence-zone: how long every node of a zone must be NotReady first
-    groups: tuple[str, ...] = ()  # switch-wal: resource groups in order of preference (primary first)
+    probe_interval_s: int  # how often it reads the sessions and the key from etcd
+    failure_threshold: int  # consecutive rounds without a primary-group session before it pins
+    groups: tuple[str, ...] = ()  # resource groups in the chart's order (its primary first)
+    lease_duration_s: int = 15  # coordination.k8s.io Lease: a candidate takes over after this
+    renew_deadline_s: int = 10  # the holder stops acting when it could not renew for this long
+
+
+@dataclass(frozen=True)
+class AccessPlan:
+    """Who may reach Milvus (milvus_zones.rendering.isolation turns it into NetworkPolicies)."""
+
+    client_cidrs: tuple[str, ...]  # sources allowed to the client port
+    client_namespaces: tuple[str, ...]
+    monitoring_namespace: str  # the only namespace besides Milvus' own allowed to the metrics port
 
 
 @dataclass(frozen=True)
@@ -131,6 +144,68 @@ class BucketPlan:
     name: str
     root_path: str
     redundancy: Redundancy
+
+
+@dataclass(frozen=True)
+class BackupPlan:
+    """milvus-backup on a schedule, into a prefix of the deployment's own (ZRS, versioned) bucket.
+
+    Backups are named `<name_prefix>_<YYYYmmddHHMM>` (UTC): milvus-backup accepts letters, digits
+    and `_` (core/backup/func.go ValidateName), and the name alone tells the cleanup a backup's age.
+    """
+
+    prefix: str  # milvus-backup's backupRootPath in the bucket, e.g. "backup/milvus"
+    schedule: str  # cron, UTC (the CronJob's timeZone is set to Etc/UTC)
+    retention_days: int  # the cleanup after each run deletes this stack's backups older than this
+    name_prefix: str  # e.g. "milvus" or "milvus_cn_hangzhou"
+    suspended: bool = False  # cross-region standby: the CronJob exists but does not run until promoted
+
+    @property
+    def interval_s(self) -> int:
+        """The longest time between two scheduled runs: the backup RPO, before the run's own duration."""
+        from milvus_zones.planning.schedule import max_interval_s
+
+        return max_interval_s(self.schedule)
+
+
+@dataclass(frozen=True)
+class MonitoringPlan:
+    labels: dict[str, str]  # extra labels on every monitor and rule (a Prometheus' selectors)
+    grafana_dashboard: bool
+
+
+BACKUP_ROOT = "backup"
+
+
+def backup_summary(b: BackupPlan | None, managed_auto_backup: bool | None = None) -> dict[str, object]:
+    """The `backup` stack output: what is backed up when, and the RPO that gives against an operator's
+    or a client's mistake (a dropped collection, a bad delete), which no zone or region failover covers.
+
+    The RPO is the longest wait between two scheduled runs plus a run's own duration, which depends on
+    the data and is not modeled; read at a later time, what a backup holds is what Milvus had flushed
+    when it started.
+    """
+    from milvus_zones.planning.schedule import describe_interval
+
+    if managed_auto_backup is not None:
+        return {"enabled": managed_auto_backup, "by": "the managed service (autoBackup)",
+                "rpo": "the service's backup schedule" if managed_auto_backup else "no backup"}
+    if b is None:
+        return {"enabled": False, "rpo": "no backup"}
+    return {"enabled": not b.suspended, "by": "milvus-backup CronJob", "schedule": b.schedule,
+            "retentionDays": b.retention_days, "prefix": b.prefix, "rpoSeconds": b.interval_s,
+            "rpo": f"{describe_interval(b.interval_s)} + run time"}
+
+
+def backup_name_prefix(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_]", "_", name)
+
+
+def plan_backup(spec: DeploymentSpec, name: str) -> BackupPlan | None:
+    if not spec.backup.enabled or spec.backend is not Backend.SELF_HOSTED:
+        return None
+    return BackupPlan(prefix=f"{BACKUP_ROOT}/{name}", schedule=spec.backup.schedule,
+                      retention_days=spec.backup.retention_days, name_prefix=backup_name_prefix(name))
 
 
 @dataclass(frozen=True)
@@ -149,6 +224,7 @@ class TopologyPlan:
     quorum_zones: tuple[str, ...]
     control_plane_zones: tuple[str, ...]
     chart: ChartPin
+    milvus_image: Image  # what every Milvus container runs (catalog pin or milvusImageTag)
     vpc_cidr: str
     service_cidr: str
     vswitches: tuple[VSwitchPlan, ...]
@@ -160,6 +236,7 @@ class TopologyPlan:
     resource_groups: tuple[ResourceGroupPlan, ...]
     bucket: BucketPlan | None  # None on the managed backend, which keeps its own storage
     namespace: str
+    access: AccessPlan
     tags: dict[str, str] = field(default_factory=dict)
     # The zone-failover controller, where the mode has one.
     failover: FailoverPlan | None = None
@@ -169,6 +246,14 @@ class TopologyPlan:
     proxy_load_balancer: bool = False
     # Milvus 2.6 built-in CDC component on (cross-region-ha, both regions: either may become primary).
     cdc: bool = False
+    # Scheduled milvus-backup runs (None when backups are off or on the managed backend).
+    backup: BackupPlan | None = None
+    # PodMonitors, alert rules and the dashboard (None when monitoring is off).
+    monitoring: MonitoringPlan | None = None
+    # Registry (host[/path]) every image is pulled from instead of Docker Hub; None for Docker Hub.
+    image_registry: str | None = None
+    # Requests/limits of every workload, fitted to the pools (milvus_zones.planning.sizing); None on the managed backend.
+    sizing: SizingPlan | None = None
 
     def pool(self, key: str) -> NodePoolPlan:
         return next(p for p in self.node_pools if p.key == key)
@@ -234,14 +319,15 @@ def plan(spec: DeploymentSpec, name: str = "milvus") -> TopologyPlan:
     for z in quorum_zones:
         key = f"quorum-{zone_suffix(z)}"
         pools.append(
-            NodePoolPlan(key, Role.QUORUM, (z,), quorum_per_zone, spec.quorum_instance_type, None,
+            NodePoolPlan(key, Role.QUORUM, (z,), quorum_per_zone, spec.effective_quorum_instance_type, None,
                          {ROLE_LABEL: Role.QUORUM.value, POOL_LABEL: key}, (quorum_taint,))
         )
     if mode is Mode.MULTI_ZONE_BASIC:
         # One pool over primary and secondary: nodes go to the primary; when it fails, the pool
         # relaunches them in the secondary (PRIORITY placement falls back to the next vSwitch).
         # Autoscaling up to twice the size: the relaunched nodes are new instances, created while the
-        # lost zone's nodes still exist (the failover controller deletes their Node objects).
+        # lost zone's nodes still exist (an operator deletes their Node objects once the zone is
+        # confirmed lost: docs/failover-controller.md).
         key = "compute-" + "".join(zone_suffix(z) for z in compute_zones)
         pools.append(
             NodePoolPlan(key, Role.COMPUTE, compute_zones, spec.compute_node_count, spec.compute_instance_type,
@@ -307,20 +393,18 @@ def plan(spec: DeploymentSpec, name: str = "milvus") -> TopologyPlan:
         if version == "2.6":
             components.append(ComponentPlan("streamingNode", 2, compute_selector, zone_spread=False))
 
-    # -- zone failover controller ----------------------------------------------------------------------
+    # -- WAL pinning controller ------------------------------------------------------------------------
+    # Only where Milvus falls back by itself and may move back (2.6 resource groups). multi-zone-basic
+    # has none: fencing a zone on NotReady alone is unsafe (docs/failover-controller.md).
     failover: FailoverPlan | None = None
-    if mode.multi_zone:
-        action = "fence-zone" if mode is Mode.MULTI_ZONE_BASIC else "switch-wal"
-        groups = tuple(rg.name for rg in resource_groups)
-        # 2.5 HA keeps its WAL in Pulsar/Kafka across three zones: nothing to switch.
-        if action == "fence-zone" or (version == "2.6" and groups):
-            failover = FailoverPlan(
-                action=action, replicas=2, zones=quorum_zones, node_selector=quorum_selector,
-                toleration=quorum_taint, probe_interval_s=1, probe_timeout_s=1, failure_threshold=3,
-                fence_after_s=10, groups=groups,
-            )
+    groups = tuple(rg.name for rg in resource_groups)
+    if ha and version == "2.6" and len(groups) > 1:
+        failover = FailoverPlan(
+            action="switch-wal", replicas=2, zones=quorum_zones, node_selector=quorum_selector,
+            toleration=quorum_taint, probe_interval_s=1, failure_threshold=3, groups=groups,
+        )
 
-    return TopologyPlan(
+    topology = TopologyPlan(
         name=name,
         mode=mode,
         region=spec.region,
@@ -329,6 +413,7 @@ def plan(spec: DeploymentSpec, name: str = "milvus") -> TopologyPlan:
         quorum_zones=quorum_zones,
         control_plane_zones=control_plane_zones,
         chart=CHARTS[version],
+        milvus_image=spec.milvus_image,
         vpc_cidr=spec.network.vpc_cidr,
         service_cidr=spec.network.service_cidr,
         vswitches=vswitches,
@@ -341,10 +426,31 @@ def plan(spec: DeploymentSpec, name: str = "milvus") -> TopologyPlan:
         bucket=(BucketPlan(spec.bucket_name, spec.bucket_root_path, spec.effective_bucket_redundancy)
                 if spec.bucket_name else None),
         namespace=spec.namespace,
+        access=AccessPlan(
+            client_cidrs=tuple(spec.client_access.cidrs if spec.client_access.cidrs is not None
+                               else [spec.network.vpc_cidr]),
+            client_namespaces=tuple(spec.client_access.namespaces),
+            monitoring_namespace=spec.monitoring_namespace,
+        ),
         tags=tags,
         failover=failover,
         proxy_load_balancer=mode is Mode.MULTI_ZONE_HA,
+        backup=plan_backup(spec, name),
+        monitoring=(MonitoringPlan(dict(spec.monitoring.labels), spec.monitoring.grafana_dashboard)
+                    if spec.monitoring.enabled else None),
+        image_registry=spec.image_registry,
     )
+    return with_sizing(topology, spec)
+
+
+def with_sizing(topology: TopologyPlan, spec: DeploymentSpec) -> TopologyPlan:
+    """The plan with its workloads sized to its pools (refused with SpecError when they do not fit)."""
+    if spec.backend is Backend.MANAGED:
+        return topology
+    from milvus_zones.planning.sizing import Resources, parse_cpu, parse_memory, size
+
+    overrides = {k: Resources(parse_cpu(o.cpu), parse_memory(o.memory)) for k, o in spec.resources.items()}
+    return dataclasses.replace(topology, sizing=size(topology, overrides))
 
 
 # ---- the managed backend ----------------------------------------------------------------------------
@@ -369,6 +475,7 @@ class ManagedInstancePlan:
     multi_az_storage: bool
     load_replicas: int
     components: tuple[ManagedComponentPlan, ...]
+    auto_backup: bool = True  # `backup.enabled`; the service chooses the schedule and retention
 
 
 def plan_managed(spec: DeploymentSpec, topology: TopologyPlan) -> ManagedInstancePlan:
@@ -390,6 +497,7 @@ def plan_managed(spec: DeploymentSpec, topology: TopologyPlan) -> ManagedInstanc
         multi_az_storage=spec.mode.multi_zone,
         load_replicas=2 if ha else 1,
         components=tuple(ManagedComponentPlan(t, cu, replicas(n)) for t, cu, n in kinds),
+        auto_backup=spec.backup.enabled,
     )
 
 
@@ -419,12 +527,10 @@ class EndpointPlan:
 
 
 @dataclass(frozen=True)
-class BackupPlan:
-    """milvus-backup in the primary region, its backups copied to the other region by OSS replication."""
+class BackupReplicationPlan:
+    """cross-region-ha: OSS replication of each region's backup prefix to the other region's bucket."""
 
-    prefix: str  # bucket prefix the backups go to (outside Milvus' own root path)
-    schedule: str  # cron, in the cluster's time zone (UTC)
-    keep: int  # backups kept by the rotation
+    prefix: str  # the backup prefix of both buckets (each region writes below it, under its own name)
     replicate_to: dict[str, tuple[str, str]]  # region -> (peer region, peer bucket)
 
 
@@ -433,7 +539,7 @@ class CrossRegionPlan:
     regions: tuple[TopologyPlan, ...]  # config order (region, peer): names never depend on roles
     replication: ReplicationPlan
     endpoint: EndpointPlan
-    backup: BackupPlan
+    backup: BackupReplicationPlan
 
     def region(self, region: str) -> TopologyPlan:
         return next(p for p in self.regions if p.region == region)
@@ -444,7 +550,6 @@ class CrossRegionPlan:
 
 
 DML_CHANNELS = 16  # Milvus' default rootCoord.dmlChannelNum, pinned so both clusters agree
-BACKUP_PREFIX = "backup"
 
 
 def region_name(region: str) -> str:
@@ -459,7 +564,11 @@ def plan_cross_region(spec: DeploymentSpec) -> CrossRegionPlan:
         role = "primary" if rspec.region == primary else "standby"
         p = plan(rspec, name=region_name(rspec.region))
         tags = {**p.tags, MODE_TAG: str(spec.mode), REGION_MODE_TAG: str(rspec.mode), REGION_ROLE_TAG: role}
-        regions.append(dataclasses.replace(p, tags=tags, region_role=role, proxy_load_balancer=True, cdc=True))
+        # Both regions define the backup CronJob (a switchover replaces nothing); only the primary's runs:
+        # the standby holds the same data, replicated by CDC, and its backups would be duplicates.
+        backup = dataclasses.replace(p.backup, suspended=role == "standby") if p.backup else None
+        p = dataclasses.replace(p, tags=tags, region_role=role, proxy_load_balancer=True, cdc=True, backup=backup)
+        regions.append(with_sizing(p, rspec))  # again: CDC runs on the compute pools
     standby = next(p.region for p in regions if p.region != primary)
     zone = "milvus-zones.internal"
     records = {p.region: p.region for p in regions}
@@ -474,10 +583,8 @@ def plan_cross_region(spec: DeploymentSpec) -> CrossRegionPlan:
             force_promote=spec.force_promote,
         ),
         endpoint=EndpointPlan(zone=zone, client_record="milvus", region_records=records),
-        backup=BackupPlan(
-            prefix=BACKUP_PREFIX,
-            schedule="30 2 * * *",
-            keep=7,
+        backup=BackupReplicationPlan(
+            prefix=BACKUP_ROOT,
             replicate_to={a.region: (b.region, b.bucket.name) for a in regions for b in regions if a is not b},
         ),
     )

@@ -28,7 +28,9 @@ from .ha import (
     ha_compute_zones_symmetric,
     ha_milvus_version_supported,
 )
+from .image import milvus_image_has_ha_features
 from .kms import kms_key_deletion_protected, kms_key_enabled, kms_key_rotation
+from .maintenance import node_pool_rolls_one_node_at_a_time
 from .managed import (
     managed_instance_auto_backup,
     managed_instance_encrypted,
@@ -70,6 +72,7 @@ from .storage import (
     bucket_private,
     bucket_versioned,
 )
+from .workloads import network_isolated, workloads_hardened, workloads_sized
 from .zones import (
     compute_zone_count,
     control_plane_multi_zone,
@@ -92,6 +95,7 @@ ALL_POLICIES: list[Policy] = [
     ha_compute_node_count_even,
     ha_milvus_version_supported,
     ha_compute_zones_symmetric,
+    milvus_image_has_ha_features,
     # zone rules per mode
     compute_zone_count,
     control_plane_multi_zone,
@@ -145,6 +149,11 @@ ALL_POLICIES: list[Policy] = [
     etcd_persistent_with_pdb,
     stateful_resources_protected,
     allowed_regions,
+    workloads_sized,
+    workloads_hardened,
+    network_isolated,
+    # maintenance (docs/operations.md)
+    node_pool_rolls_one_node_at_a_time,
 ]
 
 

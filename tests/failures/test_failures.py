@@ -45,7 +45,7 @@ def test_ha_zone_loss_is_built_from_the_verified_timings(reports):
     steps = [x.what for x in primary.writes.steps]
     # etcd leader lost with the zone: re-election (2 x 2.5 s), then every lease renewed to TTL + election timeout.
     assert [x.seconds for x in primary.writes.steps[:2]] == [5.0, 12.5]
-    assert "lessor" in steps[1] and "standby mixCoord" in steps[2] and "channels move" in steps[3]
+    assert "lessor" in steps[1] and "standby mixCoord" in steps[2] and "WAL falls back from group rgh" in steps[3]
     assert primary.writes.seconds == 5 + (10 + 2.5) + 10 + 10
     assert r.params["etcd.electionTimeout"].value == 2.5 and "ETCD_ELECTION_TIMEOUT 2500" in r.params[
         "etcd.electionTimeout"].source
@@ -56,13 +56,16 @@ def test_ha_zone_loss_is_built_from_the_verified_timings(reports):
     assert "group rgi" in primary.serves_after
 
 
-def test_ha_on_2615_reads_wait_for_the_wal_and_miss_the_read_target(reports):
-    # Chart 5.0.19 runs Milvus 2.6.15: no streaming-node groups, the survivor's channels may sit in the lost zone.
+def test_ha_on_its_pinned_milvus_meets_the_targets_and_warns_of_the_flap_back(reports):
+    # The stack pins a Milvus with streaming-node groups (2.6.16+): reads move by the health checks alone.
     r = reports["multi-zone-ha"]
+    assert r.verdicts() == []
     primary = next(s for s in r.scenarios if s.zone == "cn-hangzhou-h")
-    assert any("predates streaming-node resource groups" in n for n in primary.notes)
-    assert primary.reads.seconds == primary.writes.seconds == 37.5
-    assert r.verdicts() == ["reads RTO 37.5 s misses the multi-zone-ha target of 10 s"]
+    assert primary.reads.seconds == 6 and "load balancer" in primary.reads.steps[0].what
+    assert primary.reads_bounded.seconds == primary.writes.seconds  # Bounded reads wait for the WAL
+    assert any("moves back to group rgh" in n and "failover-controller.md" in n for n in primary.notes)
+    other = next(s for s in r.scenarios if s.zone == "cn-hangzhou-i")
+    assert other.writes.seconds == 27.5 and not other.notes  # only the coordinator may move
 
 
 def test_ha_settings_each_contribute(reports):
@@ -77,10 +80,11 @@ def test_basic_relaunches_within_its_budget(reports):
     assert r.verdicts() == []
     primary = next(s for s in r.scenarios if s.zone == "cn-hangzhou-h")
     steps = [x.what for x in primary.reads.steps]
-    assert any("fences the zone" in x for x in steps) and any("segments reloaded" in x for x in steps)
-    assert 60 < primary.reads.seconds <= 900
+    assert any("on-call deletes the zone's 4 Node objects" in x for x in steps)  # the autoscaler halts otherwise
+    assert any("segments reloaded" in x for x in steps)
+    assert 60 < primary.reads.seconds <= 3600
     c = {x.setting: x for x in r.contributions}
-    assert c["failover controller: fence-zone"].without["rto_reads_s"] is None  # autoscaler halts
+    assert "failover controller: fence-zone" not in c  # no automatic fencing: NotReady is no proof of death
     assert c["compute pool autoscaling"].without["rto_reads_s"] is None  # nowhere to relaunch
 
 
@@ -88,7 +92,7 @@ def test_data_size_moves_the_basic_rto():
     small = failures.report(stack("multi-zone-basic"), data_size_gib=10, with_contributions=False).worst()
     large = failures.report(stack("multi-zone-basic"), data_size_gib=400, with_contributions=False).worst()
     assert large["rto_reads_s"] - small["rto_reads_s"] == pytest.approx(390 * 1024 / (3 * 100))
-    assert large["rto_reads_s"] > 900  # 400 GiB no longer fit the 15-minute budget at 100 MiB/s x 3 nodes
+    assert large["rto_reads_s"] > small["rto_reads_s"] + 1300  # 390 GiB more at 100 MiB/s x 3 nodes
 
 
 # ---- broken on purpose (hand-written stacks) ----------------------------------------------------------
@@ -120,10 +124,12 @@ def test_default_toleration_on_the_coordinators_breaks_the_ha_write_rto():
     assert any(v.startswith("writes RTO") for v in r.verdicts())
 
 
-def test_basic_without_fencing_is_stopped_by_the_autoscaler_gate():
+def test_basic_waits_for_on_call_past_the_autoscaler_gate():
     r = failures.report(hand_written("basic-no-fencing"))
     primary = next(s for s in r.scenarios if s.zone == "cn-hangzhou-h")
-    assert "cluster-autoscaler halts with 4 of 6 nodes unready" in primary.reads.blocked
+    assert primary.reads.blocked is None
+    (gate,) = [s for s in primary.reads.steps if "cluster-autoscaler halts with 4 of 6 unready" in s.what]
+    assert gate.what.startswith("on-call deletes") and gate.params == ("operator.fence",)
 
 
 # ---- the command ----------------------------------------------------------------------------------------
@@ -148,7 +154,7 @@ def test_cli_formats(cached, fmt):
     assert result.exit_code == 0, result.output
     if fmt == "json":
         data = json.loads(result.output)
-        assert data["missedTargets"] == ["reads RTO 37.5 s misses the multi-zone-ha target of 10 s"]
+        assert data["missedTargets"] == []
         assert len(data["scenarios"]) == 3
         assert data["parameters"]["milvus.session.ttl"]["value"] == 10
     else:

@@ -116,6 +116,7 @@ def test_a_compute_pool_over_two_zones_violates_in_ha():
 def _groups(postrender):
     def change(props):
         props["values"]["replicaResourceGroups"] = ["rgh", "rgi"]
+        props["values"]["image"] = {"all": {"tag": "v2.6.22"}}  # groups need 2.6.16+ (milvus-image-has-ha-features)
         if postrender:
             props["postrender"] = "/usr/local/bin/pin-groups"
     return change

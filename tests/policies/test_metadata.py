@@ -27,6 +27,7 @@ EXPECTED = {
     "ha-compute-node-count-even": "mandatory",
     "ha-milvus-version-supported": "mandatory",
     "ha-compute-zones-symmetric": "mandatory",
+    "milvus-image-has-ha-features": "mandatory",
     "compute-zone-count": "mandatory",
     "control-plane-multi-zone": "mandatory",
     "metadata-spans-three-zones": "mandatory",
@@ -74,8 +75,12 @@ EXPECTED = {
     "milvus-authorization-enabled": "mandatory",
     "no-plaintext-credentials": "mandatory",
     "etcd-persistent-with-pdb": "mandatory",
+    "workloads-sized": "mandatory",
+    "workloads-hardened": "mandatory",
+    "network-isolated": "mandatory",
     "stateful-resources-protected": "mandatory",
     "allowed-regions": "mandatory",
+    "node-pool-rolls-one-node-at-a-time": "advisory",
 }
 
 

@@ -11,6 +11,7 @@ from graphs import RELEASE, graph_of, pools, switch_zones, zones_of
 
 from milvus_zones.engine.offline import Graph, run_program
 from milvus_zones.engine.stacks import resolve_stack
+from milvus_zones.planning.catalog import MILVUS_IMAGES
 from milvus_zones.planning.plan import plan_cross_region
 from milvus_zones.planning.stackconfig import spec_from_config
 
@@ -24,6 +25,11 @@ def region_of(g: Graph, r) -> str:
     """The region of a resource, from the alicloud provider it is created with."""
     provider = g.by_urn(r.provider.rsplit("::", 1)[0])
     return provider.inputs["region"]
+
+
+def cron_region(r) -> str:
+    """The region of a backup CronJob, from its name (milvus-<region>-backup-cron)."""
+    return next(region for region in (HZ, SH) if r.urn.endswith(f"::milvus-{region}-backup-cron"))
 
 
 def switched(tmp_path: Path, **changes) -> Graph:
@@ -66,7 +72,7 @@ def test_both_clusters_run_cdc_on_a_cdc_capable_image_behind_a_pulumi_nlb(g):
     nlbs = {n.id: n for n in g.of_type("alicloud:nlb/loadBalancer:LoadBalancer")}
     for rel in releases:
         v = rel.inputs["values"]
-        assert v["cdc"]["enabled"] is True and v["image"]["all"]["tag"] == "v2.6.16"
+        assert v["cdc"]["enabled"] is True and v["image"]["all"]["tag"] == MILVUS_IMAGES["2.6"].reference_tag
         annotations = v["service"]["annotations"]
         assert annotations["service.beta.kubernetes.io/alibaba-cloud-loadbalancer-id"] in nlbs
         assert len(v["service"]["loadBalancerSourceRanges"]) == 2  # own VPC and the peer's (CDC)
@@ -94,6 +100,17 @@ def test_replication_runs_in_the_primary_after_both_clusters_routes_and_names(g)
         assert {r.urn for r in g.of_type(kind)} & deps, f"the Job must wait for {kind}"
 
 
+def test_replication_job_cannot_hang(g):
+    (job,) = g.of_type("kubernetes:batch/v1:Job")
+    spec = job.inputs["spec"]
+    env = {e["name"]: e.get("value") for e in spec["template"]["spec"]["containers"][0]["env"]}
+    wait, call = float(env["MILVUS_WAIT_SECONDS"]), float(env["MILVUS_CALL_TIMEOUT_SECONDS"])
+    assert 0 < call <= wait
+    # One attempt (both clusters' waits, a read and an update each) fits the Job's deadline.
+    assert spec["activeDeadlineSeconds"] >= 2 * wait + 4 * call
+    assert 0 < spec["backoffLimit"] <= 6
+
+
 def test_regions_are_routed_through_cen_and_share_one_client_endpoint(g):
     assert len(g.of_type("alicloud:cen/transitRouter:TransitRouter")) == 2
     (peer,) = g.of_type("alicloud:cen/transitRouterPeerAttachment:TransitRouterPeerAttachment")
@@ -113,10 +130,19 @@ def test_backups_replicate_to_the_other_region(g):
     assert crr[HZ]["destination"] == {"bucket": "acme-milvus-xr-shanghai", "location": "oss-cn-shanghai"}
     assert crr[SH]["destination"] == {"bucket": "acme-milvus-xr-hangzhou", "location": "oss-cn-hangzhou"}
     assert all(c["prefixSet"] == {"prefixes": ["backup/"]} for c in crr.values())
-    (cron,) = g.of_type("kubernetes:batch/v1:CronJob")
-    assert "serviceAccountName" in cron.inputs["spec"]["jobTemplate"]["spec"]["template"]["spec"]
-    (config,) = [c for c in g.of_type("kubernetes:core/v1:ConfigMap") if "backup.yaml" in c.inputs.get("data", {})]
-    assert "__MILVUS_PASSWORD__" in config.inputs["data"]["backup.yaml"]  # filled in only inside the pod
+
+    # Each region defines the backup CronJob; only the primary's runs, so a switchover replaces nothing.
+    crons = {cron_region(c): c.inputs["spec"] for c in g.of_type("kubernetes:batch/v1:CronJob")}
+    assert {r: c["suspend"] for r, c in crons.items()} == {HZ: False, SH: True}
+    for region, cron in crons.items():
+        env = {e["name"]: e.get("value") for e in cron["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["env"]}
+        assert env["BACKUP_NAME_PREFIX"] == f"milvus_{region.replace('-', '_')}"
+
+
+def test_switchover_moves_the_running_backup_to_the_new_primary(after_switchover):
+    h = after_switchover
+    crons = {cron_region(c): c.inputs["spec"]["suspend"] for c in h.of_type("kubernetes:batch/v1:CronJob")}
+    assert crons == {HZ: True, SH: False}
 
 
 def test_switchover_swaps_roles_and_replaces_no_stateful_resource(g, after_switchover):

@@ -468,9 +468,11 @@ class MilvusRelease:
         parsed = parse_version(tag)
         if parsed:
             return parsed, f"image.all.tag {tag}"
+        if tag not in (None, ""):  # a set tag replaces the chart's image, even one that names no version
+            return None, f"image.all.tag {tag} names no Milvus version"
         cv = self.chart_version
         if cv in CHART_MILVUS:
-            return CHART_MILVUS[cv], "chart milvus {}.{}.{}'s image".format(*cv)
+            return CHART_MILVUS[cv], "chart milvus {}.{}.{}'s default image (no image.all.tag)".format(*cv)
         return None, "not known: image.all.tag unset" + ("" if cv else " and the chart version not pinned")
 
     def wal_follows_groups(self) -> bool:
