@@ -7,11 +7,16 @@ from typing import NotRequired, TypedDict
 import pulumi
 import pulumi_alicloud as alicloud
 import pulumi_kubernetes as k8s
+from milvus_zones.components.keys import protected_key
 
 from milvus_zones.planning.plan import NodePoolPlan
+from milvus_zones.planning.spec import SecuritySpec
 
 # Terway gives pods VPC addresses from the pod vSwitches; the CSI plugins provision zonal disks for
 # etcd; the pod-identity webhook injects RRSA credentials into pods whose service account asks for it.
+# What ACK can ship to Log Service from the control plane (ManagedKubernetes control_plane_log_components).
+CONTROL_PLANE_LOG_COMPONENTS = ["apiserver", "kcm", "scheduler", "ccm", "controlplane-events"]
+
 ADDONS = [
     # NetworkPolicy: Terway enforces Kubernetes NetworkPolicies (ACK docs, "Configure add-ons with
     # Terraform": terway-eniip config {"IPVlan": ..., "NetworkPolicy": "true"}); IPVlan stays off, so
@@ -38,6 +43,8 @@ class ClusterArgs(TypedDict):
     """ACK version; None for ACK's default."""
     api_server_public: bool
     """Put the API server behind an internet-facing load balancer."""
+    security: SecuritySpec
+    """Secrets encryption, control-plane logs and node disk encryption (each can be turned off)."""
     tags: dict[str, str]
     """Tags for every taggable resource."""
     cluster_id: NotRequired[pulumi.Input[str]]
@@ -50,12 +57,17 @@ class ClusterArgs(TypedDict):
 class Cluster(pulumi.ComponentResource):
     """An ACK Pro cluster (RRSA on, deletion protection on) and its node pools.
 
+    By default (`security`): Secrets are encrypted with a KMS key created here, the control plane's
+    logs go to Log Service (project k8s-log-<cluster id>, created by ACK), node system disks are encrypted.
+
     `provider` is a Kubernetes provider configured with the new cluster's kubeconfig; resources that
     go into the cluster use it and depend on `node_pools` so they are scheduled only once nodes exist.
     """
 
     cluster_id: pulumi.Output[str]
     """The new cluster's id, or the existing one's."""
+    secrets_key_id: pulumi.Output[str] | None
+    """The KMS key that encrypts Kubernetes Secrets (None with security.secretsEncryption false)."""
     oidc_provider_arn: pulumi.Output[str]
     oidc_issuer_url: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]
@@ -75,7 +87,16 @@ class Cluster(pulumi.ComponentResource):
 
         existing = args.get("cluster_id")
         cluster: alicloud.cs.ManagedKubernetes | None = None
+        security = args["security"]
+        key = None
         if existing is None:
+            if security.secrets_encryption:
+                key = protected_key(f"{name}-secrets-key", f"Encrypts the Kubernetes Secrets of {name}",
+                                    security.kms_pending_window_days, args["tags"], child)
+            logs = {}
+            if security.control_plane_logs:
+                logs = {"control_plane_log_components": CONTROL_PLANE_LOG_COMPONENTS,
+                        "control_plane_log_ttl": str(security.control_plane_log_ttl_days)}
             cluster = alicloud.cs.ManagedKubernetes(
                 f"{name}-ack",
                 name=f"{name}-ack",
@@ -92,6 +113,9 @@ class Cluster(pulumi.ComponentResource):
                 deletion_protection=True,
                 slb_internet_enabled=args["api_server_public"],
                 addons=ADDONS,
+                # Both are needed to turn encryption on (provider docs of encryption_provider_key).
+                **({"encryption_provider_key": key.id, "disable_encryption": False} if key is not None else {}),
+                **logs,
                 tags=args["tags"],
                 # Deleting the cluster deletes etcd's disks with it: refuse it in Pulumi as well as in ACK.
                 opts=pulumi.ResourceOptions(parent=self, protect=True),
@@ -115,6 +139,8 @@ class Cluster(pulumi.ComponentResource):
                     instance_charge_type="PostPaid",
                     system_disk_category="cloud_essd",
                     system_disk_size=120,
+                    **({"system_disk_encrypted": True, "system_disk_encrypt_algorithm": "aes-256"}
+                       if security.node_disk_encryption else {}),
                     labels=[{"key": k, "value": v} for k, v in sorted(pool.labels.items())],
                     taints=[{"key": t.key, "value": t.value, "effect": t.effect} for t in pool.taints],
                     # Upgrades one node at a time, a new node first (surge), so a pool's zone never runs
@@ -154,6 +180,7 @@ class Cluster(pulumi.ComponentResource):
             )
 
         self.cluster_id = cluster_id
+        self.secrets_key_id = key.id if key is not None else None
         if cluster is not None:
             self.oidc_provider_arn = cluster.rrsa_metadata.apply(lambda m: m.ram_oidc_provider_arn if m else None)
             self.oidc_issuer_url = cluster.rrsa_metadata.apply(lambda m: m.rrsa_oidc_issuer_url if m else None)
@@ -164,6 +191,7 @@ class Cluster(pulumi.ComponentResource):
         self.register_outputs(
             {
                 "cluster_id": self.cluster_id,
+                "secrets_key_id": self.secrets_key_id,
                 "oidc_provider_arn": self.oidc_provider_arn,
                 "oidc_issuer_url": self.oidc_issuer_url,
                 "kubeconfig": self.kubeconfig,

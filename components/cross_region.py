@@ -15,6 +15,7 @@ from milvus_zones_policies.model.names import REGION_ROLE_KEY as REGION_ROLE_TAG
 
 from milvus_zones.planning.catalog import JOB_IMAGE
 from milvus_zones.planning.plan import CrossRegionPlan
+from milvus_zones.planning.spec import SecuritySpec
 
 # The replication Job: wait up to REPLICATION_WAIT_S for each cluster to answer (first install: the
 # releases and routes come up), give every call REPLICATION_CALL_TIMEOUT_S (a standby's returns once
@@ -36,6 +37,8 @@ class CrossRegionDeploymentArgs(TypedDict):
     """Milvus root password (both clusters: CDC connects with it), a Pulumi secret."""
     region_providers: NotRequired[dict[str, alicloud.Provider]]
     """Region -> the team's alicloud provider for it (one provider has one region); regions left out get one."""
+    security: SecuritySpec
+    """Cloud-side security defaults for both regions."""
 
 
 class CrossRegionDeployment(pulumi.ComponentResource):
@@ -72,6 +75,7 @@ class CrossRegionDeployment(pulumi.ComponentResource):
                     "kubernetes_version": args["kubernetes_version"],
                     "api_server_public": args["api_server_public"],
                     "root_password": args["root_password"],
+                    "security": args["security"],
                     "peer_cidrs": peers,
                 },
                 opts=(pulumi.ResourceOptions(parent=self, providers={"alicloud": given[region_plan.region]})

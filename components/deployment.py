@@ -13,6 +13,7 @@ from milvus_zones.components.network import Network
 from milvus_zones.components.storage import Storage
 
 from milvus_zones.planning.plan import TopologyPlan
+from milvus_zones.planning.spec import SecuritySpec
 
 
 class MilvusDeploymentArgs(TypedDict):
@@ -24,6 +25,8 @@ class MilvusDeploymentArgs(TypedDict):
     """Expose the Kubernetes API server on the internet."""
     root_password: pulumi.Input[str]
     """Milvus root password, a Pulumi secret."""
+    security: SecuritySpec
+    """Cloud-side security defaults (encryption, logging), from the stack's `security` setting."""
     peer_cidrs: NotRequired[Sequence[str]]
     """cross-region-ha: VPC CIDRs of the other region(s), allowed to reach this region's proxies."""
     vpc_id: NotRequired[pulumi.Input[str]]
@@ -92,6 +95,7 @@ class MilvusDeployment(pulumi.ComponentResource):
                 "service_cidr": plan.service_cidr,
                 "kubernetes_version": args["kubernetes_version"],
                 "api_server_public": args["api_server_public"],
+                "security": args["security"],
                 "tags": plan.tags,
                 **({"cluster_id": args["cluster_id"]} if existing_cluster else {}),
                 **({"kubeconfig": args["kubeconfig"]} if args.get("kubeconfig") is not None else {}),
@@ -109,6 +113,7 @@ class MilvusDeployment(pulumi.ComponentResource):
                 "service_account": SERVICE_ACCOUNT,
                 # A restore imports from the backup prefix: Milvus reads it, only milvus-backup writes it.
                 "read_prefixes": [plan.backup.prefix] if plan.backup else [],
+                "security": args["security"],
                 "tags": plan.tags,
             },
             opts=in_region,

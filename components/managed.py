@@ -1,9 +1,10 @@
 """The same modes on Alibaba Cloud's managed Milvus: an alicloud.MilvusInstance in a VPC of the stack's own."""
 
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
 import pulumi
 import pulumi_alicloud as alicloud
+from milvus_zones.components.keys import protected_key
 from milvus_zones.components.network import Network
 
 from milvus_zones.planning.plan import ManagedInstancePlan, TopologyPlan
@@ -16,6 +17,8 @@ class ManagedMilvusArgs(TypedDict):
     """Mode-dependent instance arguments: zones, HA, multi-AZ storage, components."""
     admin_password: pulumi.Input[str]
     """Milvus administrator password, a Pulumi secret (8-30 characters: upper, lower, digit and one of @#$%^*_+-)."""
+    kms_pending_window_days: NotRequired[int]
+    """Days a deleted instance key stays recoverable (7-366, default 30)."""
 
 
 class ManagedMilvus(pulumi.ComponentResource):
@@ -43,19 +46,9 @@ class ManagedMilvus(pulumi.ComponentResource):
             {"vpc_cidr": plan.vpc_cidr, "vswitches": node_switches, "egress": (), "tags": plan.tags},
             opts=in_region,
         )
-        key = alicloud.kms.Key(
-            f"{name}-kms",
-            description=f"Encrypts the data of managed Milvus {name}",
-            key_spec="Aliyun_AES_256",
-            key_usage="ENCRYPT/DECRYPT",
-            protection_level="SOFTWARE",
-            automatic_rotation="Enabled",
-            rotation_interval="31536000s",
-            pending_window_in_days=30,
-            tags=plan.tags,
-            # Without the key the instance's data cannot be read: never deleted by a routine run.
-            opts=pulumi.ResourceOptions(parent=self, providers={"alicloud": region}, protect=True),
-        )
+        # Without the key the instance's data cannot be read: never deleted by a routine run.
+        key = protected_key(f"{name}-kms", f"Encrypts the data of managed Milvus {name}",
+                            args.get("kms_pending_window_days", 30), plan.tags, in_region)
         instance = alicloud.MilvusInstance(
             f"{name}-instance",
             instance_name=name,

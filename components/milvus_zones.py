@@ -294,7 +294,7 @@ class MilvusZones(pulumi.ComponentResource):
                 name,
                 {"plan": cross, "kubernetes_version": spec.kubernetes_version,
                  "api_server_public": spec.api_server_public, "root_password": password,
-                 "region_providers": dict(args.get("region_providers") or {})},
+                 "security": spec.security, "region_providers": dict(args.get("region_providers") or {})},
                 opts=child,
             )
             self.deployment = xr
@@ -320,7 +320,8 @@ class MilvusZones(pulumi.ComponentResource):
         elif spec.backend is Backend.MANAGED:
             topology = plan(spec, name)  # helmValues: refused for the managed backend by the spec
             instance = plan_managed(spec, topology)
-            managed = ManagedMilvus(name, {"plan": topology, "instance": instance, "admin_password": password},
+            managed = ManagedMilvus(name, {"plan": topology, "instance": instance, "admin_password": password,
+                                           "kms_pending_window_days": spec.security.kms_pending_window_days},
                                     opts=child)
             self.deployment = managed
             out.update(
@@ -336,7 +337,8 @@ class MilvusZones(pulumi.ComponentResource):
             topology = plan(spec, name)
             d = MilvusDeployment(name, {"plan": topology, "kubernetes_version": spec.kubernetes_version,
                                         "api_server_public": spec.api_server_public, "root_password": password,
-                                        "helm_values": spec.helm_values, **_bring_your_own(args)}, opts=child)
+                                        "security": spec.security, "helm_values": spec.helm_values,
+                                        **_bring_your_own(args)}, opts=child)
             self.deployment = d
             out.update(
                 compute_zones=pulumi.Output.from_input(list(topology.compute_zones)),

@@ -118,6 +118,8 @@ class Network(pulumi.ComponentResource):
             network_type="internet",
             payment_type="PayAsYouGo",
             internet_charge_type="PayByLcu",
+            # The zone's only way out to registries and the ACK/OSS/KMS endpoints.
+            deletion_protection=True,
             tags=tags,
             opts=child,
         )

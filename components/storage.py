@@ -6,8 +6,10 @@ from typing import NotRequired, TypedDict
 
 import pulumi
 import pulumi_alicloud as alicloud
+from milvus_zones.components.keys import protected_key
 
 from milvus_zones.planning.plan import BucketPlan
+from milvus_zones.planning.spec import SecuritySpec
 
 # Actions Milvus' object-storage client uses: object reads/writes/deletes, listing, multipart uploads.
 _OBJECT_ACTIONS = [
@@ -21,6 +23,9 @@ _OBJECT_ACTIONS = [
 _READ_ACTIONS = ["oss:GetObject", "oss:GetObjectMeta"]
 _BUCKET_ACTIONS = ["oss:ListObjects", "oss:GetBucketInfo", "oss:GetBucketLocation", "oss:ListMultipartUploads"]
 NONCURRENT_VERSION_DAYS = 30  # how long an overwritten or deleted object stays recoverable
+ACCESS_LOG_DAYS = 180  # how long the log bucket keeps access logs
+# What a client needs of a customer-managed key to write and read SSE-KMS objects (OSS SSE-KMS docs).
+_KMS_ACTIONS = ["kms:GenerateDataKey", "kms:Decrypt"]
 
 
 class StorageArgs(TypedDict):
@@ -38,8 +43,27 @@ class StorageArgs(TypedDict):
     """Kubernetes service account allowed to assume the role."""
     read_prefixes: NotRequired[Sequence[str]]
     """Prefixes Milvus may read but not write: milvus-backup's backups (a restore imports from them)."""
+    security: NotRequired[SecuritySpec]
+    """Access logging and the bucket's encryption key (default: SecuritySpec())."""
     tags: dict[str, str]
     """Tags for every taggable resource."""
+
+
+def https_only_policy(bucket: str) -> str:
+    """Bucket policy that refuses every request made over plain HTTP."""
+    return json.dumps(
+        {
+            "Version": "1",
+            "Statement": [{
+                "Effect": "Deny",
+                "Principal": ["*"],
+                "Action": ["oss:*"],
+                "Resource": [f"acs:oss:*:*:{bucket}", f"acs:oss:*:*:{bucket}/*"],
+                "Condition": {"Bool": {"acs:SecureTransport": "false"}},
+            }],
+        },
+        sort_keys=True,
+    )
 
 
 def trust_policy(oidc_provider_arn: str, issuer_url: str, namespace: str, service_account: str) -> str:
@@ -66,11 +90,14 @@ def trust_policy(oidc_provider_arn: str, issuer_url: str, namespace: str, servic
     )
 
 
-def prefix_policy(bucket: str, read_write: Sequence[str], read_only: Sequence[str] = ()) -> str:
-    """Objects under the given prefixes of one bucket (and listing them), nothing else."""
+def prefix_policy(bucket: str, read_write: Sequence[str], read_only: Sequence[str] = (),
+                  kms_key_arn: str | None = None) -> str:
+    """Objects under the given prefixes of one bucket (and listing them), nothing else; with a
+    customer-managed bucket key, the use of that key to encrypt and decrypt its objects."""
     rw = [p.strip("/") for p in read_write]
     ro = [p.strip("/") for p in read_only]
     statements: list[dict] = [
+        *([{"Effect": "Allow", "Action": _KMS_ACTIONS, "Resource": [kms_key_arn]}] if kms_key_arn else []),
         {"Effect": "Allow", "Action": _OBJECT_ACTIONS, "Resource": [f"acs:oss:*:*:{bucket}/{p}/*" for p in rw]},
     ]
     if ro:
@@ -85,18 +112,25 @@ def prefix_policy(bucket: str, read_write: Sequence[str], read_only: Sequence[st
     return json.dumps({"Version": "1", "Statement": statements}, sort_keys=True)
 
 
-def access_policy(bucket: str, root_path: str, read_prefixes: Sequence[str] = ()) -> str:
-    """Milvus: read/write its prefix of its bucket, read the backups, nothing else."""
-    return prefix_policy(bucket, [root_path], read_prefixes)
+def access_policy(bucket: str, root_path: str, read_prefixes: Sequence[str] = (),
+                  kms_key_arn: str | None = None) -> str:
+    """Milvus: read/write its prefix of its bucket, read the backups, use the bucket's key, nothing else."""
+    return prefix_policy(bucket, [root_path], read_prefixes, kms_key_arn)
 
 
 class Storage(pulumi.ComponentResource):
-    """A private, versioned, encrypted bucket (ZRS in the multi-zone modes) and its RRSA role.
+    """A private, versioned, encrypted bucket (ZRS in the multi-zone modes) that refuses plain HTTP, and
+    its RRSA role.
 
-    The bucket is protected: `pulumi destroy` and any change that would replace it stop with an error.
+    By default (`security`) its access logs go to a log bucket `<bucket>-logs` (same redundancy, private,
+    versioned, encrypted, logs kept ACCESS_LOG_DAYS); with `bucket_kms_key` it is encrypted with a
+    customer-managed KMS key created here, which the role may use.
+    Both buckets are protected: `pulumi destroy` and any change that would replace them stop with an error.
     """
 
     bucket_name: pulumi.Output[str]
+    bucket_key_id: pulumi.Output[str] | None
+    """The customer-managed key of the bucket (None with OSS-managed keys)."""
     role_name: pulumi.Output[str]
     role_arn: pulumi.Output[str]
 
@@ -113,13 +147,20 @@ class Storage(pulumi.ComponentResource):
                       "noncurrent_version_expirations": [{"days": NONCURRENT_VERSION_DAYS}],
                       "abort_multipart_uploads": [{"days": 7}]}]
 
+        security = args.get("security") or SecuritySpec()
+        key = None
+        sse: dict[str, pulumi.Input[str]] = {"sse_algorithm": "AES256"}
+        if security.bucket_kms_key:
+            key = protected_key(f"{name}-bucket-key", f"Encrypts oss://{plan.name}",
+                                security.kms_pending_window_days, args["tags"], child)
+            sse = {"sse_algorithm": "KMS", "kms_master_key_id": key.id}
         bucket = alicloud.oss.Bucket(
             f"{name}-bucket",
             bucket=plan.name,
             redundancy_type=plan.redundancy.value,
             storage_class="Standard",
             versioning={"status": "Enabled"},
-            server_side_encryption_rule={"sse_algorithm": "AES256"},
+            server_side_encryption_rule=sse,
             lifecycle_rules=lifecycle,
             tags=args["tags"],
             # Milvus' data: never deleted or replaced by a routine `pulumi up` / `destroy`.
@@ -129,6 +170,14 @@ class Storage(pulumi.ComponentResource):
         alicloud.oss.BucketPublicAccessBlock(
             f"{name}-bucket-pab", bucket=bucket.bucket, block_public_access=True, opts=child
         )
+        alicloud.oss.BucketPolicy(f"{name}-bucket-https-only", bucket=bucket.bucket,
+                                  policy=bucket.bucket.apply(https_only_policy), opts=child)
+        if security.bucket_access_logging:
+            logs = self._log_bucket(name, plan, args["tags"])
+            alicloud.oss.BucketLogging(
+                f"{name}-bucket-logging", bucket=bucket.bucket, target_bucket=logs.bucket,
+                target_prefix=f"{plan.root_path.strip('/')}-access/", opts=child,
+            )
 
         trust = pulumi.Output.all(args["oidc_provider_arn"], args["oidc_issuer_url"]).apply(
             lambda a: trust_policy(a[0], a[1], args["namespace"], args["service_account"])
@@ -145,7 +194,8 @@ class Storage(pulumi.ComponentResource):
         policy = alicloud.ram.Policy(
             f"{name}-policy",
             policy_name=f"{args['role_name']}-oss",
-            policy_document=bucket.bucket.apply(lambda b: access_policy(b, plan.root_path, reads)),
+            policy_document=pulumi.Output.all(bucket.bucket, key.arn if key is not None else None).apply(
+                lambda a: access_policy(a[0], plan.root_path, reads, a[1])),
             description=f"Read/write oss://{plan.name}/{plan.root_path}/ only",
             opts=child,
         )
@@ -158,6 +208,35 @@ class Storage(pulumi.ComponentResource):
         )
 
         self.bucket_name = bucket.bucket
+        self.bucket_key_id = key.id if key is not None else None
         self.role_name = role.role_name
         self.role_arn = role.arn
-        self.register_outputs({"bucket_name": self.bucket_name, "role_name": self.role_name, "role_arn": self.role_arn})
+        self.register_outputs({"bucket_name": self.bucket_name, "bucket_key_id": self.bucket_key_id,
+                               "role_name": self.role_name, "role_arn": self.role_arn})
+
+    def _log_bucket(self, name: str, plan: BucketPlan, tags: dict[str, str]) -> alicloud.oss.Bucket:
+        """Where the data bucket's access logs go: as private, encrypted and protected as the data bucket,
+        and in the same redundancy, so the audit trail survives what the data survives."""
+        child = pulumi.ResourceOptions(parent=self)
+        logs = alicloud.oss.Bucket(
+            f"{name}-logs",
+            bucket=log_bucket_name(plan.name),
+            redundancy_type=plan.redundancy.value,
+            storage_class="Standard",
+            versioning={"status": "Enabled"},
+            server_side_encryption_rule={"sse_algorithm": "AES256"},
+            lifecycle_rules=[{"id": "expire-access-logs", "prefix": "", "enabled": True,
+                              "expirations": [{"days": ACCESS_LOG_DAYS}],
+                              "noncurrent_version_expirations": [{"days": NONCURRENT_VERSION_DAYS}]}],
+            tags=tags,
+            opts=pulumi.ResourceOptions(parent=self, protect=True, retain_on_delete=True),
+        )
+        alicloud.oss.BucketAcl(f"{name}-logs-acl", bucket=logs.bucket, acl="private", opts=child)
+        alicloud.oss.BucketPublicAccessBlock(f"{name}-logs-pab", bucket=logs.bucket, block_public_access=True,
+                                             opts=child)
+        return logs
+
+
+def log_bucket_name(bucket: str) -> str:
+    """`<bucket>-logs`, shortened to OSS' 63 characters."""
+    return f"{bucket[:58].rstrip('-')}-logs"

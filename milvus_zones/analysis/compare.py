@@ -128,7 +128,8 @@ def _row(graph, prices: dict[str, float] | None) -> Row:
     if report.kind == "managed":
         return _managed_row(graph, topo.instances[0], report.mode)
     regions = deployments_with_milvus(topo)
-    parts = [_compute(d) for d in regions]
+    # Sorted by zone: the engine registers the two regions' resources concurrently, in either order.
+    parts = sorted((_compute(d) for d in regions), key=lambda p: (list(p[0]), list(p[1])))
     azs = "; ".join(
         f"{', '.join(_suffix(z) for z in normal)}" + (f", relaunch in {', '.join(_suffix(z) for z in again)}"
                                                        if again else "")

@@ -142,6 +142,15 @@ class OfflineMocks(pulumi.runtime.Mocks):
             region = "offline"
             outputs["extranetEndpoint"] = f"oss-{region}.aliyuncs.com"
             outputs["intranetEndpoint"] = f"oss-{region}-internal.aliyuncs.com"
+        elif args.typ == "alicloud:kms/key:Key":
+            outputs["arn"] = f"acs:kms:offline:1234567890123456:key/{rid}"
+        elif args.typ == "alicloud:cen/transitRouter:TransitRouter":
+            outputs["transitRouterId"] = f"tr-{rid}"
+        elif args.typ in ("alicloud:cen/transitRouterVpcAttachment:TransitRouterVpcAttachment",
+                          "alicloud:cen/transitRouterPeerAttachment:TransitRouterPeerAttachment"):
+            outputs["transitRouterAttachmentId"] = f"tr-attach-{rid}"
+        elif args.typ == "alicloud:cen/transitRouterRouteTable:TransitRouterRouteTable":
+            outputs["transitRouterRouteTableId"] = f"vtb-{rid}"
         elif args.typ == "kubernetes:helm.sh/v3:Release":
             outputs["status"] = {"name": args.inputs.get("name", args.name), "status": "deployed",
                                  "namespace": args.inputs.get("namespace", "default")}

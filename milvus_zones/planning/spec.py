@@ -112,6 +112,33 @@ class NetworkSpec(_Model):
     )
 
 
+class SecuritySpec(_Model):
+    """Cloud-side security defaults, each on unless turned off (docs/security.md says what each does)."""
+
+    node_disk_encryption: bool = Field(
+        default=True, description="Encrypt node pool system disks (aes-256, ECS' default service key)."
+    )
+    secrets_encryption: bool = Field(
+        default=True, description="Encrypt ACK Secrets with a KMS key the stack creates (rotation and deletion protection on)."
+    )
+    control_plane_logs: bool = Field(
+        default=True, description="Ship the control plane's logs (apiserver, kcm, scheduler, ccm, events) to Log Service."
+    )
+    control_plane_log_ttl_days: Annotated[int, Field(ge=1, le=3650)] = Field(
+        default=30, description="Retention of the control-plane logs, days."
+    )
+    bucket_access_logging: bool = Field(
+        default=True, description="Deliver the data bucket's access logs to a log bucket of the stack."
+    )
+    bucket_kms_key: bool = Field(
+        default=False,
+        description="Encrypt the data bucket with a customer-managed KMS key of the stack instead of OSS-managed keys.",
+    )
+    kms_pending_window_days: Annotated[int, Field(ge=7, le=366)] = Field(
+        default=30, description="Days a deleted KMS key of the stack stays recoverable (KMS allows 7 to 366)."
+    )
+
+
 class ClientAccessSpec(_Model):
     """Who may reach Milvus' client port (19530) besides the Milvus namespace itself."""
 
@@ -337,6 +364,9 @@ class DeploymentSpec(_Model):
         default=False, description="Expose the Kubernetes API server on an internet load balancer."
     )
     tags: dict[str, str] = Field(default_factory=dict, description="Tags for every taggable resource.")
+    security: SecuritySpec = Field(default_factory=SecuritySpec, description="Cloud-side security defaults.")
+
+
     resources: dict[str, ResourceOverride] = Field(
         default_factory=dict,
         description="Per-component requests = limits, {component: {cpu, memory}}, instead of the sizes derived from the pools.",

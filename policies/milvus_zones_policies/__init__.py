@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 _PACK_NAMES = ("ALL_POLICIES", "PACK_NAME", "PACK_VERSION", "PACK_DESCRIPTION", "DEFAULT_ENFORCEMENT_LEVEL",
-               "config_schema")
+               "config_schema", "parity", "parity_markdown")
 __all__ = list(_PACK_NAMES)
 
 

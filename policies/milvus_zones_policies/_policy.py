@@ -16,47 +16,66 @@ from .model.deployment import Topology
 
 MANDATORY = EnforcementLevel.MANDATORY
 ADVISORY = EnforcementLevel.ADVISORY
+# Opt-in rules: a peer's default we deliberately do not share (docs/policies.md says why); a pack config
+# of "advisory" or "mandatory" turns them on.
+OPT_IN = EnforcementLevel.DISABLED
 
 __all__ = [
     "ADVISORY",
     "MANDATORY",
+    "OPT_IN",
     "PolicyConfigSchema",
     "ReportViolation",
     "ResourceValidationArgs",
     "StackValidationArgs",
     "Topology",
     "mode_or_skip",
+    "peer_rules",
     "releases_or_skip",
     "resource_policy",
     "stack_policy",
 ]
 
 
+def _with_peers(policy, peers: dict[str, str] | None):
+    """Record the peer scanners' rule ids a policy answers: id -> "" (covered) or "partial: why"."""
+    for rule, note in (peers or {}).items():
+        if note and not note.startswith("partial: "):
+            raise ValueError(f"{policy.name}: peer note for {rule} must be empty or start with 'partial: '")
+    policy.peer_rules = dict(peers or {})
+    return policy
+
+
+def peer_rules(policy) -> dict[str, str]:
+    """The peer rule ids a policy's metadata names (see _with_peers)."""
+    return getattr(policy, "peer_rules", {})
+
+
 def stack_policy(name: str, description: str, level: EnforcementLevel, remediation: str, tags: list[str],
-                 config_schema: PolicyConfigSchema | None = None):
+                 config_schema: PolicyConfigSchema | None = None, peers: dict[str, str] | None = None):
     """Decorator: a StackValidationPolicy around `fn(args, report, topology)`."""
 
     def wrap(fn) -> StackValidationPolicy:
         def validate(args: StackValidationArgs, report: ReportViolation) -> None:
             fn(args, report, Topology.of(args.resources))
 
-        return StackValidationPolicy(
+        return _with_peers(StackValidationPolicy(
             name=name, description=description, validate=validate, enforcement_level=level,
             remediation_steps=remediation, tags=tags, config_schema=config_schema,
-        )
+        ), peers)
 
     return wrap
 
 
 def resource_policy(name: str, description: str, level: EnforcementLevel, remediation: str, tags: list[str],
-                    config_schema: PolicyConfigSchema | None = None):
+                    config_schema: PolicyConfigSchema | None = None, peers: dict[str, str] | None = None):
     """Decorator: a ResourceValidationPolicy around `fn(args, report)`."""
 
     def wrap(fn) -> ResourceValidationPolicy:
-        return ResourceValidationPolicy(
+        return _with_peers(ResourceValidationPolicy(
             name=name, description=description, validate=fn, enforcement_level=level,
             remediation_steps=remediation, tags=tags, config_schema=config_schema,
-        )
+        ), peers)
 
     return wrap
 

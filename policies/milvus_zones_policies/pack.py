@@ -11,7 +11,16 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, Policy
 
-from .cluster import ack_api_server_private, ack_deletion_protection, ack_rrsa_enabled
+from .cluster import (
+    ack_api_server_private,
+    ack_control_plane_logs,
+    ack_deletion_protection,
+    ack_network_policy_capable,
+    ack_pro_cluster,
+    ack_rrsa_enabled,
+    ack_secrets_encrypted,
+    ack_version_current,
+)
 from .credentials import no_plaintext_credentials
 from .cross_region import cross_region_spans_two_regions
 from .ha import (
@@ -20,13 +29,49 @@ from .ha import (
     ha_milvus_version_supported,
 )
 from .image import milvus_image_has_ha_features
+from .kms import kms_key_deletion_protected, kms_key_enabled, kms_key_rotation
 from .maintenance import node_pool_rolls_one_node_at_a_time
+from .managed import (
+    managed_instance_auto_backup,
+    managed_instance_encrypted,
+    managed_instance_ha_consistent,
+)
 from .milvus import etcd_persistent_with_pdb, milvus_authorization_enabled
 from .mode import mode_consistent, mode_declared
+from .network import (
+    nat_gateway_deletion_protection,
+    nat_gateway_enhanced,
+    nlb_multi_zone,
+    security_group_enterprise,
+    security_group_ingress_from_internet,
+    security_group_ingress_restricted,
+    transit_router_attachment_multi_zone,
+    transit_router_attachments_routed,
+    vpc_flow_logs,
+    vswitch_capacity,
+)
+from .nodepool import (
+    node_pool_auto_repair,
+    node_pool_disks_customer_key,
+    node_pool_disks_encrypted,
+)
 from .protection import stateful_resources_protected
+from .ram import (
+    ram_no_admin_attachments,
+    ram_policy_attached,
+    ram_policy_least_privilege,
+    ram_rrsa_trust_scoped,
+)
 from .region import allowed_regions
 from .rto import basic_recovery_within_rto, ha_failover_within_rto
-from .storage import bucket_encrypted, bucket_private, bucket_versioned
+from .storage import (
+    bucket_access_logged,
+    bucket_customer_managed_key,
+    bucket_encrypted,
+    bucket_https_only,
+    bucket_private,
+    bucket_versioned,
+)
 from .workloads import network_isolated, workloads_hardened, workloads_sized
 from .zones import (
     compute_zone_count,
@@ -65,9 +110,40 @@ ALL_POLICIES: list[Policy] = [
     bucket_private,
     bucket_encrypted,
     bucket_versioned,
+    bucket_access_logged,
+    bucket_customer_managed_key,
+    bucket_https_only,
     ack_deletion_protection,
     ack_rrsa_enabled,
     ack_api_server_private,
+    ack_secrets_encrypted,
+    ack_control_plane_logs,
+    ack_pro_cluster,
+    ack_version_current,
+    ack_network_policy_capable,
+    node_pool_disks_encrypted,
+    node_pool_disks_customer_key,
+    node_pool_auto_repair,
+    kms_key_rotation,
+    kms_key_deletion_protected,
+    kms_key_enabled,
+    ram_rrsa_trust_scoped,
+    ram_policy_least_privilege,
+    ram_no_admin_attachments,
+    ram_policy_attached,
+    security_group_ingress_restricted,
+    security_group_ingress_from_internet,
+    security_group_enterprise,
+    nat_gateway_deletion_protection,
+    nat_gateway_enhanced,
+    vpc_flow_logs,
+    vswitch_capacity,
+    nlb_multi_zone,
+    transit_router_attachment_multi_zone,
+    transit_router_attachments_routed,
+    managed_instance_ha_consistent,
+    managed_instance_auto_backup,
+    managed_instance_encrypted,
     milvus_authorization_enabled,
     no_plaintext_credentials,
     etcd_persistent_with_pdb,
@@ -101,4 +177,46 @@ __all__ = [
     "PACK_NAME",
     "PACK_VERSION",
     "config_schema",
+    "parity",
+    "parity_markdown",
 ]
+
+
+def parity() -> list[dict[str, str]]:
+    """One row per peer rule: scanner, id, title, status (covered | partial | not applicable), the
+    policies that answer it and the note; built from the policies' metadata and peers.NOT_APPLICABLE."""
+    from ._policy import peer_rules
+    from .peers import NOT_APPLICABLE, PEER_RULES
+
+    rows = []
+    for r in PEER_RULES:
+        answers = {p.name: peer_rules(p)[r.id] for p in ALL_POLICIES if r.id in peer_rules(p)}
+        if answers:
+            status = "covered" if any(note == "" for note in answers.values()) else "partial"
+            note = "; ".join(n.removeprefix("partial: ") for n in answers.values() if n) if status == "partial" else ""
+        else:
+            status, note = "not applicable", NOT_APPLICABLE.get(r.id, "")
+        rows.append({"scanner": r.scanner, "id": r.id, "title": r.title, "resource_types": ", ".join(r.resource_types),
+                     "status": status, "policies": ", ".join(sorted(answers)), "note": note})
+    return rows
+
+
+def parity_markdown() -> str:
+    """The parity table of docs/policies.md, generated from parity() (scripts/parity_table.py writes it)."""
+    from collections import Counter
+
+    rows = parity()
+    levels = {p.name: (p.enforcement_level or DEFAULT_ENFORCEMENT_LEVEL).value for p in ALL_POLICIES}
+    counts = Counter(r["status"] for r in rows)
+    out = [
+        f"{len(rows)} peer rules: {counts['covered']} covered, {counts['partial']} partly covered, "
+        f"{counts['not applicable']} not applicable.",
+        "",
+        "| Scanner | Rule | Title | Status | Policy (level) | Note |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        policies = ", ".join(f"`{n}` ({levels[n]})" for n in r["policies"].split(", ") if n)
+        note = r["note"].replace("|", "\\|")
+        out.append(f"| {r['scanner']} | `{r['id']}` | {r['title']} | {r['status']} | {policies or '-'} | {note} |")
+    return "\n".join(out) + "\n"

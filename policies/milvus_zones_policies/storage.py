@@ -1,13 +1,25 @@
-"""Data safety of the OSS buckets: private with public access blocked, encrypted, versioned.
+"""Data safety of the OSS buckets: private with public access blocked, encrypted, versioned, logged.
 
 Each rule accepts the inline bucket argument or the separate resource pulumi-alicloud offers for it
-(BucketAcl, BucketPublicAccessBlock, BucketServerSideEncryption, BucketVersioning), linked to the
-bucket through its `bucket` argument.
+(BucketAcl, BucketPolicy, BucketPublicAccessBlock, BucketServerSideEncryption, BucketVersioning,
+BucketLogging), linked to the bucket through its `bucket` argument.
 """
 
 from __future__ import annotations
 
-from ._policy import MANDATORY, stack_policy
+from typing import Any
+
+from pulumi_policy import PolicyConfigSchema
+
+from ._policy import ADVISORY, MANDATORY, OPT_IN, stack_policy
+from .cloud import (
+    BUCKET_LOGGING,
+    BUCKET_POLICY,
+    document,
+    principals,
+    prop,
+    statements,
+)
 from .model.deployment import (
     BUCKET_ACL,
     BUCKET_PUBLIC_ACCESS_BLOCK,
@@ -26,13 +38,33 @@ def _no_buckets(args, topology):
         args.not_applicable("no OSS bucket in the stack")
 
 
+def bucket_policies(bucket, topology) -> list[tuple[Any, dict | None]]:
+    """(resource, document) of every policy on the bucket: the inline `policy` and each oss.BucketPolicy.
+    The document is None while unknown (preview); it is judged at `pulumi up`."""
+    out = []
+    if prop(bucket, "policy"):
+        out.append((bucket, document(prop(bucket, "policy"))))
+    for p in topology.of_type(BUCKET_POLICY):
+        if attached_to(bucket, p):
+            out.append((p, document(prop(p, "policy"))))
+    return out
+
+
+def _anonymous_allows(doc) -> list[dict]:
+    return [s for s in statements(doc) if s.get("Effect") == "Allow" and "*" in principals(s)]
+
+
 @stack_policy(
     name="bucket-private",
-    description="OSS buckets are private (no public-read ACL) and block public access.",
+    description="OSS buckets are private (no public ACL, no bucket policy that allows Principal '*') and "
+                "block public access.",
     level=MANDATORY,
     remediation="Give the bucket an oss.BucketAcl with acl private and an oss.BucketPublicAccessBlock with "
-                "blockPublicAccess true.",
+                "blockPublicAccess true, and grant access in bucket policies to named principals only.",
     tags=["security", "storage"],
+    peers={"CKV_ALI_1": "", "oss-bucket-anonymous-prohibited": "", "oss-bucket-public-read-prohibited": "",
+           "oss-bucket-public-write-prohibited": "", "oss-bucket-policy-no-any-anonymous": "",
+           "oss-bucket-policy-outside-organization-check": ""},
 )
 def bucket_private(args, report, topology):
     _no_buckets(args, topology)
@@ -49,6 +81,11 @@ def bucket_private(args, report, topology):
         if not any(truthy(dig(p.props, "blockPublicAccess")) for p in own):
             report(f"bucket {b.name} does not block public access; add an oss.BucketPublicAccessBlock "
                    "with blockPublicAccess true.", b.urn)
+        for res, doc in bucket_policies(b, topology):
+            for s in _anonymous_allows(doc):
+                actions = s.get("Action")
+                report(f"bucket {b.name}: the bucket policy of {res.name} allows {actions} to Principal '*' "
+                       "(anyone); name the principals (RAM users or roles) instead.", res.urn)
 
 
 @stack_policy(
@@ -58,6 +95,7 @@ def bucket_private(args, report, topology):
     remediation="Set the bucket's serverSideEncryptionRule {sseAlgorithm: AES256|KMS|SM4} or add an "
                 "oss.BucketServerSideEncryption.",
     tags=["security", "storage"],
+    peers={"oss-bucket-server-side-encryption-enabled": ""},
 )
 def bucket_encrypted(args, report, topology):
     _no_buckets(args, topology)
@@ -77,6 +115,7 @@ def bucket_encrypted(args, report, topology):
     remediation="Set the bucket's versioning {status: Enabled} or add an oss.BucketVersioning with status "
                 "Enabled.",
     tags=["data-safety", "storage"],
+    peers={"CKV_ALI_10": "", "oss-bucket-versioning-enabled": "", "oss-bucket-backup-enable": ""},
 )
 def bucket_versioned(args, report, topology):
     _no_buckets(args, topology)
@@ -86,3 +125,113 @@ def bucket_versioned(args, report, topology):
         status = separate[-1] if separate else str(dig(b.props, "versioning", "status", default=""))
         if status != "Enabled":
             report(f"bucket {b.name} has versioning {status or 'off'}; set it to Enabled.", b.urn)
+
+
+def _log_targets(topology) -> set[str]:
+    """Names of the buckets other buckets deliver their access logs to."""
+    names = set()
+    for b in topology.buckets:
+        target = prop(b, "logging", "targetBucket")
+        if isinstance(target, str):
+            names.add(target)
+    for lg in topology.of_type(BUCKET_LOGGING):
+        target = prop(lg, "targetBucket")
+        if isinstance(target, str):
+            names.add(target)
+        for d in lg.property_dependencies.get("targetBucket", []):
+            name = prop(d, "bucket")
+            if isinstance(name, str):
+                names.add(name)
+    return names
+
+
+@stack_policy(
+    name="bucket-access-logged",
+    description="OSS buckets deliver access logs to a log bucket, so every read and delete of Milvus data "
+                "can be traced.",
+    level=MANDATORY,
+    remediation="Add an oss.BucketLogging (targetBucket: a private log bucket) or set the bucket's logging "
+                "{targetBucket}; the milvus-zones Storage component does this unless security.bucketAccessLogging "
+                "is false.",
+    tags=["security", "audit", "storage"],
+    peers={"CKV_ALI_12": "partial: a bucket that is itself the target of access logs is exempt",
+           "oss-bucket-logging-enabled": "partial: a bucket that is itself the target of access logs is exempt"},
+)
+def bucket_access_logged(args, report, topology):
+    _no_buckets(args, topology)
+    targets = _log_targets(topology)
+    loggings = topology.of_type(BUCKET_LOGGING)
+    for b in topology.buckets:
+        if prop(b, "bucket") in targets:
+            continue
+        inline = prop(b, "logging", "targetBucket")
+        separate = [lg for lg in loggings if attached_to(b, lg)]
+        if not inline and not separate:
+            report(f"bucket {b.name} has no access logging; add an oss.BucketLogging with a targetBucket.", b.urn)
+
+
+@stack_policy(
+    name="bucket-customer-managed-key",
+    description="OSS buckets encrypt with a customer-managed KMS key (sseAlgorithm KMS with kmsMasterKeyId), "
+                "so revoking the key revokes the data; opt-in (OSS-managed AES256 is milvus-zones' default).",
+    level=OPT_IN,
+    remediation="Set serverSideEncryptionRule {sseAlgorithm: KMS, kmsMasterKeyId: <a kms.Key>} (milvus-zones: "
+                "security.bucketKmsKey true) and allow the Milvus role kms:GenerateDataKey and kms:Decrypt on it.",
+    tags=["security", "encryption", "storage"],
+    config_schema=PolicyConfigSchema(properties={
+        "exempt": {"type": "array", "items": {"type": "string"}, "default": [],
+                   "description": "Bucket names allowed to keep OSS-managed keys (AES256)."},
+    }),
+    peers={"CKV_ALI_6": "", "oss-default-encryption-kms": "", "oss-encryption-byok-check": ""},
+)
+def bucket_customer_managed_key(args, report, topology):
+    _no_buckets(args, topology)
+    exempt = set(args.get_config().get("exempt") or [])
+    sse = topology.of_type(BUCKET_SSE)
+    for b in topology.buckets:
+        if prop(b, "bucket") in exempt:
+            continue
+        rules = [(prop(b, "serverSideEncryptionRule", "sseAlgorithm"),
+                  prop(b, "serverSideEncryptionRule", "kmsMasterKeyId"),
+                  b.property_dependencies.get("serverSideEncryptionRule", []))]
+        rules += [(prop(s, "sseAlgorithm"), prop(s, "kmsMasterKeyId"), s.property_dependencies.get("kmsMasterKeyId", []))
+                  for s in sse if attached_to(b, s)]
+        if not any(alg == "KMS" and (key or deps) for alg, key, deps in rules):
+            report(f"bucket {b.name} is encrypted with OSS-managed keys, not a customer-managed KMS key; set "
+                   "sseAlgorithm KMS with kmsMasterKeyId.", b.urn)
+
+
+def _denies_plain_http(doc) -> bool:
+    for s in statements(doc):
+        cond = s.get("Condition") or {}
+        secure = dig(cond, "Bool", "acs:SecureTransport")
+        if s.get("Effect") == "Deny" and "*" in principals(s) and str(secure).lower() == "false":
+            return True
+    return False
+
+
+@stack_policy(
+    name="bucket-https-only",
+    description="OSS buckets refuse plain-HTTP requests (a bucket policy denies acs:SecureTransport false), "
+                "so Milvus' data never crosses the network unencrypted; access-log buckets are exempt.",
+    level=ADVISORY,
+    remediation="Add an oss.BucketPolicy with a Deny statement for Principal '*', Action oss:*, Condition "
+                "{Bool: {acs:SecureTransport: 'false'}}; Milvus' externalS3.useSSL is true.",
+    tags=["security", "encryption", "storage"],
+    peers={"oss-bucket-only-https-enabled": "partial: a bucket that only receives access logs (written by OSS "
+                                            "itself) is exempt",
+           "oss-bucket-tls-version-check": "partial: the peer only asks for a bucket policy; this one asks for "
+                                           "the Deny on plain HTTP"},
+)
+def bucket_https_only(args, report, topology):
+    _no_buckets(args, topology)
+    targets = _log_targets(topology)
+    for b in topology.buckets:
+        if prop(b, "bucket") in targets:
+            continue
+        docs = bucket_policies(b, topology)
+        if any(doc is None for _, doc in docs):
+            continue  # unknown at preview
+        if not any(_denies_plain_http(doc) for _, doc in docs):
+            report(f"bucket {b.name} accepts plain HTTP; add a bucket policy that denies acs:SecureTransport "
+                   "false.", b.urn)

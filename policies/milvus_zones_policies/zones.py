@@ -103,6 +103,10 @@ def compute_zone_count(args, report, topology):
     level=MANDATORY,
     remediation="List vSwitches of three distinct zones in the cluster's vswitchIds.",
     tags=["zones", "kubernetes"],
+    peers={"ack-cluster-node-multi-zone": "partial: single-zone stacks are exempt (one zone by design); the "
+                                          "zones are counted from vswitchIds, which replaces the peer's "
+                                          "deprecated workerVswitchIds",
+           "acs-cluster-node-multi-zone": "partial: as ack-cluster-node-multi-zone (the same check in InfraGuard)"},
 )
 def control_plane_multi_zone(args, report, topology):
     if not topology.clusters:
@@ -309,6 +313,7 @@ def message_service_spans_three_zones(args, report, topology):
     remediation="Set the bucket's redundancyType to ZRS (a new bucket: OSS cannot convert in place), point "
                 "externalS3 at it with minio.enabled false; for a MilvusInstance set isMultiAzStorage true.",
     tags=["zones", "storage"],
+    peers={"oss-zrs-enabled": "partial: single-zone stacks may keep LRS (the seed allows it there)"},
 )
 def object_storage_zone_redundant(args, report, topology):
     ran = False

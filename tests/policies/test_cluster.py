@@ -77,7 +77,7 @@ def test_any_region_by_default():
 def test_zones_outside_the_allowed_regions_violate(tmp_path):
     report = check(graph("ha-compliant"), _regions(tmp_path, ["cn-shanghai"]))
     assert violated(report) == {"allowed-regions"}
-    assert {v.resource_name for v in report.violations} == {"node-h", "node-i", "node-j"}
+    assert {v.resource_name for v in report.violations} == {"node-h", "node-i", "node-j", "pod-h", "pod-i", "pod-j"}
     assert "region cn-hangzhou (zoneId cn-hangzhou-h)" in messages(report, "allowed-regions")[0]
     assert not check(graph("ha-compliant"), _regions(tmp_path, ["cn-hangzhou"])).violations
 

@@ -47,7 +47,8 @@ def test_request_carries_options_parent_and_provider():
 
     seen = _seen(graph("ha-compliant"), probe, config={"alicloud:region": "cn-hangzhou", "other:key": "x"})
     assert seen == [
-        "default pulumi:providers:alicloud {'region': 'cn-hangzhou'}",
+        "default pulumi:providers:alicloud {'region': 'cn-hangzhou'}",  # the data bucket
+        "default pulumi:providers:alicloud {'region': 'cn-hangzhou'}",  # its log bucket
         "protect=True parent=pulumi:pulumi:Stack provider=pulumi:providers:kubernetes:k8s",
     ]
 

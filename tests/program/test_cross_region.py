@@ -249,3 +249,41 @@ def test_losing_the_primary_region_the_standby_takes_over_with_modeled_rpo_and_r
     # Each region on its own still survives any one zone without losing data.
     zones = [s for s in r.scenarios if s.scope == "zone"]
     assert len(zones) == 6 and all(s.etcd["quorum_kept"] and s.rpo_s == 0 for s in zones)
+
+
+TR = "alicloud:cen/transitRouter:TransitRouter"
+TABLE = "alicloud:cen/transitRouterRouteTable:TransitRouterRouteTable"
+ATTACHMENTS = ("alicloud:cen/transitRouterVpcAttachment:TransitRouterVpcAttachment",
+               "alicloud:cen/transitRouterPeerAttachment:TransitRouterPeerAttachment")
+LINKS = ("alicloud:cen/transitRouterRouteTableAssociation:TransitRouterRouteTableAssociation",
+         "alicloud:cen/transitRouterRouteTablePropagation:TransitRouterRouteTablePropagation")
+
+
+def test_every_cen_attachment_is_associated_and_propagated_in_each_router_it_joins(g):
+    # The attachments' routeTable*Enabled flags are deprecated and never sent (terraform-provider-alicloud
+    # #5588, #7614): routing rests on these resources alone.
+    tables = {t.urn: t for t in g.of_type(TABLE)}
+    router_of_table = {u: t.property_dependencies["transitRouterId"][0] for u, t in tables.items()}
+    assert sorted(g.by_urn(r).type for r in router_of_table.values()) == [TR, TR]
+    attachments = [a for kind in ATTACHMENTS for a in g.of_type(kind)]
+    assert len(attachments) == 3  # a VPC attachment per region and the peer attachment
+    for a in attachments:
+        assert "routeTableAssociationEnabled" not in a.inputs and "routeTablePropagationEnabled" not in a.inputs
+        joins = {u for k in ("transitRouterId", "peerTransitRouterId") for u in a.property_dependencies.get(k, [])}
+        assert len(joins) == (2 if "Peer" in a.type else 1)
+        for kind in LINKS:
+            mine = [x for x in g.of_type(kind) if x.property_dependencies["transitRouterAttachmentId"] == [a.urn]]
+            routers = {router_of_table[x.property_dependencies["transitRouterRouteTableId"][0]] for x in mine}
+            assert routers == joins, (a.name, kind)
+            # Created in the route table's region, with that region's provider.
+            for x in mine:
+                table = tables[x.property_dependencies["transitRouterRouteTableId"][0]]
+                assert region_of(g, x) == region_of(g, table)
+
+
+def test_routes_to_the_other_region_wait_for_the_route_tables(g):
+    routes = [r for r in g.of_type("alicloud:vpc/routeEntry:RouteEntry") if r.inputs["nexthopType"] == "Attachment"]
+    links = {x.urn for kind in LINKS for x in g.of_type(kind)}
+    assert routes and links
+    for r in routes:
+        assert links <= set(r.dependencies)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
+import yaml
 from graphs import (
     BUCKET,
     CLUSTER,
     NODE_POOL,
+    PROJECT_DIR,
     RELEASE,
     STACKS,
     SWITCH,
@@ -19,8 +21,8 @@ from graphs import (
     zones_of,
 )
 
-from milvus_zones.engine.offline import PLACEHOLDER_SECRET
-from milvus_zones.engine.stacks import available_stacks
+from milvus_zones.engine.offline import PLACEHOLDER_SECRET, run_program
+from milvus_zones.engine.stacks import available_stacks, resolve_stack
 
 EXPECTED_COMPUTE_ZONES = {"single-zone": 1, "multi-zone-basic": 2, "multi-zone-ha": 2}
 
@@ -75,15 +77,17 @@ def test_ha_compute_pools_are_symmetric_and_even():
 @pytest.mark.parametrize("stack", STACKS)
 def test_bucket_is_zone_redundant_private_versioned_encrypted_and_protected(stack):
     g = graph_of(stack)
-    (bucket,) = g.of_type(BUCKET)
-    assert bucket.inputs["redundancyType"] == "ZRS"
-    assert bucket.inputs["versioning"] == {"status": "Enabled"}
-    assert bucket.inputs["serverSideEncryptionRule"]["sseAlgorithm"] in ("AES256", "KMS")
-    assert bucket.protect and bucket.retain_on_delete
-    (acl,) = g.of_type("alicloud:oss/bucketAcl:BucketAcl")
-    assert acl.inputs["acl"] == "private"
-    (pab,) = g.of_type("alicloud:oss/bucketPublicAccessBlock:BucketPublicAccessBlock")
-    assert pab.inputs["blockPublicAccess"] is True
+    # The data bucket and the log bucket its access logs go to: both held to the same bar.
+    buckets = g.of_type(BUCKET)
+    assert sorted(b.inputs["bucket"].endswith("-logs") for b in buckets) == [False, True]
+    for bucket in buckets:
+        assert bucket.inputs["redundancyType"] == "ZRS"
+        assert bucket.inputs["versioning"] == {"status": "Enabled"}
+        assert bucket.inputs["serverSideEncryptionRule"]["sseAlgorithm"] in ("AES256", "KMS")
+        assert bucket.protect and bucket.retain_on_delete
+    assert [a.inputs["acl"] for a in g.of_type("alicloud:oss/bucketAcl:BucketAcl")] == ["private", "private"]
+    pabs = g.of_type("alicloud:oss/bucketPublicAccessBlock:BucketPublicAccessBlock")
+    assert [p.inputs["blockPublicAccess"] for p in pabs] == [True, True]
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -107,7 +111,7 @@ def test_rrsa_role_trusts_only_milvus_service_account_and_only_its_prefix(stack)
     assert trust["Statement"][0]["Principal"]["Federated"][0].startswith("acs:ram::")
     (policy,) = [r for r in g.of_type("alicloud:ram/policy:Policy") if r.urn.endswith("::milvus-oss-policy")]
     doc = json.loads(policy.inputs["policyDocument"])
-    bucket = g.of_type(BUCKET)[0].inputs["bucket"]
+    (bucket,) = [b.inputs["bucket"] for b in g.of_type(BUCKET) if not b.inputs["bucket"].endswith("-logs")]
     assert doc["Statement"][0]["Resource"] == [f"acs:oss:*:*:{bucket}/milvus/*"]
 
 
@@ -142,3 +146,45 @@ def test_release_waits_for_node_pools_rrsa_role_and_uses_the_new_clusters_kubeco
         provider = g.by_urn(rel.provider.rsplit("::", 1)[0])
         assert provider.type == "pulumi:providers:kubernetes"
         assert g.of_type(CLUSTER)[0].urn in provider.property_dependencies["kubeconfig"]
+
+
+KMS_KEY = "alicloud:kms/key:Key"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_cloud_defaults_encrypt_log_and_protect(stack):
+    g = graph_of(stack)
+    (cluster,) = g.of_type(CLUSTER)
+    (key,) = [k for k in g.of_type(KMS_KEY) if k.name.endswith("secrets-key")]
+    assert cluster.property_dependencies["encryptionProviderKey"] == [key.urn]
+    assert cluster.inputs["disableEncryption"] is False
+    assert key.inputs["automaticRotation"] == "Enabled" and key.inputs["deletionProtection"] == "Enabled"
+    assert key.inputs["pendingWindowInDays"] == 30 and key.protect
+    assert {"apiserver", "kcm", "scheduler", "ccm"} <= set(cluster.inputs["controlPlaneLogComponents"])
+    assert cluster.inputs["controlPlaneLogTtl"] == "30"
+    for pool in g.of_type(NODE_POOL):
+        assert pool.inputs["systemDiskEncrypted"] is True and pool.inputs["systemDiskEncryptAlgorithm"] == "aes-256"
+    (logging,) = g.of_type("alicloud:oss/bucketLogging:BucketLogging")
+    logs = next(b for b in g.of_type(BUCKET) if b.inputs["bucket"].endswith("-logs"))
+    assert logging.property_dependencies["targetBucket"] == [logs.urn]
+    (https_only,) = g.of_type("alicloud:oss/bucketPolicy:BucketPolicy")
+    statement = json.loads(https_only.inputs["policy"])["Statement"][0]
+    assert statement["Effect"] == "Deny" and statement["Condition"] == {"Bool": {"acs:SecureTransport": "false"}}
+    for nat in g.of_type("alicloud:vpc/natGateway:NatGateway"):
+        assert nat.inputs["deletionProtection"] is True
+
+
+def test_each_cloud_default_can_be_turned_off(tmp_path):
+    data = yaml.safe_load((PROJECT_DIR / "stacks" / "Pulumi.single-zone.yaml").read_text())
+    data["config"]["milvus-zones:security"] = {
+        "nodeDiskEncryption": False, "secretsEncryption": False, "controlPlaneLogs": False,
+        "bucketAccessLogging": False,
+    }
+    path = tmp_path / "Pulumi.single-zone.yaml"
+    path.write_text(yaml.safe_dump(data))
+    g = run_program(PROJECT_DIR, resolve_stack(str(path)))
+    (cluster,) = g.of_type(CLUSTER)
+    assert "encryptionProviderKey" not in cluster.inputs and "controlPlaneLogComponents" not in cluster.inputs
+    assert not g.of_type(KMS_KEY) and not g.of_type("alicloud:oss/bucketLogging:BucketLogging")
+    assert len(g.of_type(BUCKET)) == 1
+    assert all("systemDiskEncrypted" not in p.inputs for p in g.of_type(NODE_POOL))

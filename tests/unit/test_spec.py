@@ -188,3 +188,21 @@ def test_managed_backend_takes_no_image_settings():
     for key, value in (("milvusImageTag", "v2.6.22"), ("imageRegistry", "registry.example.com")):
         (problem,) = problems(backend="managed", bucketName="", **{key: value})
         assert problem[0] == key and "managed backend" in problem[1]
+
+
+def test_security_defaults_are_on_and_validated():
+    from milvus_zones.planning.spec import SecuritySpec
+    from milvus_zones.planning.stackconfig import format_problems, spec_from_config
+
+    base = {"milvus-zones:mode": "multi-zone-ha", "milvus-zones:region": "cn-hangzhou",
+            "milvus-zones:zones": '["cn-hangzhou-h", "cn-hangzhou-i", "cn-hangzhou-j"]',
+            "milvus-zones:bucketName": "acme-milvus"}
+    s = spec_from_config(base).security
+    assert s == SecuritySpec() and s.secrets_encryption and s.bucket_access_logging and not s.bucket_kms_key
+    cases = (('{"bucketKms": true}', "security.bucketKms: unknown setting (did you mean 'bucketKmsKey'?)"),
+             ('{"kmsPendingWindowDays": 3}', "security.kmsPendingWindowDays: Input should be greater than or equal to 7"),
+             ('{"controlPlaneLogs": "sometimes"}', "security.controlPlaneLogs: Input should be a valid boolean"))
+    for bad, expected in cases:
+        with pytest.raises(SpecError) as e:
+            spec_from_config({**base, "milvus-zones:security": bad})
+        assert expected in format_problems(e.value)

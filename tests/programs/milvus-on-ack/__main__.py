@@ -41,6 +41,10 @@ sized = cfg.get_bool("sized") is not False  # requests = limits on every Milvus 
 hardened = cfg.get_bool("hardened") is not False  # non-root, no escalation, no capabilities, seccomp
 isolated = cfg.get_bool("isolated") is not False  # default-deny and etcd NetworkPolicies
 cdc = cfg.get_bool("cdc") is not False  # cross-region-ha: replication between the regions  # proxies and mixCoord one per compute zone
+secrets_encryption = cfg.get_bool("secretsEncryption") is not False  # ACK Secrets with a KMS key
+control_plane_logs = cfg.get_bool("controlPlaneLogs") is not False
+disk_encryption = cfg.get_bool("diskEncryption") is not False  # node pool system disks
+bucket_logging = cfg.get_bool("bucketLogging") is not False  # access logs to a log bucket
 bucket_mode = cfg.get("bucketModeTag") or mode  # a different value here is a conflicting declaration
 
 tags = {"milvus-zones/mode": mode} if mode else {}
@@ -60,6 +64,14 @@ def deploy(prefix, zones, quorum_zones, compute_pools, bucket_name, region):
         )
         for i, z in enumerate(sorted(set(zones) | set(quorum_zones) | {z for p in compute_pools for z in p["zones"]}))
     }
+    # Terway gives pods addresses from vSwitches of their own (NetworkPolicies need it).
+    pod_switches = {
+        z: alicloud.vpc.Switch(
+            n(f"pod-{z[-1]}"), vpc_id=vpc.id, zone_id=z, cidr_block=f"10.0.{128 + i * 16}.0/20",
+            vswitch_name=f"pod-{z[-1]}",
+        )
+        for i, z in enumerate(zones)
+    }
 
     bucket = alicloud.oss.Bucket(
         n("data"),
@@ -73,14 +85,36 @@ def deploy(prefix, zones, quorum_zones, compute_pools, bucket_name, region):
     alicloud.oss.BucketAcl(n("data-acl"), bucket=bucket.bucket, acl=bucket_acl)
     if block_public:
         alicloud.oss.BucketPublicAccessBlock(n("data-pab"), bucket=bucket.bucket, block_public_access=True)
+    https_only = {"Version": "1", "Statement": [{
+        "Effect": "Deny", "Principal": ["*"], "Action": ["oss:*"],
+        "Resource": [f"acs:oss:*:*:{bucket_name}", f"acs:oss:*:*:{bucket_name}/*"],
+        "Condition": {"Bool": {"acs:SecureTransport": "false"}}}]}
+    alicloud.oss.BucketPolicy(n("data-https-only"), bucket=bucket.bucket, policy=json.dumps(https_only))
+    if bucket_logging:
+        logs = alicloud.oss.Bucket(
+            n("logs"), bucket=f"{bucket_name}-logs", redundancy_type="ZRS", versioning={"status": "Enabled"},
+            server_side_encryption_rule={"sse_algorithm": "AES256"}, opts=pulumi.ResourceOptions(protect=protect),
+        )
+        alicloud.oss.BucketAcl(n("logs-acl"), bucket=logs.bucket, acl="private")
+        alicloud.oss.BucketPublicAccessBlock(n("logs-pab"), bucket=logs.bucket, block_public_access=True)
+        alicloud.oss.BucketLogging(n("data-logging"), bucket=bucket.bucket, target_bucket=logs.bucket,
+                                   target_prefix="access/")
+    secrets_key = alicloud.kms.Key(
+        n("secrets-key"), description="ACK Secrets", automatic_rotation="Enabled", rotation_interval="31536000s",
+        deletion_protection="Enabled", pending_window_in_days=30, opts=pulumi.ResourceOptions(protect=protect),
+    )
 
     cluster = alicloud.cs.ManagedKubernetes(
         n("ack"),
         name=n("milvus"),
         cluster_spec="ack.pro.small",
         vswitch_ids=[switches[z].id for z in zones],
-        pod_vswitch_ids=[switches[z].id for z in zones],
+        pod_vswitch_ids=[pod_switches[z].id for z in zones],
         service_cidr="172.16.0.0/20",
+        addons=[{"name": "terway-eniip"}, {"name": "csi-plugin"}, {"name": "csi-provisioner"}],
+        encryption_provider_key=secrets_key.id if secrets_encryption else None,
+        control_plane_log_components=["apiserver", "kcm", "scheduler", "ccm"] if control_plane_logs else None,
+        control_plane_log_ttl="30" if control_plane_logs else None,
         enable_rrsa=rrsa,
         deletion_protection=deletion_protection,
         slb_internet_enabled=api_public,
@@ -102,7 +136,8 @@ def deploy(prefix, zones, quorum_zones, compute_pools, bucket_name, region):
             multi_az_policy=multi_az_policy,
             # A pool that may grow relaunches compute in its other zone (basic mode's recovery).
             scaling_config={"enable": True, "min_size": size, "max_size": max_size} if max_size else None,
-            management={"enable": True, "auto_upgrade": False, "max_unavailable": 1, "surge": 1},
+            system_disk_encrypted=disk_encryption,
+            management={"enable": True, "auto_repair": True, "auto_upgrade": False, "max_unavailable": 1, "surge": 1},
             tags=tags,
         )
 
