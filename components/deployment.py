@@ -197,4 +197,5 @@ class MilvusDeployment(pulumi.ComponentResource):
 
 def _role_name(name: str, plan: TopologyPlan) -> str:
     # RAM role names: up to 64 letters, digits, '.', '-'; unique per account, so include the bucket.
+    assert plan.bucket is not None  # self-hosted plans always have one
     return f"{name}-{plan.bucket.name}"[:64].rstrip("-.")

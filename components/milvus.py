@@ -1,5 +1,6 @@
 """The Milvus Helm release(s), with values generated from the plan."""
 
+import functools
 import hashlib
 import json
 import sys
@@ -38,6 +39,11 @@ JOB_PYMILVUS = "pymilvus==2.5.18"  # the client of the 2.5 server whose resource
 FAILOVER_NAME = "milvus-zones-failover"  # its Deployment, ServiceAccount, Role and Lease
 FAILOVER_PORT = 8080  # /healthz, /readyz, /metrics, /status
 from milvus_zones_policies.model.names import FAILOVER_LABEL  # noqa: E402  (defined once, in the pack)
+
+
+def _merged_values(shapes: list, index: int, extra: dict[str, Any], components: frozenset[str]) -> dict[str, Any]:
+    """The values of release `index` with the team's helmValues merged under them."""
+    return merge_under(shapes[index].values, extra, components)
 
 
 def postrender_command() -> str:
@@ -171,7 +177,7 @@ class Milvus(pulumi.ComponentResource):
                     version=spec.version,
                     repository_opts={"repo": spec.repo},
                     namespace=ns.metadata.name,
-                    values=inputs.apply(lambda rs, i=i: merge_under(rs[i].values, extra, components)),
+                    values=inputs.apply(functools.partial(_merged_values, index=i, extra=extra, components=components)),
                     postrender=postrender_command() if spec.postrender else None,
                     timeout=1800,
                     max_history=10,

@@ -62,7 +62,7 @@ def placements(graph: Graph) -> dict[str, Location]:
         seen = seen | {r.urn}
         region = r.inputs.get("region", "") if r.type == PROVIDER else ""
         candidates = [r.provider.rsplit("::", 1)[0]] if r.provider else []
-        candidates += r.dependencies + [r.parent]
+        candidates += [*r.dependencies, r.parent]
         for urn in candidates:
             if region:
                 break
@@ -101,7 +101,7 @@ def summary(r: Resource, place: Location) -> str:
             facts.append("zones " + " > ".join(place.zones))
         if i.get("multiAzPolicy"):
             facts.append(f"placement {i['multiAzPolicy']}")
-        labels = {l["key"]: l["value"] for l in i.get("labels") or []}
+        labels = {lb["key"]: lb["value"] for lb in i.get("labels") or []}
         if labels:
             facts.append(", ".join(f"{k}={v}" for k, v in sorted(labels.items())))
     elif r.type == CLUSTER:

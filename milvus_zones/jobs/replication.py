@@ -35,7 +35,7 @@ from typing import Any
 try:
     from .retry import connect_with_retry
 except ImportError:  # run as /job/replication.py beside retry.py
-    from retry import connect_with_retry
+    from retry import connect_with_retry  # type: ignore[no-redef]
 
 CALL_TIMEOUT_S = 300.0  # a standby's call returns once CDC has delivered the new topology to it
 

@@ -19,7 +19,7 @@ from typing import Any
 try:
     from .retry import connect_with_retry
 except ImportError:  # run as /job/resource_groups.py beside retry.py
-    from retry import connect_with_retry
+    from retry import connect_with_retry  # type: ignore[no-redef]
 
 
 def to_config(spec: dict[str, Any]) -> dict[str, Any]:

@@ -21,7 +21,7 @@ def connect_with_retry(uri: str, token: str, wait_seconds: float, factory: Calla
             client = factory(uri=uri, token=token)
             getattr(client, probe)(timeout=probe_timeout)
             return client
-        except Exception as e:  # noqa: BLE001 - any failure here means "not reachable yet"
+        except Exception as e:
             if time.monotonic() >= deadline:
                 raise SystemExit(f"Milvus at {uri} did not answer within {wait_seconds:.0f} s: {e}") from None
             print(f"waiting for Milvus at {uri}: {e}", file=sys.stderr)

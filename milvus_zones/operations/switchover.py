@@ -64,6 +64,7 @@ def plan_change(path: Path, to: str, failover: bool) -> Change:
         raise ProgramError(f"invalid stack configuration:\n{format_problems(e)}") from None
     if spec.mode is not Mode.CROSS_REGION_HA:
         raise ProgramError(f"{path}: mode is {spec.mode}; switchover and failover apply to cross-region-ha")
+    assert spec.peer is not None  # the spec requires peer in cross-region-ha
     regions = [spec.region, spec.peer.region]
     if to not in regions:
         raise ProgramError(f"--to {to}: not a region of this stack; allowed: {', '.join(regions)}")

@@ -307,7 +307,7 @@ def plan(spec: DeploymentSpec, name: str = "milvus") -> TopologyPlan:
     vswitches = tuple(
         VSwitchPlan(f"{purpose}-{zone_suffix(z)}", z, purpose, cidr)
         for purpose, cidrs in (("node", node_cidrs), ("pod", pod_cidrs))
-        for z, cidr in zip(zones, cidrs)
+        for z, cidr in zip(zones, cidrs, strict=True)
     )
     # One NAT gateway per zone, each zone routing through its own: losing a zone loses only its egress.
     egress = tuple(EgressPlan(z, (z,)) for z in zones)
@@ -486,7 +486,8 @@ def plan_managed(spec: DeploymentSpec, topology: TopologyPlan) -> ManagedInstanc
     def replicas(n: int) -> int:
         return max(2, n + n % 2) if ha else n
 
-    kinds = [("proxy", 2, 2), ("mix_coordinator", 2, 1), ("data", 4, 1), ("query", spec.managed_query_cu, spec.compute_node_count)]
+    kinds = [("proxy", 2, 2), ("mix_coordinator", 2, 1), ("data", 4, 1),
+             ("query", spec.managed_query_cu, spec.compute_node_count)]
     kinds.append(("streaming", 4, 1) if spec.milvus_version == "2.6" else ("index", 4, 1))
     return ManagedInstancePlan(
         db_version=spec.milvus_version,
@@ -585,6 +586,7 @@ def plan_cross_region(spec: DeploymentSpec) -> CrossRegionPlan:
         endpoint=EndpointPlan(zone=zone, client_record="milvus", region_records=records),
         backup=BackupReplicationPlan(
             prefix=BACKUP_ROOT,
-            replicate_to={a.region: (b.region, b.bucket.name) for a in regions for b in regions if a is not b},
+            replicate_to={a.region: (b.region, b.bucket.name) for a in regions for b in regions
+                          if a is not b and b.bucket is not None},
         ),
     )

@@ -528,6 +528,7 @@ class DeploymentSpec(_Model):
 
     @model_validator(mode="after")
     def _rules(self) -> DeploymentSpec:
+        problems: list[tuple[str, str]]
         if self.mode is Mode.CROSS_REGION_HA:
             problems = self._cross_region_problems()
             # A region's own check may already have named the image; the CDC rule is the stricter one.
@@ -536,7 +537,7 @@ class DeploymentSpec(_Model):
             if problems:
                 raise SpecError(problems)
             return self
-        problems: list[tuple[str, str]] = []
+        problems = []
         for key, value in (("regionMode", self.region_mode), ("peer", self.peer), ("primaryRegion", self.primary_region),
                            ("forcePromote", self.force_promote or None)):
             if value is not None:
@@ -728,9 +729,10 @@ class DeploymentSpec(_Model):
         try:
             a = ipaddress.ip_network(self.network.vpc_cidr, strict=False)
             b = ipaddress.ip_network(self.peer.network.vpc_cidr, strict=False)
+            overlap = a.overlaps(b)
         except ValueError:
-            a = b = None  # each region's own check names the bad CIDR
-        if a is not None and b is not None and a.overlaps(b):
+            overlap = False  # each region's own check names the bad CIDR
+        if overlap:
             problems.append(("peer.network.vpcCidr",
                              f"{b} overlaps {a} (network.vpcCidr): the regions' VPCs are routed to each other"))
         # Each region must be a valid deployment of regionMode on its own.

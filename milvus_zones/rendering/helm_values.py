@@ -262,6 +262,7 @@ def _object_storage(plan: TopologyPlan, ctx: ReleaseContext) -> dict:
     # OSS through its S3 API: virtual-host style (OSS rejects path style, milvus-io/milvus#26884),
     # credentials from the Alibaba default chain (cloudProvider aliyun + useIAM), which reads the
     # variables the RRSA webhook injects. No access keys anywhere.
+    assert plan.bucket is not None  # self-hosted plans always have one
     return {
         "minio": {"enabled": False},
         "externalS3": {
@@ -775,11 +776,10 @@ def resource_group_configs(plan: TopologyPlan) -> dict[str, dict]:
 
 __all__ = [
     "CHART_FACTS",
-    "etcd_member_endpoints",
-    "node_failure_tolerations",
     "DEFAULT_STORAGE_CLASS",
     "ReleaseContext",
     "ReleaseSpec",
+    "etcd_member_endpoints",
     "node_failure_tolerations",
     "releases",
     "resource_group_configs",

@@ -97,6 +97,7 @@ def mode_or_skip(args: StackValidationArgs, topology: Topology, *, multi_zone_on
             args.not_applicable("the milvus-zones/mode declarations disagree or name no known mode "
                                 "(see mode-consistent)")
         args.not_applicable("no milvus-zones/mode declared (see mode-declared)")
+        raise AssertionError("not_applicable raises")  # pulumi-policy's stub is typed as returning
     if ha_only and mode not in HA_MODES:
         args.not_applicable(f"mode is {mode}; this rule is for multi-zone-ha (and cross-region-ha regions)")
     if multi_zone_only and mode not in MULTI_ZONE_MODES:

@@ -3,6 +3,8 @@ storage and the Kubernetes control plane live."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from pulumi_policy import PolicyConfigSchema
 
 from ._policy import MANDATORY, mode_or_skip, releases_or_skip, stack_policy
@@ -184,7 +186,7 @@ _PULSAR_PARTS = ("zookeeper", "bookkeeper", "broker")
 _PULSAR_V2_COMPONENTS = {"bookkeeper": "bookie"}
 # The milvus chart's own values: pulsarv3 turns anti-affinity off per component (the apache chart's global
 # switch stays on); the pulsar (v2) block turns the global switch off. Replicas as the milvus values set them.
-_PULSAR_DEFAULTS = {
+_PULSAR_DEFAULTS: dict[str, dict[str, Any]] = {
     "pulsarv3": {"global_anti": True, "part_anti": False, "replicas": {"zookeeper": 3, "bookkeeper": 3, "broker": 2}},
     "pulsar": {"global_anti": False, "part_anti": True, "replicas": {"zookeeper": 3, "bookkeeper": 3, "broker": 1}},
 }

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import copy
 import functools
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from milvus_zones.analysis.check import Report, check_graph
 from milvus_zones.engine.offline import Graph, Resource, read_stack_config, run_program
