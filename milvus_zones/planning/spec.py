@@ -358,8 +358,8 @@ class DeploymentSpec(_Model):
 
     @field_validator("compute_instance_type", "quorum_instance_type")
     @classmethod
-    def _instance_type(cls, v: str) -> str:
-        if not _INSTANCE_TYPE_RE.match(v):
+    def _instance_type(cls, v: str | None) -> str | None:
+        if v is not None and not _INSTANCE_TYPE_RE.match(v):
             raise ValueError(f"{v[:60]!r} is not an ECS instance type; allowed: ecs.<family>.<size>, "
                              "e.g. ecs.g7.2xlarge, ecs.r7.large, ecs.gn7i-c8g1.2xlarge")
         return v
