@@ -10,7 +10,7 @@ import pulumi
 import pulumi_alicloud as alicloud
 import pulumi_kubernetes as k8s
 
-from milvus_zones.planning.catalog import oss_endpoint
+from milvus_zones.planning.catalog import oss_endpoint, with_registry
 from milvus_zones.planning.plan import BackupPlan, TopologyPlan
 
 BACKUP_IMAGE = "milvusdb/milvus-backup:v0.5.8"
@@ -130,7 +130,7 @@ class Backups(pulumi.ComponentResource):
                     "nodeSelector": t.plan.component("proxy").node_selector,
                     "initContainers": [{
                         "name": "render-config",
-                        "image": RENDER_IMAGE,
+                        "image": with_registry(RENDER_IMAGE, t.plan.image_registry),
                         # The password stays in the Secret: it is written only to this pod's memory.
                         # Shell substitution, not sed: any character may appear in the password
                         # (except a double quote or backslash, which JSON would need escaped).
@@ -144,7 +144,7 @@ class Backups(pulumi.ComponentResource):
                     }],
                     "containers": [{
                         "name": "backup",
-                        "image": BACKUP_IMAGE,
+                        "image": with_registry(BACKUP_IMAGE, t.plan.image_registry),
                         "command": ["sh", "-c", "milvus-backup create --config /work/backup.yaml "
                                                 f"-n {t.plan.name.replace('-', '_')}_$(date -u +%Y%m%d%H%M)"],
                         "volumeMounts": [{"name": "work", "mountPath": "/work"}],

@@ -12,8 +12,18 @@ from milvus_zones.components.endpoint import Endpoint
 from milvus_zones.components.interconnect import Interconnect, RegionNetwork
 from milvus_zones.components.milvus import PASSWORD_SECRET, SERVICE_ACCOUNT
 from milvus_zones.components.script_job import PYMILVUS, ScriptJob
+from milvus_zones_policies.model.names import REGION_ROLE_KEY as REGION_ROLE_TAG
 
+from milvus_zones.planning.catalog import JOB_IMAGE
 from milvus_zones.planning.plan import CrossRegionPlan
+
+# The replication Job: wait up to REPLICATION_WAIT_S for each cluster to answer (first install: the
+# releases and routes come up), give every call REPLICATION_CALL_TIMEOUT_S (a standby's returns once
+# CDC has delivered the topology), and fail the Job as a whole after REPLICATION_DEADLINE_S: room for
+# the waits and the four calls of one attempt, so a stuck switchover ends with a message.
+REPLICATION_WAIT_S = 1200
+REPLICATION_CALL_TIMEOUT_S = 300
+REPLICATION_DEADLINE_S = 2 * REPLICATION_WAIT_S + 4 * REPLICATION_CALL_TIMEOUT_S
 
 
 class CrossRegionDeploymentArgs(TypedDict):
@@ -69,7 +79,7 @@ class CrossRegionDeployment(pulumi.ComponentResource):
                 )
                 for p in plan.regions
             ],
-            tags={k: v for k, v in plan.primary.tags.items() if k != "milvus-zones/region-role"},
+            tags={k: v for k, v in plan.primary.tags.items() if k != REGION_ROLE_TAG},
             opts=child,
         )
         endpoint = Endpoint(
@@ -100,10 +110,14 @@ class CrossRegionDeployment(pulumi.ComponentResource):
                 "env": [
                     {"name": "REPLICATION", "value": json.dumps(spec, sort_keys=True)},
                     {"name": "MILVUS_USER", "value": "root"},
+                    {"name": "MILVUS_WAIT_SECONDS", "value": str(REPLICATION_WAIT_S)},
+                    {"name": "MILVUS_CALL_TIMEOUT_SECONDS", "value": str(REPLICATION_CALL_TIMEOUT_S)},
                     {"name": "MILVUS_PASSWORD",
                      "valueFrom": {"secretKeyRef": {"name": PASSWORD_SECRET, "key": "password"}}},
                 ],
                 "requirement": PYMILVUS,
+                "image": JOB_IMAGE.ref(plan.primary.image_registry),
+                "deadline_seconds": REPLICATION_DEADLINE_S,
                 "node_selector": plan.primary.component("proxy").node_selector,
                 "wait_for": [*(d.milvus for d in self.regions.values()), interconnect, endpoint],
             },

@@ -12,9 +12,9 @@ from typing import NotRequired, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
-from milvus_zones.components.script_job import JOB_IMAGE, ScriptJob
+from milvus_zones.components.script_job import ScriptJob
 
-from milvus_zones.planning.catalog import oss_endpoint
+from milvus_zones.planning.catalog import JOB_IMAGE, oss_endpoint
 from milvus_zones.planning.plan import ZONE_LABEL, FailoverPlan, TopologyPlan
 from milvus_zones.rendering.helm_values import (
     CHART_FACTS,
@@ -31,11 +31,13 @@ RETAIN_STORAGE_CLASS = "milvus-zones-disk-retain"
 # ACK's pod-identity webhook injects RRSA credentials into pods of namespaces carrying this label.
 RRSA_INJECTION_LABEL = "pod-identity.alibabacloud.com/injection"
 # The Job that creates Milvus 2.5's node-filtered resource groups: a pinned Python image and client.
+# Up to 900 s waiting for Milvus to answer (MILVUS_WAIT_SECONDS), then three calls of at most 60 s.
+RESOURCE_GROUP_JOB_DEADLINE_S = 1800
 JOB_PYMILVUS = "pymilvus==2.5.18"  # the client of the 2.5 server whose resource groups the Job creates
 # The WAL pinning controller (milvus_zones/jobs/failover.py): standard library only, so no install step.
 FAILOVER_NAME = "milvus-zones-failover"  # its Deployment, ServiceAccount, Role and Lease
-FAILOVER_LABEL = "milvus-zones/failover"
 FAILOVER_PORT = 8080  # /healthz, /readyz, /metrics, /status
+from milvus_zones_policies.model.names import FAILOVER_LABEL  # noqa: E402  (defined once, in the pack)
 
 
 def postrender_command() -> str:
@@ -172,6 +174,8 @@ class Milvus(pulumi.ComponentResource):
                     {"name": "RESOURCE_GROUPS", "value": json.dumps(resource_group_configs(plan), sort_keys=True)},
                 ],
                 "requirement": JOB_PYMILVUS,
+                "image": JOB_IMAGE.ref(plan.image_registry),
+                "deadline_seconds": RESOURCE_GROUP_JOB_DEADLINE_S,
                 "node_selector": plan.component("proxy").node_selector,
                 "wait_for": created,
             },
@@ -250,7 +254,7 @@ class Milvus(pulumi.ComponentResource):
                                             "seccompProfile": {"type": "RuntimeDefault"}},
                         "containers": [{
                             "name": "failover",
-                            "image": JOB_IMAGE,
+                            "image": JOB_IMAGE.ref(plan.image_registry),
                             "command": ["python", "/job/failover.py"],
                             "env": env,
                             "ports": [{"name": "http", "containerPort": FAILOVER_PORT, "protocol": "TCP"}],

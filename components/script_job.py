@@ -10,9 +10,9 @@ from typing import TypedDict
 import pulumi
 import pulumi_kubernetes as k8s
 
-JOB_IMAGE = "python:3.11.11-slim-bookworm"
 HELPER = "retry.py"  # shared by the scripts, mounted beside each
 PYMILVUS = "pymilvus==2.6.17"  # update_replicate_configuration with force_promote
+BACKOFF_LIMIT = 3
 
 
 class ScriptJobArgs(TypedDict):
@@ -26,6 +26,10 @@ class ScriptJobArgs(TypedDict):
     """The one pip requirement the script imports (pymilvus, pinned)."""
     node_selector: Mapping[str, str]
     """Where the Job's pod may run."""
+    image: str
+    """Full image reference, e.g. catalog.JOB_IMAGE.ref(plan.image_registry)."""
+    deadline_seconds: int
+    """activeDeadlineSeconds: the Job, retries included, fails after this long instead of hanging."""
     wait_for: Sequence[pulumi.Resource]
     """What must exist first (Helm releases, DNS records, routes)."""
 
@@ -59,14 +63,17 @@ class ScriptJob(pulumi.ComponentResource):
             f"{name}-job",
             metadata={"name": base, "namespace": args["namespace"]},
             spec={
-                "backoffLimit": 6,
+                # Retries stay within the deadline: a script that cannot finish fails the Job (and
+                # `pulumi up`) with its last message instead of running on.
+                "backoffLimit": BACKOFF_LIMIT,
+                "activeDeadlineSeconds": args["deadline_seconds"],
                 "template": {
                     "spec": {
                         "restartPolicy": "OnFailure",
                         "nodeSelector": dict(args["node_selector"]),
                         "containers": [{
                             "name": "run",
-                            "image": JOB_IMAGE,
+                            "image": args["image"],
                             "command": ["sh", "-c", f"pip install --no-cache-dir --quiet '{args['requirement']}' && "
                                                     f"python /job/{args['script']}"],
                             "env": [dict(e) for e in args["env"]],
@@ -76,7 +83,13 @@ class ScriptJob(pulumi.ComponentResource):
                     }
                 },
             },
-            opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[*args["wait_for"], config_map]),
+            # pulumi-kubernetes waits for a Job to complete, 10 minutes by default (batch/v1 Job await);
+            # wait as long as the Job may run, so `pulumi up` reports the Job's own outcome.
+            opts=pulumi.ResourceOptions(
+                parent=self, provider=provider, depends_on=[*args["wait_for"], config_map],
+                custom_timeouts=pulumi.CustomTimeouts(create=f"{args['deadline_seconds'] + 120}s",
+                                                      update=f"{args['deadline_seconds'] + 120}s"),
+            ),
         )
         self.job_name = job.metadata.name
         self.register_outputs({"job_name": self.job_name})

@@ -444,3 +444,24 @@ def test_values_are_deterministic():
 def test_fullname_follows_the_chart_rule():
     assert ReleaseSpec("milvus", "milvus", "5.0.19", "r", {}, False).fullname == "milvus"
     assert ReleaseSpec("prod", "milvus", "5.0.19", "r", {}, False).fullname == "prod-milvus"
+
+
+# Image keys of subcharts whose values are not in the reference folder, read in the chart archives
+# (shared/reference/milvus-helm/charts): etcd-6.3.3 values.yaml `image.registry` (4.2.x), and
+# kafka-15.5.1's zookeeper subchart values.yaml `image.registry` (rendered by common.images.image).
+# tests/rendering renders them with a registry set and checks every image.
+IMAGE_KEYS_IN_ARCHIVES = {"etcd.image.registry", "kafka.zookeeper.image", "kafka.zookeeper.image.registry"}
+
+
+@needs_reference
+@pytest.mark.parametrize("combo", COMBOS, ids=IDS)
+def test_image_registry_keys_exist_in_the_pinned_chart(combo):
+    # imageRegistry moves every image through the chart's (or subchart's) own image keys.
+    spec = _spec(*combo).model_copy(update={"image_registry": "registry.example.com/mirror"})
+    p = plan(spec)
+    ref, _ = _reference(p.chart.chart_version)
+    for release in releases(p, CTX):
+        missing = [k for k in _unknown(release.values, ref)
+                   if not _commented_ok(p.chart.chart_version, k) and k not in IMAGE_KEYS_IN_ARCHIVES]
+        assert not missing, f"{release.name}: keys not in chart {p.chart.chart_version}: {missing}"
+        assert release.values["image"]["all"]["repository"] == "registry.example.com/mirror/milvusdb/milvus"

@@ -31,6 +31,7 @@ from milvus_zones_policies import (
     PACK_NAME,
     PACK_VERSION,
 )
+from milvus_zones_policies.model.resources import in_listed_order
 from pulumi.runtime import proto
 from pulumi_policy import EnforcementLevel, Policy, ResourceValidationPolicy
 from pulumi_policy.policy import _PolicyAnalyzerServicer
@@ -285,8 +286,9 @@ class _Requests:
                 type=r.type, properties=self.struct(r.outputs_wire), urn=r.urn, name=r.name, options=_options(r),
                 parent=r.parent, dependencies=list(r.dependencies),
             )
+            outputs = r.outputs
             for key, urns in r.property_dependencies.items():
-                ar.propertyDependencies[key].urns.extend(urns)
+                ar.propertyDependencies[key].urns.extend(in_listed_order(urns, outputs.get(key), self.ids))
             prov = self.provider(r)
             if prov is not None:
                 ar.provider.CopyFrom(prov)

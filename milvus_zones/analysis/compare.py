@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+from milvus_zones_policies.model.deployment import Deployment
+from milvus_zones_policies.model.recovery import deployments_with_milvus, fmt_s
+from milvus_zones_policies.model.values import dig
 
 from milvus_zones.analysis import failures
-from milvus_zones.analysis.deployed import Deployed, managed_instances, read_regions
-from milvus_zones.analysis.failures import Model, analyse, fmt_s
 
 # The seed's SLA column, per mode.
 SLA = {"single-zone": "99.9%", "multi-zone-basic": "99.9%", "multi-zone-ha": "99.95%", "cross-region-ha": "99.99%"}
@@ -82,7 +83,7 @@ def _suffix(zone: str) -> str:
     return zone.rsplit("-", 1)[-1]
 
 
-def _cost(dep: Deployed, prices: dict[str, float] | None) -> float:
+def _cost(dep: Deployment, prices: dict[str, float] | None) -> float:
     cost = 0.0
     for p in dep.pools:
         for t in p.instance_types[:1]:  # the first type is the one ACK uses while it has stock
@@ -92,13 +93,12 @@ def _cost(dep: Deployed, prices: dict[str, float] | None) -> float:
     return cost
 
 
-def _compute(dep: Deployed) -> tuple[list[str], list[str], int, int]:
+def _compute(dep: Deployment) -> tuple[list[str], list[str], int, int]:
     """Compute zones (normal, relaunch-only), query replicas and query nodes of one region."""
     rel = dep.primary
     if rel is None:
         return [], [], 0, 0
-    report = analyse(dep)
-    groups = Model(dep, report.params).query_groups(rel)
+    groups = rel.group_components("queryNode", dep.pools)
     if groups:
         normal = sorted({z for w in groups.values() for z in w.zones})
         return normal, [], len(groups), sum(w.replicas for w in groups.values())
@@ -107,23 +107,25 @@ def _compute(dep: Deployed) -> tuple[list[str], list[str], int, int]:
     return list(q.zones), [z for z in q.relaunch_zones if z not in q.zones], replicas, q.replicas
 
 
-def _managed_row(graph, mode: str | None) -> Row:
-    inst = managed_instances(graph)[0].inputs
-    zones = sorted({str(v.get("zoneId")) for v in inst.get("vswitchIds") or [] if isinstance(v, dict)})
-    query = [c for c in inst.get("components") or [] if str(c.get("type", "")).lower().startswith("query")]
-    nodes = sum(int(c.get("replica") or 0) for c in query)
+def _managed_row(graph, instance, mode: str | None) -> Row:
+    inst = instance.props
+    zones = sorted({str(dig(v, "zoneId")) for v in dig(inst, "vswitchIds", default=[]) or [] if dig(v, "zoneId")})
+    query = [c for c in dig(inst, "components", default=[]) or [] if str(dig(c, "type", default="")).lower()
+             .startswith("query")]
+    nodes = sum(int(dig(c, "replica", default=0)) for c in query)
     seed = {"multi-zone-basic": "< 1 h (seed)", "multi-zone-ha": "< 3 min (seed)"}.get(mode or "", "no zone-level DR")
     return Row(graph.stack, f"{mode or 'undeclared'} (managed)",
                f"{len(zones)} ({', '.join(_suffix(z) for z in zones)})",
                "the service's" if mode in ("multi-zone-basic", "multi-zone-ha") else "no zone-level DR", seed,
-               SLA.get(mode or "", "n/a"), -1.0, None, int(inst.get("loadReplicas") or 1), nodes, nodes)
+               SLA.get(mode or "", "n/a"), -1.0, None, int(dig(inst, "loadReplicas", default=1)), nodes, nodes)
 
 
 def _row(graph, prices: dict[str, float] | None) -> Row:
     report = failures.report(graph, with_contributions=False)
+    topo = failures.topology(graph)
     if report.kind == "managed":
-        return _managed_row(graph, report.mode)
-    regions = read_regions(graph)
+        return _managed_row(graph, topo.instances[0], report.mode)
+    regions = deployments_with_milvus(topo)
     parts = [_compute(d) for d in regions]
     azs = "; ".join(
         f"{', '.join(_suffix(z) for z in normal)}" + (f", relaunch in {', '.join(_suffix(z) for z in again)}"
@@ -181,10 +183,10 @@ def render(rows: list[Row], fmt: str, prices: bool) -> str:
     if fmt == "markdown":
         lines = ["| " + " | ".join(c) + " |" for c in table]
         lines.insert(1, "|" + "---|" * len(COLUMNS))
-        return "\n".join(lines + [""] + notes) + "\n"
+        return "\n".join([*lines, "", *notes]) + "\n"
     if fmt == "json":
         return json.dumps([{**r.__dict__, "capacity": r.capacity} for r in rows], indent=2) + "\n"
     widths = [max(len(row[i]) for row in table) for i in range(len(COLUMNS))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in table]
     lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines + [""] + notes) + "\n"
+    return "\n".join([*lines, "", *notes]) + "\n"

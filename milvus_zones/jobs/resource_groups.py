@@ -31,11 +31,16 @@ def to_config(spec: dict[str, Any]) -> dict[str, Any]:
     return config
 
 
-def apply(client: Any, groups: dict[str, dict[str, Any]], make_config: Callable[..., Any]) -> list[str]:
+CALL_TIMEOUT_S = 60.0  # every call has a deadline: pymilvus waits as long as the server does without one
+
+
+def apply(client: Any, groups: dict[str, dict[str, Any]], make_config: Callable[..., Any],
+          timeout: float = CALL_TIMEOUT_S) -> list[str]:
     """Create every group, then set all their configs in one call; returns the groups' names."""
     for name in groups:
-        client.create_resource_group(name)
-    client.update_resource_groups({name: make_config(**to_config(spec)) for name, spec in groups.items()})
+        client.create_resource_group(name, timeout=timeout)
+    client.update_resource_groups({name: make_config(**to_config(spec)) for name, spec in groups.items()},
+                                  timeout=timeout)
     return sorted(groups)
 
 
@@ -49,7 +54,7 @@ def main() -> None:
                                 MilvusClient, probe="list_resource_groups")
     names = apply(client, groups, ResourceGroupConfig)
     for name in names:
-        print(f"resource group {name}: {client.describe_resource_group(name)}")
+        print(f"resource group {name}: {client.describe_resource_group(name, timeout=CALL_TIMEOUT_S)}")
 
 
 if __name__ == "__main__":

@@ -9,13 +9,17 @@ from typing import Any
 
 
 def connect_with_retry(uri: str, token: str, wait_seconds: float, factory: Callable[..., Any],
-                       probe: str = "list_databases", sleep: Callable[[float], None] = time.sleep) -> Any:
-    """A client whose `probe` call answered; SystemExit with a message once `wait_seconds` have passed."""
+                       probe: str = "list_databases", sleep: Callable[[float], None] = time.sleep,
+                       probe_timeout: float = 30.0) -> Any:
+    """A client whose `probe` call answered; SystemExit with a message once `wait_seconds` have passed.
+
+    The probe carries a deadline: a pymilvus call without `timeout=` waits as long as the server does.
+    """
     deadline = time.monotonic() + wait_seconds
     while True:
         try:
             client = factory(uri=uri, token=token)
-            getattr(client, probe)()
+            getattr(client, probe)(timeout=probe_timeout)
             return client
         except Exception as e:  # noqa: BLE001 - any failure here means "not reachable yet"
             if time.monotonic() >= deadline:

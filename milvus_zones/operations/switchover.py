@@ -121,7 +121,8 @@ def procedure(change: Change, stack: str, targets: list[str]) -> str:
             "  1. Stop writes to milvus.milvus-zones.internal (clients read-only, or drain the writers).",
             f"  2. Wait until {change.new_primary} has caught up: the last rows written are returned there by a "
             "query with consistency level Strong.",
-            f"  3. {up}    # replication reconfigured from the new primary, client record repointed,",
+            f"  3. {up}    # replication reconfigured: {change.old_primary} (current primary) first, then "
+            f"{change.new_primary}; client record repointed,",
             f"                                  # backups move to {change.new_primary}",
             "  4. Resume writes once the client record's TTL (30 s) has passed.",
         ])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -24,6 +25,131 @@ CHARTS: dict[str, ChartPin] = {
     "2.5": ChartPin("4.2.58", "2.5.16"),
     "2.6": ChartPin("5.0.19", "2.6.15"),
 }
+
+# ---- images -------------------------------------------------------------------------------------
+
+DOCKER_HUB = "docker.io"
+_DIGEST_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
+
+
+@dataclass(frozen=True)
+class Image:
+    """A container image: its path under a registry, its tag, and its digest when a public source names it.
+
+    `digest` is only ever one read in a named public source (`source`); an image without one is
+    pulled by tag (docs/images.md lists which are which). The registry is the stack's
+    `imageRegistry` (an ACR instance or mirror holding the same paths), Docker Hub by default.
+    """
+
+    repository: str  # path under the registry, e.g. "milvusdb/milvus" ("library/python" for official images)
+    tag: str
+    digest: str | None = None
+    source: str = ""  # where the tag and the digest were read
+
+    def __post_init__(self) -> None:
+        if self.digest is not None and not _DIGEST_RE.match(self.digest):
+            raise ValueError(f"{self.repository}: digest must be sha256:<64 hex>; got {self.digest!r}")
+
+    @property
+    def reference_tag(self) -> str:
+        """What goes after `repository:` in a chart's `tag` key: `tag@digest` pins the content."""
+        return f"{self.tag}@{self.digest}" if self.digest else self.tag
+
+    def ref(self, registry: str | None = None) -> str:
+        """Full reference, e.g. docker.io/milvusdb/milvus:v2.6.22@sha256:..."""
+        return f"{registry or DOCKER_HUB}/{self.repository}:{self.reference_tag}"
+
+
+# The first Milvus with streaming-node resource groups (milvus-io/milvus#48632), the automatic WAL
+# fallback (#49552), the batch management API and built-in CDC (web-content v2.6.x
+# site/en/userGuide/tools/milvus-cdc/set_up_cdc_replication.md: "Milvus v2.6.16 or later").
+HA_FEATURES_MIN_VERSION = (2, 6, 16)
+
+# The Milvus image each minor runs. 2.6: the newest patch in the official release notes
+# (milvus-io/web-content v2.6.x/site/en/release_notes.md, "v2.6.22, Release date: August 4, 2026"),
+# past 2.6.16 (features above), 2.6.17 (GetReplicateConfiguration forwarded by the proxy service,
+# milvus-io/milvus#49810, read by the replication Job) and 2.6.20 (#51147 rebalance on a primary-group
+# change, #50860 cluster-level load settings no longer override user replicas). Chart 5.0.19 renders
+# `image.all.repository:image.all.tag` for every Milvus container (templates/*-deployment.yaml), so
+# a newer 2.6 patch runs on the same chart and values. 2.5 and 2.4 run their chart's own appVersion.
+# The 2.6.22 digest: Milvus QA's 2.6.22 -> 3.0.2 compatibility report (2026-09-18) pins
+# harbor.milvus.io/milvusdb/milvus:v2.6.22@sha256:0c4247a0..., Zilliz's mirror of Docker Hub's
+# milvusdb/milvus; one source, not checked against Docker Hub from here (docs/images.md).
+MILVUS_IMAGES: dict[str, Image] = {
+    "2.4": Image("milvusdb/milvus", "v2.4.17", source="chart milvus-4.2.25 values.yaml image.all.tag"),
+    "2.5": Image("milvusdb/milvus", "v2.5.16", source="chart milvus-4.2.58 values.yaml image.all.tag"),
+    "2.6": Image(
+        "milvusdb/milvus", "v2.6.22",
+        digest="sha256:0c4247a007eca14e539b84a11ae3970ca332595bf599c82594a5681ef0a88fb3",
+        source="web-content v2.6.x release_notes.md (tag); Milvus QA 2.6.22->3.0.2 report (digest)",
+    ),
+}
+
+# The image of the project's own Jobs (resource groups, replication): three independent public
+# Dockerfiles pin this tag to the same digest.
+JOB_IMAGE = Image(
+    "library/python", "3.11.11-slim-bookworm",
+    digest="sha256:081075da77b2b55c23c088251026fb69a7b2bf92471e491ff5fd75c192fd38e5",
+    source="Docker official image python; digest as pinned by three unrelated public Dockerfiles",
+)
+
+
+@dataclass(frozen=True)
+class ChartImageKey:
+    """One image a pinned chart or its subcharts runs, and how its values move it to another registry.
+
+    style "repository": the key has repository/tag only, so the registry is prefixed to `repository`;
+    style "registry": a bitnami subchart, whose `image.registry` key takes it (common.images.image).
+    `service` names what must be enabled for the image to run (milvus, etcd, pulsar, pulsarv3, kafka).
+    """
+
+    path: tuple[str, ...]  # values path of the image block, e.g. ("etcd", "image")
+    repository: str  # the chart's default repository there
+    style: str
+    service: str
+
+
+def _pulsar_keys(root: str, repository: str = "apachepulsar/pulsar") -> tuple[ChartImageKey, ...]:
+    keys = [ChartImageKey((root, "images", c), repository, "repository", root)
+            for c in ("zookeeper", "bookie", "autorecovery", "broker", "proxy")]
+    return (*keys, ChartImageKey((root, "pulsar_metadata", "image"), repository, "repository", root))
+
+
+# Read from each chart's values.yaml (shared/reference/milvus-helm/<version>/values.yaml and the
+# archives' templates): Milvus' own `image.all` (and 4.2.x's `image.tools` config-tool init
+# container), the etcd subchart (bitnami, `image.registry`), Pulsar v2/v3 (`images.<component>` and
+# `pulsar_metadata.image`, rendered by pulsar.imageFullName) and Kafka with its ZooKeeper (bitnami).
+_SUBCHART_KEYS = (
+    ChartImageKey(("etcd", "image"), "milvusdb/etcd", "registry", "etcd"),
+    *_pulsar_keys("pulsarv3"),
+    *_pulsar_keys("pulsar"),
+    ChartImageKey(("kafka", "image"), "bitnami/kafka", "registry", "kafka"),
+    ChartImageKey(("kafka", "zookeeper", "image"), "bitnami/zookeeper", "registry", "kafka"),
+)
+_CONFIG_TOOL = ChartImageKey(("image", "tools"), "milvusdb/milvus-config-tool", "repository", "milvus")
+CHART_IMAGE_KEYS: dict[str, tuple[ChartImageKey, ...]] = {
+    "4.2.25": (_CONFIG_TOOL, *_SUBCHART_KEYS),
+    "4.2.58": (_CONFIG_TOOL, *_SUBCHART_KEYS),
+    "5.0.19": _SUBCHART_KEYS,
+}
+
+
+def with_registry(reference: str, registry: str | None) -> str:
+    """A Docker Hub reference ('busybox:1.36.1', 'milvusdb/milvus-backup:v0.5.16') pulled from `registry`."""
+    if registry is None:
+        return reference
+    path = reference.removeprefix(f"{DOCKER_HUB}/")
+    first = path.split("/", 1)[0]
+    if "/" in path and ("." in first or ":" in first or first == "localhost"):
+        raise ValueError(f"{reference}: not a Docker Hub reference; cannot move it to {registry}")
+    return f"{registry}/{path if '/' in path else 'library/' + path}"
+
+
+def version_tuple(tag: str) -> tuple[int, int, int] | None:
+    """'v2.6.22' -> (2, 6, 22); None for anything that is not a release tag."""
+    m = re.match(r"^v(\d+)\.(\d+)\.(\d+)$", tag)
+    return (int(m.group(1)), int(m.group(2)), int(m.group(3))) if m else None
+
 
 # Zones per region that offer the ECS families we default to. Regions listed have three or more
 # zones, which every multi-zone mode needs (Alibaba Cloud region and zone list).

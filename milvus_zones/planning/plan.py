@@ -12,16 +12,15 @@ import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from milvus_zones.planning.catalog import CHARTS, ChartPin
+from milvus_zones.planning.catalog import CHARTS, ChartPin, Image
 from milvus_zones.planning.spec import DeploymentSpec, MessageService, Mode, Redundancy
 
 ZONE_LABEL = "topology.kubernetes.io/zone"
 HOST_LABEL = "kubernetes.io/hostname"
-ROLE_LABEL = "milvus-zones/role"
-POOL_LABEL = "milvus-zones/pool"
-MODE_TAG = "milvus-zones/mode"
-REGION_MODE_TAG = "milvus-zones/region-mode"
-REGION_ROLE_TAG = "milvus-zones/region-role"
+from milvus_zones_policies.model.names import MODE_KEY as MODE_TAG  # noqa: E402  (defined once, in the pack)
+from milvus_zones_policies.model.names import POOL_LABEL, ROLE_LABEL  # noqa: E402
+from milvus_zones_policies.model.names import REGION_MODE_KEY as REGION_MODE_TAG  # noqa: E402
+from milvus_zones_policies.model.names import REGION_ROLE_KEY as REGION_ROLE_TAG  # noqa: E402
 
 
 class Role(StrEnum):
@@ -150,6 +149,7 @@ class TopologyPlan:
     quorum_zones: tuple[str, ...]
     control_plane_zones: tuple[str, ...]
     chart: ChartPin
+    milvus_image: Image  # what every Milvus container runs (catalog pin or milvusImageTag)
     vpc_cidr: str
     service_cidr: str
     vswitches: tuple[VSwitchPlan, ...]
@@ -170,6 +170,8 @@ class TopologyPlan:
     proxy_load_balancer: bool = False
     # Milvus 2.6 built-in CDC component on (cross-region-ha, both regions: either may become primary).
     cdc: bool = False
+    # Registry (host[/path]) every image is pulled from instead of Docker Hub; None for Docker Hub.
+    image_registry: str | None = None
 
     def pool(self, key: str) -> NodePoolPlan:
         return next(p for p in self.node_pools if p.key == key)
@@ -329,6 +331,7 @@ def plan(spec: DeploymentSpec, name: str = "milvus") -> TopologyPlan:
         quorum_zones=quorum_zones,
         control_plane_zones=control_plane_zones,
         chart=CHARTS[version],
+        milvus_image=spec.milvus_image,
         vpc_cidr=spec.network.vpc_cidr,
         service_cidr=spec.network.service_cidr,
         vswitches=vswitches,
@@ -344,6 +347,7 @@ def plan(spec: DeploymentSpec, name: str = "milvus") -> TopologyPlan:
         tags=tags,
         failover=failover,
         proxy_load_balancer=mode is Mode.MULTI_ZONE_HA,
+        image_registry=spec.image_registry,
     )
 
 

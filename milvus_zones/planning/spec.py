@@ -14,7 +14,15 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
-from milvus_zones.planning.catalog import CHARTS, OSS_ZRS_REGIONS, REGION_ZONES
+from milvus_zones.planning.catalog import (
+    CHARTS,
+    HA_FEATURES_MIN_VERSION,
+    MILVUS_IMAGES,
+    OSS_ZRS_REGIONS,
+    REGION_ZONES,
+    Image,
+    version_tuple,
+)
 
 
 class Mode(StrEnum):
@@ -51,6 +59,12 @@ _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
 _ROOT_PATH_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_\-/]{0,127}$")
 _K8S_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _TAG_KEY_RE = re.compile(r"^(?!aliyun|acs:)[^\s][\S ]{0,127}$")
+# host[:port] then optional path segments: an ACR instance (…cr.aliyuncs.com/namespace) or a mirror.
+_REGISTRY_RE = re.compile(
+    r"^(?=.{1,255}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[0-9]{1,5})?(/[a-z0-9]+([._-][a-z0-9]+)*)*$"
+)
+_DIGEST_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
+_FEATURES = "v" + ".".join(map(str, HA_FEATURES_MIN_VERSION))
 
 
 class _Model(BaseModel):
@@ -140,6 +154,18 @@ class DeploymentSpec(_Model):
     primary_region: str | None = Field(
         default=None, description="cross-region-ha: the region that takes writes (default: `region`)."
     )
+    milvus_image_tag: str | None = Field(
+        default=None,
+        description="Milvus image tag (a patch of milvusVersion, e.g. v2.6.22); the catalog's pin when unset.",
+    )
+    milvus_image_digest: str | None = Field(
+        default=None, description="sha256 digest of milvusImageTag, pinned with it (sha256:<64 hex>)."
+    )
+    image_registry: str | None = Field(
+        default=None,
+        description="Registry every image is pulled from (an ACR instance or mirror with Docker Hub's paths), "
+                    "e.g. acme-registry-vpc.cn-hangzhou.cr.aliyuncs.com/mirror; Docker Hub when unset.",
+    )
     force_promote: bool = Field(
         default=False,
         description="cross-region-ha, unplanned failover: promote primaryRegion without waiting for the lost region.",
@@ -149,7 +175,7 @@ class DeploymentSpec(_Model):
 
     @field_validator(
         "message_service", "bucket_redundancy", "kubernetes_version", "bucket_name", "region_mode", "primary_region",
-        "peer", mode="before",
+        "peer", "milvus_image_tag", "milvus_image_digest", "image_registry", mode="before",
     )
     @classmethod
     def _auto(cls, v: object) -> object:
@@ -182,6 +208,21 @@ class DeploymentSpec(_Model):
             raise ValueError("must be a relative path of letters, digits, '_', '-' and '/'")
         return v
 
+    @field_validator("image_registry")
+    @classmethod
+    def _registry(cls, v: str | None) -> str | None:
+        if v is not None and not _REGISTRY_RE.match(v):
+            raise ValueError("must be a registry host with an optional path, no scheme and no trailing '/', "
+                             "e.g. acme-registry-vpc.cn-hangzhou.cr.aliyuncs.com/mirror")
+        return v
+
+    @field_validator("milvus_image_digest")
+    @classmethod
+    def _digest(cls, v: str | None) -> str | None:
+        if v is not None and not _DIGEST_RE.match(v):
+            raise ValueError("must be sha256: followed by 64 lowercase hex digits")
+        return v
+
     @field_validator("namespace")
     @classmethod
     def _namespace(cls, v: str) -> str:
@@ -206,6 +247,9 @@ class DeploymentSpec(_Model):
     def _rules(self) -> DeploymentSpec:
         if self.mode is Mode.CROSS_REGION_HA:
             problems = self._cross_region_problems()
+            # A region's own check may already have named the image; the CDC rule is the stricter one.
+            problems = [p for p in problems if p[0] not in ("milvusImageTag", "milvusImageDigest")]
+            problems += self._image_problems()
             if problems:
                 raise SpecError(problems)
             return self
@@ -262,9 +306,54 @@ class DeploymentSpec(_Model):
             )
 
         problems.extend(_network_problems(self.network, len(self.zones)))
+        problems.extend(self._image_problems())
         if problems:
             raise SpecError(problems)
         return self
+
+    def _image_problems(self) -> list[tuple[str, str]]:
+        """The Milvus image must be a patch of milvusVersion, and have every feature the mode uses."""
+        if self.backend is Backend.MANAGED and self.image_registry is not None:
+            return [("imageRegistry", "the managed backend pulls no images of this stack's; leave it unset")]
+        if self.milvus_image_digest is not None and self.milvus_image_tag is None:
+            return [("milvusImageDigest", "pins milvusImageTag; set milvusImageTag too (or leave both unset "
+                                          "for the catalog's pin)")]
+        if self.milvus_image_tag is None:
+            return []
+        if self.backend is Backend.MANAGED:
+            return [("milvusImageTag", "the managed backend runs Alibaba Cloud's own image; leave it unset")]
+        version = version_tuple(self.milvus_image_tag)
+        if version is None or version[:2] != tuple(int(x) for x in self.milvus_version.split(".")):
+            return [("milvusImageTag", f"must be a Milvus {self.milvus_version} release tag "
+                                       f"v{self.milvus_version}.<patch> (milvusVersion is {self.milvus_version}); "
+                                       f"got {self.milvus_image_tag!r}")]
+        needs = self.ha_features_used
+        if needs and version < HA_FEATURES_MIN_VERSION:
+            return [("milvusImageTag", f"{self.milvus_image_tag} lacks {needs}, which mode {self.mode} uses on "
+                                       f"Milvus 2.6; allowed: {_FEATURES} or later "
+                                       f"(the catalog's {MILVUS_IMAGES['2.6'].tag} when unset)")]
+        return []
+
+    @property
+    def ha_features_used(self) -> str | None:
+        """What of Milvus 2.6.16+ this deployment relies on, or None (2.5 HA uses node-label groups)."""
+        if self.milvus_version != "2.6" or self.backend is Backend.MANAGED:
+            return None
+        if self.mode is Mode.CROSS_REGION_HA:
+            return "built-in CDC and streaming-node resource groups"
+        if self.mode is Mode.MULTI_ZONE_HA:
+            return "streaming-node resource groups (one query and streaming replica per zone)"
+        return None
+
+    @property
+    def milvus_image(self) -> Image:
+        """The Milvus image this deployment runs: the catalog's pin, or the user's tag (and digest)."""
+        pinned = MILVUS_IMAGES[self.milvus_version]
+        if self.milvus_image_tag is None:
+            return pinned
+        # A user's tag carries only the user's digest (a mirror may serve other digests of the same tag).
+        return Image(pinned.repository, self.milvus_image_tag, self.milvus_image_digest,
+                     source="stack settings milvusImageTag/milvusImageDigest")
 
     def _cross_region_problems(self) -> list[tuple[str, str]]:
         problems: list[tuple[str, str]] = []

@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from milvus_zones.planning.catalog import CHART_IMAGE_KEYS, HA_FEATURES_MIN_VERSION, version_tuple
 from milvus_zones.planning.plan import (
     MODE_TAG,
     ZONE_LABEL,
@@ -56,12 +57,9 @@ ANN_ZONE_MAPS = "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-zone-maps
 # ACK CCM: reuse an existing load balancer, and let CCM manage its listeners.
 ANN_LB_ID = "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-id"
 ANN_LB_OVERRIDE_LISTENERS = "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-force-override-listeners"
-# Milvus' built-in CDC (chart key `cdc`, since chart 5.0.8) needs Milvus >= 2.6.16 (milvus.io, "Set Up
-# CDC Replication"); chart 5.0.19 ships 2.6.15, so cross-region-ha pins the image to the first release
-# with it. The chart, and so every values key, stays 5.0.19.
-CDC_IMAGE_TAG = "v2.6.16"
 # Label shared by the pods of all releases of one deployment (Option A's Service selects on it).
-CLUSTER_LABEL = "milvus-zones/cluster"
+from milvus_zones_policies.model.names import CLUSTER_LABEL  # noqa: E402  (defined once, in the pack)
+
 # 2.5 resource groups match query nodes by node label: MILVUS_SERVER_LABEL_<KEY>=<value> gives the
 # node label KEY; "AZ" does not start with a role name (design brief, section 3).
 AZ_LABEL_KEY = "AZ"
@@ -424,6 +422,41 @@ def _component(
     return values
 
 
+def _set_images(plan: TopologyPlan, values: dict) -> None:
+    """The pinned Milvus image on every Milvus container, and every image from the stack's registry.
+
+    Chart keys (read in each pinned chart's values and templates): `image.all.repository/tag` feed
+    every Milvus Deployment (`"{{ repository }}:{{ tag }}"`), so a tag of `v2.6.22@sha256:...` pins the
+    content; subcharts take the registry through their own keys (catalog.CHART_IMAGE_KEYS).
+    """
+    image = plan.milvus_image
+    version = version_tuple(image.tag)
+    features = (plan.resource_groups and plan.chart.major >= 5) or plan.cdc
+    if features and (version is None or version < HA_FEATURES_MIN_VERSION):
+        # The spec refuses this first; kept so no other caller can render HA on a Milvus without it.
+        raise ValueError(f"resource groups / CDC need Milvus {'.'.join(map(str, HA_FEATURES_MIN_VERSION))}+; "
+                             f"image is {image.tag}")
+    registry = plan.image_registry
+    values["image"] = {"all": {"tag": image.reference_tag}}
+    if registry is None:
+        return
+    values["image"]["all"]["repository"] = f"{registry}/{image.repository}"
+    running = {"milvus"}
+    if values.get("etcd", {}).get("enabled"):
+        running.add("etcd")
+    running.update(k for k in ("pulsar", "pulsarv3", "kafka") if values.get(k, {}).get("enabled"))
+    for key in CHART_IMAGE_KEYS[plan.chart.chart_version]:
+        if key.service not in running:
+            continue
+        block = values
+        for step in key.path:
+            block = block.setdefault(step, {})
+        if key.style == "registry":
+            block["registry"] = registry
+        else:
+            block["repository"] = f"{registry}/{key.repository}"
+
+
 def _set_root_password(plan: TopologyPlan, values: dict, ctx: ReleaseContext) -> None:
     """Root password from the Secret, on the component that creates the root user (RootCoord in mixCoord)."""
     if "mixCoordinator" not in values:
@@ -532,10 +565,10 @@ def _single_release(plan: TopologyPlan, ctx: ReleaseContext, facts: ChartFacts) 
     for c in plan.components:
         values[c.name] = _component(plan, facts, c, release)
     _set_root_password(plan, values, ctx)
+    _set_images(plan, values)
     if plan.cdc:
         if not facts.streaming:
             raise ValueError(f"Milvus CDC needs Milvus 2.6 (chart 5.x); got chart {plan.chart.chart_version}")
-        values["image"] = {"all": {"tag": CDC_IMAGE_TAG}}
         values["cdc"] = {"enabled": True, "nodeSelector": _compute_selector(plan)}
     annotations: dict[str, str] = {}
     if plan.resource_groups:
@@ -619,6 +652,7 @@ def _option_a(plan: TopologyPlan, ctx: ReleaseContext, facts: ChartFacts) -> lis
             replicas = _share(c.replicas, i, len(rgs)) if c.zone_spread else (c.replicas if first else 0)
             values[c.name] = _component(plan, facts, c, release, replicas=replicas, node_selector=pinned, spread=False)
         _set_root_password(plan, values, ctx)
+        _set_images(plan, values)
         values["queryNode"] = {
             "replicas": rg.query_nodes,
             "nodeSelector": dict(pinned),
@@ -660,11 +694,11 @@ def resource_group_configs(plan: TopologyPlan) -> dict[str, dict]:
 
 __all__ = [
     "CHART_FACTS",
-    "etcd_member_endpoints",
-    "node_failure_tolerations",
     "DEFAULT_STORAGE_CLASS",
     "ReleaseContext",
     "ReleaseSpec",
+    "etcd_member_endpoints",
+    "node_failure_tolerations",
     "releases",
     "resource_group_configs",
 ]

@@ -35,10 +35,12 @@ from typing import Any
 import yaml
 
 RG_LABEL = "milvus.io/resource-group"
-ANN_RG_SELECTORS = "milvus-zones/resource-group-node-selectors"
-ANN_WORKLOAD_PATCHES = "milvus-zones/workload-patches"
-ANN_LB_CLASS = "milvus-zones/load-balancer-class"
-ANN_SERVICE_SELECTOR = "milvus-zones/service-selector"
+from milvus_zones_policies.model.names import (  # noqa: E402  (defined once, in the pack)
+    ANN_LB_CLASS,
+    ANN_RG_SELECTORS,
+    ANN_SERVICE_SELECTOR,
+    ANN_WORKLOAD_PATCHES,
+)
 
 WORKLOAD_KINDS = frozenset({"Deployment", "StatefulSet"})
 

@@ -12,14 +12,23 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from .topology import Topology
+from .model.deployment import Topology
 
 MANDATORY = EnforcementLevel.MANDATORY
 ADVISORY = EnforcementLevel.ADVISORY
 
 __all__ = [
-    "MANDATORY", "ADVISORY", "stack_policy", "resource_policy", "ReportViolation", "ResourceValidationArgs",
-    "StackValidationArgs", "Topology", "PolicyConfigSchema", "mode_or_skip", "releases_or_skip",
+    "ADVISORY",
+    "MANDATORY",
+    "PolicyConfigSchema",
+    "ReportViolation",
+    "ResourceValidationArgs",
+    "StackValidationArgs",
+    "Topology",
+    "mode_or_skip",
+    "releases_or_skip",
+    "resource_policy",
+    "stack_policy",
 ]
 
 
@@ -61,7 +70,7 @@ def releases_or_skip(args: StackValidationArgs, topology: Topology) -> None:
 def mode_or_skip(args: StackValidationArgs, topology: Topology, *, multi_zone_only: bool = False,
                  ha_only: bool = False) -> str:
     """The stack's declared mode, or mark the policy not applicable (saying why)."""
-    from .topology import HA_MODES, MULTI_ZONE_MODES
+    from .model.deployment import HA_MODES, MULTI_ZONE_MODES
 
     mode = topology.mode()
     if mode is None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pulumi_policy import PolicyConfigSchema
 
 from ._policy import MANDATORY, resource_policy
-from ._values import truthy
-from .topology import CLUSTER_TYPES
+from .model.deployment import CLUSTER_TYPES
+from .model.values import truthy
 
 
 @resource_policy(

@@ -13,7 +13,7 @@ import re
 import yaml
 
 from ._policy import MANDATORY, resource_policy
-from ._values import is_map, walk
+from .model.values import is_map, walk
 
 SECRET_TYPE = "kubernetes:core/v1:Secret"
 ACCESS_KEY_TYPE = "alicloud:ram/accessKey:AccessKey"

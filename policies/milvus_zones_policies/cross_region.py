@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from ._policy import MANDATORY, mode_or_skip, stack_policy
-from ._values import dig, truthy
-from .topology import CROSS_REGION_HA, parse_version
+from .image import FEATURES_MIN_VERSION as CDC_MIN_VERSION
+from .model.deployment import CROSS_REGION_HA, parse_version
+from .model.values import dig, truthy
 
 MIN_REGIONS = 2
 # Milvus' built-in CDC, the only replication that carries Milvus 2.6's WAL across clusters, needs
-# 2.6.16 or later (milvus.io, "Set Up CDC Replication"); the chart key is `cdc` (chart >= 5.0.8).
-CDC_MIN_VERSION = (2, 6, 16)
+# 2.6.16 or later (see .image); the chart key is `cdc` (chart >= 5.0.8).
 
 
 def _cdc_problem(rel) -> str | None:

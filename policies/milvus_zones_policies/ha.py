@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections import defaultdict
 
 from ._policy import MANDATORY, mode_or_skip, stack_policy
-from ._values import as_int, dig, is_list
 from .mode import instance_mode
-from .topology import MULTI_ZONE_HA, parse_version
+from .model.deployment import MULTI_ZONE_HA, parse_version
+from .model.values import as_int, dig, is_list
 
 
 def _pool_list(pools) -> str:

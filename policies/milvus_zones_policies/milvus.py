@@ -5,8 +5,8 @@ from __future__ import annotations
 import yaml
 
 from ._policy import MANDATORY, releases_or_skip, stack_policy
-from ._values import dig, is_map, truthy
-from .topology import CONFIG_MAP, PDB_TYPES
+from .model.deployment import CONFIG_MAP, PDB_TYPES
+from .model.values import dig, is_map, truthy
 
 AUTH_ENV = "COMMON_SECURITY_AUTHORIZATIONENABLED"
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from ._policy import ADVISORY, MANDATORY, stack_policy
-from ._values import dig, truthy
-from .topology import (
+from .model.deployment import (
     CROSS_REGION_HA,
     MODE_KEY,
     MODES,
@@ -17,6 +16,7 @@ from .topology import (
     SINGLE_ZONE,
     tag_mode,
 )
+from .model.values import dig, truthy
 
 _HOW = (f"tag the ACK cluster, its node pools and the OSS bucket with {MODE_KEY}=<mode> and set the same key "
         f"in the Milvus release values `labels` (<mode>: {', '.join(MODES)}; in cross-region-ha each region "

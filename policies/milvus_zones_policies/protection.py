@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from ._policy import MANDATORY, resource_policy
-from ._values import dig, truthy
-from .topology import (
+from .model.deployment import (
     BUCKET,
     CLUSTER_TYPES,
     HELM_RELEASE,
     MILVUS_INSTANCE,
     chart_is_milvus,
 )
+from .model.values import dig, truthy
 
 
 def _stateful(args) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pulumi_policy import PolicyConfigSchema
 
 from ._policy import MANDATORY, resource_policy
-from ._values import dig, region_of_zone
+from .model.values import dig, region_of_zone
 
 ZONED = {
     "alicloud:vpc/switch:Switch": "zoneId",

@@ -8,14 +8,14 @@ bucket through its `bucket` argument.
 from __future__ import annotations
 
 from ._policy import MANDATORY, stack_policy
-from ._values import dig, truthy
-from .topology import (
+from .model.deployment import (
     BUCKET_ACL,
     BUCKET_PUBLIC_ACCESS_BLOCK,
     BUCKET_SSE,
     BUCKET_VERSIONING,
     attached_to,
 )
+from .model.values import dig, truthy
 
 PUBLIC_ACLS = frozenset({"public-read", "public-read-write"})
 SSE_ALGORITHMS = frozenset({"AES256", "KMS", "SM4"})

@@ -6,9 +6,8 @@ from __future__ import annotations
 from pulumi_policy import PolicyConfigSchema
 
 from ._policy import MANDATORY, mode_or_skip, releases_or_skip, stack_policy
-from ._values import as_int, dig, region_of_zone, truthy
 from .mode import instance_mode
-from .topology import (
+from .model.deployment import (
     CROSS_REGION_HA,
     HARD_AFFINITY,
     MULTI_ZONE_BASIC,
@@ -22,6 +21,7 @@ from .topology import (
     hard_zone_spread,
     vswitch_zones,
 )
+from .model.values import as_int, dig, region_of_zone, truthy
 
 EXPECTED_COMPUTE_ZONES = {SINGLE_ZONE: 1, MULTI_ZONE_BASIC: 2, MULTI_ZONE_HA: 2}  # per region in cross-region-ha
 CROSS_REGION_MIN_REGIONS, CROSS_REGION_MIN_ZONES = 2, 3

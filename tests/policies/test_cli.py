@@ -117,7 +117,7 @@ def test_sarif_of_a_clean_run_is_valid_and_lists_every_rule():
     data = json.loads(render(check_graph(graph("ha-compliant")), "sarif"))
     assert not list(_sarif_validator().iter_errors(data))
     run = data["runs"][0]
-    assert run["results"] == [] and len(run["tool"]["driver"]["rules"]) == 24
+    assert run["results"] == [] and len(run["tool"]["driver"]["rules"]) == 25
     levels = {r["id"]: r["defaultConfiguration"]["level"] for r in run["tool"]["driver"]["rules"]}
     assert levels["mode-declared"] == "warning" and levels["ha-milvus-version-supported"] == "error"
 

@@ -27,6 +27,7 @@ EXPECTED = {
     "ha-compute-node-count-even": "mandatory",
     "ha-milvus-version-supported": "mandatory",
     "ha-compute-zones-symmetric": "mandatory",
+    "milvus-image-has-ha-features": "mandatory",
     "compute-zone-count": "mandatory",
     "control-plane-multi-zone": "mandatory",
     "metadata-spans-three-zones": "mandatory",

@@ -66,6 +66,8 @@ def test_other_formats_group_by_zone(fmt, marker):
          "milvus-zones:network.nodeCidrs: 10.30.0.0/24 overlaps 10.30.0.0/20"),
         ({"mode": "multi-zone-turbo"}, "milvus-zones:mode: Input should be 'single-zone', 'multi-zone-basic', 'multi-zone-ha' or 'cross-region-ha'"),
         ({"computeNodeCont": 4}, "milvus-zones:computeNodeCont: unknown setting (did you mean 'computeNodeCount'?)"),
+        ({"milvusImageTag": "v2.6.15"}, "milvus-zones:milvusImageTag: v2.6.15 lacks streaming-node resource groups"),
+        ({"imageRegistry": "https://registry.example.com/"}, "milvus-zones:imageRegistry: must be a registry host"),
     ],
 )
 def test_bad_config_exits_2_with_one_clear_message(tmp_path, changes, expected):

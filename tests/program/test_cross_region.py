@@ -11,6 +11,7 @@ from graphs import RELEASE, graph_of, pools, switch_zones, zones_of
 
 from milvus_zones.engine.offline import Graph, run_program
 from milvus_zones.engine.stacks import resolve_stack
+from milvus_zones.planning.catalog import MILVUS_IMAGES
 from milvus_zones.planning.plan import plan_cross_region
 from milvus_zones.planning.stackconfig import spec_from_config
 
@@ -66,7 +67,7 @@ def test_both_clusters_run_cdc_on_a_cdc_capable_image_behind_a_pulumi_nlb(g):
     nlbs = {n.id: n for n in g.of_type("alicloud:nlb/loadBalancer:LoadBalancer")}
     for rel in releases:
         v = rel.inputs["values"]
-        assert v["cdc"]["enabled"] is True and v["image"]["all"]["tag"] == "v2.6.16"
+        assert v["cdc"]["enabled"] is True and v["image"]["all"]["tag"] == MILVUS_IMAGES["2.6"].reference_tag
         annotations = v["service"]["annotations"]
         assert annotations["service.beta.kubernetes.io/alibaba-cloud-loadbalancer-id"] in nlbs
         assert len(v["service"]["loadBalancerSourceRanges"]) == 2  # own VPC and the peer's (CDC)
@@ -92,6 +93,17 @@ def test_replication_runs_in_the_primary_after_both_clusters_routes_and_names(g)
     for kind in ("alicloud:cen/transitRouterPeerAttachment:TransitRouterPeerAttachment",
                  "alicloud:pvtz/zoneRecord:ZoneRecord", "alicloud:vpc/routeEntry:RouteEntry"):
         assert {r.urn for r in g.of_type(kind)} & deps, f"the Job must wait for {kind}"
+
+
+def test_replication_job_cannot_hang(g):
+    (job,) = g.of_type("kubernetes:batch/v1:Job")
+    spec = job.inputs["spec"]
+    env = {e["name"]: e.get("value") for e in spec["template"]["spec"]["containers"][0]["env"]}
+    wait, call = float(env["MILVUS_WAIT_SECONDS"]), float(env["MILVUS_CALL_TIMEOUT_SECONDS"])
+    assert 0 < call <= wait
+    # One attempt (both clusters' waits, a read and an update each) fits the Job's deadline.
+    assert spec["activeDeadlineSeconds"] >= 2 * wait + 4 * call
+    assert 0 < spec["backoffLimit"] <= 6
 
 
 def test_regions_are_routed_through_cen_and_share_one_client_endpoint(g):

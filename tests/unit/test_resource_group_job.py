@@ -14,16 +14,19 @@ class FakeClient:
         self.calls = []
         self.fail_times = fail_times
 
-    def list_resource_groups(self):
+    def list_resource_groups(self, timeout=None):
+        assert timeout is not None, "a probe without a deadline can hang the Job"
         if self.fail_times:
             self.fail_times -= 1
             raise ConnectionError("connection refused")
         return ["__default_resource_group"]
 
-    def create_resource_group(self, name):
+    def create_resource_group(self, name, timeout=None):
+        assert timeout is not None, "every call carries a deadline"
         self.calls.append(("create", name))
 
-    def update_resource_groups(self, configs):
+    def update_resource_groups(self, configs, timeout=None):
+        assert timeout is not None, "every call carries a deadline"
         self.calls.append(("update", configs))
 
 

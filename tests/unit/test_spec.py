@@ -129,3 +129,62 @@ def test_ha_accepts_exactly_even_counts_on_supported_versions(count, version):
         assert keys <= {"computeNodeCount", "milvusVersion"}
     else:
         assert ok
+
+
+# ---- the Milvus image ----------------------------------------------------------------------------
+
+def test_the_catalog_pin_is_the_default_image():
+    from milvus_zones.planning.catalog import HA_FEATURES_MIN_VERSION, MILVUS_IMAGES, version_tuple
+
+    spec = spec_from_config(config())
+    assert spec.milvus_image == MILVUS_IMAGES["2.6"]
+    assert version_tuple(spec.milvus_image.tag) >= HA_FEATURES_MIN_VERSION
+    assert spec.milvus_image.reference_tag.startswith(spec.milvus_image.tag + "@sha256:")
+
+
+@pytest.mark.parametrize("mode_changes", [
+    {},  # multi-zone-ha: streaming-node resource groups
+    {"mode": "cross-region-ha", "peer": '{"region": "cn-shanghai", "zones": ["cn-shanghai-l", "cn-shanghai-m", '
+                                        '"cn-shanghai-n"], "bucketName": "acme-milvus-sh", "network": '
+                                        '{"vpcCidr": "10.1.0.0/16"}}'},
+])
+def test_ha_and_cdc_refuse_a_milvus_without_the_features(mode_changes):
+    (problem,) = problems(milvusImageTag="v2.6.15", **mode_changes)
+    assert problem[0] == "milvusImageTag"
+    assert "allowed: v2.6.16 or later" in problem[1]
+    assert spec_from_config(config(milvusImageTag="v2.6.16", **mode_changes)).milvus_image.tag == "v2.6.16"
+
+
+def test_modes_without_ha_features_take_any_patch_of_their_minor():
+    spec = spec_from_config(config(mode="multi-zone-basic", milvusImageTag="v2.6.15"))
+    assert spec.milvus_image.ref() == "docker.io/milvusdb/milvus:v2.6.15"  # a user tag carries no catalog digest
+    assert spec_from_config(config(milvusVersion="2.5", milvusImageTag="v2.5.10")).milvus_image.tag == "v2.5.10"
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"milvusImageTag": "v2.5.16"}, "must be a Milvus 2.6 release tag"),
+    ({"milvusImageTag": "latest"}, "must be a Milvus 2.6 release tag"),
+    ({"milvusImageDigest": "sha256:" + "a" * 64}, "set milvusImageTag too"),
+    ({"milvusImageTag": "v2.6.22", "milvusImageDigest": "sha256:abc"}, "64 lowercase hex"),
+    ({"imageRegistry": "registry.example.com/"}, "no trailing '/'"),
+    ({"imageRegistry": "https://registry.example.com"}, "no scheme"),
+])
+def test_bad_image_settings_name_the_key(changes, message):
+    (problem,) = problems(**changes)
+    assert problem[0] in changes and message in problem[1], problem
+
+
+def test_user_digest_and_registry_reach_the_plan():
+    from milvus_zones.planning.plan import plan
+
+    digest = "sha256:" + "b" * 64
+    p = plan(spec_from_config(config(milvusImageTag="v2.6.20", milvusImageDigest=digest,
+                                     imageRegistry="acme-registry-vpc.cn-hangzhou.cr.aliyuncs.com/mirror")))
+    assert p.milvus_image.ref(p.image_registry) == (
+        f"acme-registry-vpc.cn-hangzhou.cr.aliyuncs.com/mirror/milvusdb/milvus:v2.6.20@{digest}")
+
+
+def test_managed_backend_takes_no_image_settings():
+    for key, value in (("milvusImageTag", "v2.6.22"), ("imageRegistry", "registry.example.com")):
+        (problem,) = problems(backend="managed", bucketName="", **{key: value})
+        assert problem[0] == key and "managed backend" in problem[1]

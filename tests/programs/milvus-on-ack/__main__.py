@@ -171,6 +171,12 @@ def deploy(prefix, zones, quorum_zones, compute_pools, bucket_name, region):
         values["proxy"]["topologySpreadConstraints"] = component_zone_spread("proxy")
         values["mixCoordinator"] = {"replicas": 2, "activeStandby": {"enabled": True},
                                     "topologySpreadConstraints": component_zone_spread("mixcoord")}
+        # One query node per compute zone, each a whole replica (cluster-level replica number = nodes), and a
+        # streaming node per zone: a zone loss leaves a complete replica and a streaming node.
+        values["queryNode"] = {"replicas": 2, "topologySpreadConstraints": component_zone_spread("querynode")}
+        values["streamingNode"] = {"replicas": 2, "topologySpreadConstraints": component_zone_spread("streamingnode")}
+        user_yaml["queryCoord"] = {"clusterLevelLoadReplicaNumber": 2}
+        values["extraConfigFiles"] = {"user.yaml": json.dumps(user_yaml)}
     if image_tag:
         values["image"] = {"all": {"tag": image_tag}}
     if mode == "cross-region-ha" and cdc:

@@ -14,8 +14,16 @@ from typing import Any
 from pulumi_policy.proxy import UnknownValueError
 
 __all__ = [
-    "UnknownValueError", "dig", "is_map", "is_list", "as_int", "truthy", "labels_of", "region_of_zone",
-    "walk", "TRUE_STRINGS",
+    "TRUE_STRINGS",
+    "UnknownValueError",
+    "as_int",
+    "dig",
+    "is_list",
+    "is_map",
+    "labels_of",
+    "region_of_zone",
+    "truthy",
+    "walk",
 ]
 
 TRUE_STRINGS = frozenset({"true", "yes", "on", "1"})
@@ -94,13 +102,13 @@ def walk(value: Any, path: tuple[str, ...] = ()):
                 child = value[key]
             except UnknownValueError:
                 continue
-            yield from walk(child, path + (str(key),))
+            yield from walk(child, (*path, str(key)))
     elif is_list(value):
         for i in range(len(value)):
             try:
                 child = value[i]
             except UnknownValueError:
                 continue
-            yield from walk(child, path + (str(i),))
+            yield from walk(child, (*path, str(i)))
     else:
         yield path, value

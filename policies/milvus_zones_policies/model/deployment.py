@@ -1,56 +1,70 @@
-"""The deployment as the policies see it, rebuilt from the stack's resources (outputs).
+"""One model of a deployment, read from its resources: the policy pack's and `milvus-zones failures`'.
+
+Node pools and their zones (from the vSwitches they list), where each workload may run (nodeSelector,
+tolerations, required nodeAffinity, zone spreads), the Milvus Helm releases and their merged values
+(`valueYamlFiles` under `values`, the user.yaml inside), etcd and the message service, the failover
+controllers, and one deployment per cluster (a region's, in cross-region-ha). Pure: it reads
+resources through the shape pulumi-policy hands them over (`resource_type`, `props`, `urn`, `name`,
+`provider`, `dependencies`, `property_dependencies`); `resources.from_graph` gives a recorded graph
+that shape. Links go through property dependencies (a node pool's `vswitchIds` -> the Switch
+resources -> `zoneId`), because resource ids are unknown at a real `pulumi preview` while
+dependencies are always known.
 
 Nothing here reads the milvus-zones library: a hand-written program with the same cloud resources
-is judged the same way. Links between resources go through property dependencies (a node pool's
-`vswitchIds` -> the Switch resources -> `zoneId`), because resource ids are unknown at a real
-`pulumi preview` while dependencies are always known.
-
-The whole stack is one deployment: one cluster, its node pools, its buckets and its Milvus
-release(s). docs/policies.md says how each piece is recognised.
+is judged the same way. docs/policies.md says how each piece is recognised.
 """
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import yaml
 from pulumi_policy import PolicyResource
 from pulumi_policy.proxy import UnknownValueError
 
-from ._values import as_int, dig, is_list, is_map, labels_of, truthy
+from .names import (  # noqa: F401  (re-exported: the policies read the names through this module)
+    ANN_RG_SELECTORS,
+    ANN_WORKLOAD_PATCHES,
+    BUCKET,
+    BUCKET_ACL,
+    BUCKET_PUBLIC_ACCESS_BLOCK,
+    BUCKET_SSE,
+    BUCKET_VERSIONING,
+    CLUSTER_TYPES,
+    CONFIG_MAP,
+    CROSS_REGION_HA,
+    FAILOVER_LABEL,
+    HA_MODES,
+    HELM_RELEASE,
+    K8S_DEPLOYMENT,
+    MILVUS_INSTANCE,
+    MODE_KEY,
+    MODES,
+    MULTI_ZONE_BASIC,
+    MULTI_ZONE_HA,
+    MULTI_ZONE_MODES,
+    NODE_POOL,
+    PDB_TYPES,
+    REGION_MODE_KEY,
+    REGION_MODES,
+    ROLE_LABEL,
+    SINGLE_ZONE,
+    UNREACHABLE_TAINT,
+    VSWITCH,
+    ZONE_KEYS,
+)
+from .values import as_int, dig, is_list, is_map, labels_of, region_of_zone, truthy
 
-# -- resource types ----------------------------------------------------------------------------
-CLUSTER_TYPES = frozenset({"alicloud:cs/managedKubernetes:ManagedKubernetes", "alicloud:cs/kubernetes:Kubernetes"})
-NODE_POOL = "alicloud:cs/nodePool:NodePool"
-VSWITCH = "alicloud:vpc/switch:Switch"
-BUCKET = "alicloud:oss/bucket:Bucket"
-BUCKET_ACL = "alicloud:oss/bucketAcl:BucketAcl"
-BUCKET_PUBLIC_ACCESS_BLOCK = "alicloud:oss/bucketPublicAccessBlock:BucketPublicAccessBlock"
-BUCKET_SSE = "alicloud:oss/bucketServerSideEncryption:BucketServerSideEncryption"
-BUCKET_VERSIONING = "alicloud:oss/bucketVersioning:BucketVersioning"
-HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
-MILVUS_INSTANCE = "alicloud:index/milvusInstance:MilvusInstance"
-PDB_TYPES = frozenset({"kubernetes:policy/v1:PodDisruptionBudget", "kubernetes:policy/v1beta1:PodDisruptionBudget"})
-CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
-
-# -- the mode declaration ------------------------------------------------------------------------
-MODE_KEY = "milvus-zones/mode"
-REGION_MODE_KEY = "milvus-zones/region-mode"  # cross-region-ha: the mode of each region's deployment
-SINGLE_ZONE, MULTI_ZONE_BASIC, MULTI_ZONE_HA = "single-zone", "multi-zone-basic", "multi-zone-ha"
-CROSS_REGION_HA = "cross-region-ha"
-MODES = (SINGLE_ZONE, MULTI_ZONE_BASIC, MULTI_ZONE_HA, CROSS_REGION_HA)
-REGION_MODES = (MULTI_ZONE_BASIC, MULTI_ZONE_HA)
-MULTI_ZONE_MODES = frozenset({MULTI_ZONE_BASIC, MULTI_ZONE_HA, CROSS_REGION_HA})
-HA_MODES = frozenset({MULTI_ZONE_HA, CROSS_REGION_HA})
-ROLE_LABEL = "milvus-zones/role"
-
-ZONE_KEYS = frozenset({"topology.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/zone"})
 HARD_AFFINITY = "requiredDuringSchedulingIgnoredDuringExecution"
+WORKLOAD_PATCHES_ANNOTATION = ANN_WORKLOAD_PATCHES
+# Milvus chart components (values keys).
+COMPONENTS = ("proxy", "mixCoordinator", "dataNode", "queryNode", "streamingNode", "indexNode")
 
 
 def _unknown_marker(e: UnknownValueError) -> str:
@@ -81,22 +95,29 @@ def plain(value: Any) -> Any:
 # -- zones -----------------------------------------------------------------------------------------
 
 def vswitch_zones(res: PolicyResource, prop: str) -> tuple[set[str], list[str]]:
-    """Zones of the vSwitches a resource lists in `prop`, and what could not be resolved.
+    """Zones of the vSwitches a resource lists in `prop`, and what could not be resolved."""
+    ordered, problems = vswitch_zone_order(res, prop)
+    return set(ordered), problems
+
+
+def vswitch_zone_order(res: PolicyResource, prop: str) -> tuple[tuple[str, ...], list[str]]:
+    """Zones of the vSwitches in `prop`, in their order (with PRIORITY the first zone is where nodes go).
 
     Dependencies give the Switch resources even when their ids are unknown; a listed id with no
     Switch of this stack behind it (a pre-existing vSwitch) has no zone the policies can see.
     """
     switches = [d for d in res.property_dependencies.get(prop, []) if d.resource_type == VSWITCH]
-    zones: set[str] = set()
+    zones: list[str] = []
     problems: list[str] = []
     for s in switches:
         zone = s.props.get("zoneId")
         if isinstance(zone, str) and zone:
-            zones.add(zone)
+            if zone not in zones:
+                zones.append(zone)
         else:
             problems.append(f"vSwitch {s.name} has no zoneId")
     try:
-        listed = res.props.get(prop)
+        listed: Any = res.props.get(prop)
         count = len(listed) if is_list(listed) else 0
     except UnknownValueError:
         count = len(switches)  # the list itself is unknown at preview: trust the dependencies
@@ -105,7 +126,7 @@ def vswitch_zones(res: PolicyResource, prop: str) -> tuple[set[str], list[str]]:
             f"{count - len(switches)} of the {count} vSwitches in {prop} are not Switch resources of this "
             "stack, so their zones cannot be checked; create the vSwitches in the stack"
         )
-    return zones, problems
+    return tuple(zones), problems
 
 
 # -- node pools ------------------------------------------------------------------------------------
@@ -123,13 +144,17 @@ class NodePool:
     name: str
     labels: dict[str, str]
     taints: tuple[Taint, ...]
-    zones: frozenset[str]
+    zone_order: tuple[str, ...]  # vSwitch order
     zone_problems: list[str]
     desired: int | None
     min_size: int | None
-    max_size: int | None
+    max_size: int | None  # autoscaler upper bound; None without autoscaling
     instance_types: tuple[str, ...]
     multi_az_policy: str
+
+    @property
+    def zones(self) -> frozenset[str]:
+        return frozenset(self.zone_order)
 
     @property
     def size(self) -> int:
@@ -137,6 +162,20 @@ class NodePool:
         if self.desired is not None:
             return self.desired
         return self.min_size or 0
+
+    @property
+    def autoscaled(self) -> bool:
+        return (self.max_size or 0) > self.size
+
+    def nodes_by_zone(self) -> dict[str, int]:
+        """Where the pool's nodes are in normal operation: PRIORITY (and unset) fills the first zone,
+        BALANCE spreads them evenly."""
+        if not self.zone_order or self.size <= 0:
+            return {}
+        if len(self.zone_order) == 1 or self.multi_az_policy.upper() != "BALANCE":
+            return {self.zone_order[0]: self.size}
+        n = len(self.zone_order)
+        return {z: self.size // n + (1 if i < self.size % n else 0) for i, z in enumerate(self.zone_order)}
 
     def quorum_zones(self) -> frozenset[str]:
         """Zones this pool surely puts a node in: its zone, or all of them when BALANCE spreads them."""
@@ -151,7 +190,7 @@ class NodePool:
 
 def _node_pool(res: PolicyResource) -> NodePool:
     p = res.props
-    zones, problems = vswitch_zones(res, "vswitchIds")
+    zones, problems = vswitch_zone_order(res, "vswitchIds")
     taints = []
     for t in dig(p, "taints", default=[]) or []:
         if is_map(t):
@@ -164,7 +203,7 @@ def _node_pool(res: PolicyResource) -> NodePool:
         name=str(dig(p, "nodePoolName", default=res.name)),
         labels=labels_of(dig(p, "labels", default=[])),
         taints=tuple(taints),
-        zones=frozenset(zones),
+        zone_order=zones,
         zone_problems=problems,
         desired=as_int(dig(p, "desiredSize")),
         min_size=as_int(dig(scaling, "minSize")) if autoscale else None,
@@ -178,15 +217,18 @@ def _node_pool(res: PolicyResource) -> NodePool:
 
 @dataclass(frozen=True)
 class Placement:
-    """A pod's scheduling constraints that decide which node pools (and zones) can host it."""
+    """A pod template's scheduling constraints: which node pools (and zones) can host it, how it spreads."""
 
     node_selector: dict[str, str]
     tolerations: tuple[dict, ...]
     node_terms: tuple[tuple[dict, ...], ...]  # required nodeAffinity: OR of terms, AND of expressions
+    spread: tuple[dict, ...] = ()  # topologySpreadConstraints
+    anti_affinity: tuple[dict, ...] = ()  # required podAntiAffinity terms
 
     @staticmethod
     def from_values(block: Any, fallback: Any = None) -> Placement:
-        """A chart component's nodeSelector/tolerations/affinity; each falls back to the global one when empty."""
+        """A chart component's (or pod spec's) nodeSelector, tolerations, affinity and spread; each falls
+        back to the chart-global one when the component's is empty."""
 
         def pick(key: str) -> Any:
             own = dig(block, key)
@@ -197,13 +239,20 @@ class Placement:
         selector = pick("nodeSelector") or {}
         tolerations = pick("tolerations") or []
         affinity = pick("affinity") or {}
-        terms = dig(affinity, "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution",
-                    "nodeSelectorTerms", default=[]) or []
+        terms = dig(affinity, "nodeAffinity", HARD_AFFINITY, "nodeSelectorTerms", default=[]) or []
+        anti = dig(affinity, "podAntiAffinity", HARD_AFFINITY, default=[]) or []
+        spread = pick("topologySpreadConstraints") or []
         return Placement(
             {str(k): str(v) for k, v in selector.items()} if is_map(selector) else {},
-            tuple(t for t in tolerations if is_map(t)),
-            tuple(tuple(e for e in dig(t, "matchExpressions", default=[]) if is_map(e)) for t in terms if is_map(t)),
+            tuple(plain(t) for t in tolerations if is_map(t)),
+            tuple(tuple(plain(e) for e in dig(t, "matchExpressions", default=[]) if is_map(e))
+                  for t in terms if is_map(t)),
+            tuple(plain(c) for c in spread if is_map(c)) if is_list(spread) else (),
+            tuple(plain(t) for t in anti if is_map(t)) if is_list(anti) else (),
         )
+
+    def with_selector(self, extra: Mapping[str, str] | None) -> Placement:
+        return replace(self, node_selector={**self.node_selector, **dict(extra)}) if extra else self
 
     def tolerates(self, taint: Taint) -> bool:
         if taint.effect not in ("NoSchedule", "NoExecute"):
@@ -240,9 +289,27 @@ class Placement:
     def pools(self, pools: Iterable[NodePool]) -> list[NodePool]:
         return [p for p in pools if self.zones_in(p, p.zones or {"?"})]
 
+    @property
+    def hard_zone_spread(self) -> bool:
+        """One-per-zone placement the scheduler never breaks (see `hard_zone_spread`)."""
+        block = {"topologySpreadConstraints": list(self.spread),
+                 "affinity": {"podAntiAffinity": {HARD_AFFINITY: list(self.anti_affinity)}}}
+        return hard_zone_spread(block)[0]
+
+    def toleration_seconds(self, taint_key: str = UNREACHABLE_TAINT) -> float | None:
+        """How long the pod stays on a node with this NoExecute taint: its toleration's seconds,
+        inf when tolerated forever, None when no toleration matches (Kubernetes then adds 300 s)."""
+        found = [t for t in self.tolerations if (t.get("effect") or "NoExecute") == "NoExecute"
+                 and (t.get("key") == taint_key or (t.get("operator") == "Exists" and not t.get("key")))]
+        if not found:
+            return None
+        seconds = [as_int(t.get("tolerationSeconds")) for t in found]
+        return float("inf") if any(s is None for s in seconds) else float(min(s for s in seconds if s is not None))
+
 
 def _match_expression(expr: dict, labels: dict[str, str]) -> bool:
-    key, op = expr.get("key"), expr.get("operator")
+    key: Any = expr.get("key")
+    op = expr.get("operator")
     values = [str(v) for v in expr.get("values") or []]
     if op == "In":
         return labels.get(key) in values
@@ -273,6 +340,52 @@ def hard_zone_spread(block: Any) -> tuple[bool, str]:
     return False, ("no hard zone rule: add topologySpreadConstraints with topologyKey "
                    "topology.kubernetes.io/zone, maxSkew 1, whenUnsatisfiable DoNotSchedule and a labelSelector "
                    "(or a required podAntiAffinity on that key)")
+
+
+@dataclass(frozen=True)
+class Workload:
+    """Replicas of one pod template and the zones they can occupy."""
+
+    name: str
+    replicas: int
+    placement: Placement
+    zones: tuple[str, ...]  # zones where a pool it may run on has nodes in normal operation
+    relaunch_zones: tuple[str, ...]  # zones where such a pool has or can add nodes
+    pools: tuple[str, ...]
+    active_standby: bool = False
+
+    def worst_in(self, zone: str) -> int:
+        """Replicas that may be in `zone`, in the worst placement the constraints allow."""
+        if zone not in self.zones or self.replicas <= 0:
+            return 0
+        if len(self.zones) == 1:
+            return self.replicas
+        if self.placement.hard_zone_spread:
+            return -(-self.replicas // len(self.zones))  # maxSkew 1: at most ceil(n / zones) per zone
+        return self.replicas
+
+    def survivors(self, zone: str) -> int:
+        return self.replicas - self.worst_in(zone)
+
+    def renamed(self, name: str) -> Workload:
+        return replace(self, name=name)
+
+
+def workload(name: str, replicas: int, placement: Placement, pools: Iterable[NodePool],
+             active_standby: bool = False) -> Workload:
+    """Where `replicas` pods with `placement` can be, over `pools`."""
+    zones: set[str] = set()
+    relaunch: set[str] = set()
+    matching = []
+    for p in pools:
+        normal = placement.zones_in(p, p.nodes_by_zone())
+        again = placement.zones_in(p, [z for z in p.zone_order if p.autoscaled or p.nodes_by_zone().get(z)])
+        if placement.zones_in(p, p.zones or {"?"}):
+            matching.append(p.name)
+        zones |= normal
+        relaunch |= again
+    return Workload(name, replicas, placement, tuple(sorted(zones)), tuple(sorted(relaunch)), tuple(matching),
+                    active_standby)
 
 
 # -- Milvus Helm releases ----------------------------------------------------------------------------
@@ -317,8 +430,10 @@ def _yaml_text(asset: Any) -> str | None:
     return None
 
 
-# Set by milvus-zones' Helm values for placements the subchart has no key for (Pulsar v2, Kafka's ZooKeeper).
-WORKLOAD_PATCHES_ANNOTATION = "milvus-zones/workload-patches"
+# Milvus each chart version ships (image.all.tag unset), as far as verified (design brief section 3).
+CHART_MILVUS = {(5, 0, 19): (2, 6, 15), (4, 2, 58): (2, 5, 16), (4, 2, 25): (2, 4, 17)}
+# Streaming-node resource groups and the WAL's fallback between them arrived in Milvus 2.6.16 (#48632, #49552).
+WAL_GROUPS_SINCE = (2, 6, 16)
 
 
 @dataclass
@@ -327,6 +442,7 @@ class MilvusRelease:
     name: str
     chart_version: tuple[int, int, int] | None
     values: dict  # plain values, valueYamlFiles merged under `values` (values win, as Helm does)
+    user: dict = field(default_factory=dict)  # extraConfigFiles merged: the Milvus config overrides
 
     # -- version --------------------------------------------------------------------------------
     def milvus_minor(self) -> tuple[tuple[int, int] | None, str]:
@@ -346,24 +462,35 @@ class MilvusRelease:
             return ((2, 4) if cv[2] <= 25 else (2, 5)), text
         return (2, 3), text  # charts before 4.2 ship Milvus 2.3 or older
 
+    def milvus_version(self) -> tuple[tuple[int, int, int] | None, str]:
+        """The full Milvus version when it is known (image tag, or a chart whose image was read)."""
+        tag = dig(self.values, "image", "all", "tag")
+        parsed = parse_version(tag)
+        if parsed:
+            return parsed, f"image.all.tag {tag}"
+        if tag not in (None, ""):  # a set tag replaces the chart's image, even one that names no version
+            return None, f"image.all.tag {tag} names no Milvus version"
+        cv = self.chart_version
+        if cv in CHART_MILVUS:
+            return CHART_MILVUS[cv], "chart milvus {}.{}.{}'s default image (no image.all.tag)".format(*cv)
+        return None, "not known: image.all.tag unset" + ("" if cv else " and the chart version not pinned")
+
+    def wal_follows_groups(self) -> bool:
+        """Does the WAL stay on streaming.primaryResourceGroup and fall back by itself (Milvus 2.6.16+)?"""
+        version, _ = self.milvus_version()
+        return version is not None and version >= WAL_GROUPS_SINCE
+
     # -- values as the chart reads them ------------------------------------------------------------
     def get(self, *path: str, default: Any = None) -> Any:
         return dig(self.values, *path, default=default)
 
     def user_yaml(self) -> dict:
         """extraConfigFiles user.yaml (merged into milvus.yaml by the chart), parsed."""
-        files = self.get("extraConfigFiles", default={})
-        merged: dict = {}
-        if is_map(files):
-            for text in files.values():
-                if isinstance(text, str):
-                    try:
-                        doc = yaml.safe_load(text)
-                    except yaml.YAMLError:
-                        continue
-                    if isinstance(doc, dict):
-                        merged = _deep_merge(merged, doc)
-        return merged
+        return self.user
+
+    def config(self, dotted: str) -> Any:
+        """A Milvus setting as user.yaml sets it (None when left to Milvus' default)."""
+        return dig(self.user, *dotted.split("."))
 
     def labels(self) -> dict:
         labels = self.get("labels", default={})
@@ -375,18 +502,42 @@ class MilvusRelease:
         Only counts when the release runs a post-renderer (`postrender`): the patches, written into
         the global `annotations` value as JSON, are what it applies to the rendered StatefulSets.
         """
-        if not self.res.props.get("postrender"):
+        if not self.postrender:
             return None
-        raw = dig(self.get("annotations", default={}), WORKLOAD_PATCHES_ANNOTATION)
+        raw = dig(self.get("annotations", default={}), ANN_WORKLOAD_PATCHES)
         try:
             patches = json.loads(raw) if isinstance(raw, str) else []
         except json.JSONDecodeError:
             return None
         for patch in patches if isinstance(patches, list) else []:
-            labels = patch.get("matchLabels") if isinstance(patch, dict) else None
+            labels: Any = patch.get("matchLabels") if isinstance(patch, dict) else None
             if is_map(labels) and all(labels.get(k) == v for k, v in match.items()):
                 return patch
         return None
+
+    @property
+    def postrender(self) -> bool:
+        try:
+            return bool(self.res.props.get("postrender"))
+        except UnknownValueError:
+            return True  # set, but unknown at preview
+
+    @property
+    def groups(self) -> list[str]:
+        """replicaResourceGroups (chart >= 5.0.17): one query/streaming node Deployment per group."""
+        g = self.get("replicaResourceGroups", default=[])
+        return [str(x) for x in g] if is_list(g) else []
+
+    def group_selectors(self) -> dict[str, dict[str, str]]:
+        """Per-group node selectors the post-renderer adds; empty when none runs (groups share one)."""
+        raw = dig(self.get("annotations", default={}), ANN_RG_SELECTORS)
+        if not raw or not self.postrender:
+            return {}
+        try:
+            data = json.loads(raw)
+        except (TypeError, ValueError):
+            return {}
+        return {str(k): dict(v) for k, v in data.items() if isinstance(v, Mapping)} if isinstance(data, dict) else {}
 
     @property
     def cluster_mode(self) -> bool:
@@ -394,6 +545,24 @@ class MilvusRelease:
 
     def query_placement(self) -> Placement:
         return Placement.from_values(self.get("queryNode", default={}), self.values)
+
+    def component(self, name: str, pools: Iterable[NodePool], *, extra_selector: Mapping[str, str] | None = None,
+                  replicas: int | None = None) -> Workload:
+        """A Milvus component's pods (values key `name`) over `pools`."""
+        block = self.get(name, default={}) or {}
+        default = 1
+        if name == "indexNode" and not truthy(dig(block, "enabled"), default=(self.chart_version or (5,)) < (5,)):
+            default, block = 0, {**block, "replicas": 0}  # 5.x: index nodes are off by default
+        place = Placement.from_values(block, self.values).with_selector(extra_selector)
+        n = replicas if replicas is not None else as_int(dig(block, "replicas"))
+        return workload(name, default if n is None else n, place, pools,
+                        truthy(dig(block, "activeStandby", "enabled")))
+
+    def group_components(self, name: str, pools: Iterable[NodePool]) -> dict[str, Workload]:
+        """Per resource group: its `queryNode` or `streamingNode` pods, pinned by the post-renderer (or not)."""
+        selectors = self.group_selectors()
+        return {g: self.component(name, pools, extra_selector=selectors.get(g)).renamed(f"{name}[{g}]")
+                for g in self.groups}
 
     @property
     def etcd_enabled(self) -> bool:
@@ -407,7 +576,7 @@ class MilvusRelease:
     def message_services(self) -> list[str]:
         """Message services this release deploys or uses, in the chart's own precedence."""
         v = self.chart_version or (5, 0, 0)
-        mq_type = str(dig(self.user_yaml(), "mq", "type", default="")).lower()
+        mq_type = str(dig(self.user, "mq", "type", default="")).lower()
         found = []
         if truthy(self.get("externalKafka", "enabled")):
             found.append("externalKafka")
@@ -427,9 +596,13 @@ class MilvusRelease:
             found.append("rocksmq" if not self.cluster_mode else "none")
         return found
 
+    def message_service(self) -> str:
+        """The one the WAL is on: the first in the chart's precedence."""
+        return self.message_services()[0]
+
     def woodpecker_storage(self) -> str:
         """minio (the object storage Milvus uses), local or service."""
-        from_user = dig(self.user_yaml(), "woodpecker", "storage", "type")
+        from_user = dig(self.user, "woodpecker", "storage", "type")
         return str(from_user or self.get("streaming", "woodpecker", "storage", "type", default="minio"))
 
     @property
@@ -439,6 +612,34 @@ class MilvusRelease:
     @property
     def bucket_name(self) -> Any:
         return self.get("externalS3", "bucketName")
+
+
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_yaml(text: str) -> Any:
+    return yaml.load(text, Loader=_LOADER)  # a safe loader: libyaml's when present
+
+
+def load_yaml(text: str) -> Any:
+    """YAML text -> data; parsed once per text (every stack policy rebuilds the model), a fresh copy each call."""
+    return copy.deepcopy(_parse_yaml(text))
+
+
+def _user_yaml(values: Mapping) -> dict:
+    files = dig(values, "extraConfigFiles", default={})
+    merged: dict = {}
+    if is_map(files):
+        for text in files.values():
+            if isinstance(text, str):
+                try:
+                    doc = load_yaml(text)
+                except yaml.YAMLError:
+                    continue
+                if isinstance(doc, dict):
+                    merged = _deep_merge(merged, doc)
+    return merged
 
 
 def _milvus_release(res: PolicyResource) -> MilvusRelease | None:
@@ -457,7 +658,7 @@ def _milvus_release(res: PolicyResource) -> MilvusRelease | None:
         text = _yaml_text(asset)
         if text:
             try:
-                doc = yaml.safe_load(text)
+                doc = load_yaml(text)
             except yaml.YAMLError:
                 doc = None
             if isinstance(doc, dict):
@@ -466,7 +667,46 @@ def _milvus_release(res: PolicyResource) -> MilvusRelease | None:
     if isinstance(own, dict):
         values = _deep_merge(values, own)
     name = res.props.get("name") or res.name
-    return MilvusRelease(res, str(name), parse_version(res.props.get("version")), values)
+    return MilvusRelease(res, str(name), parse_version(res.props.get("version")), values, _user_yaml(values))
+
+
+# -- the failover controllers ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Controller:
+    """A failover controller: a Deployment labelled milvus-zones/failover=<action>."""
+
+    res: PolicyResource
+    action: str
+    workload: Workload
+    env: dict[str, str]
+
+    def seconds(self, key: str, default: float) -> float:
+        try:
+            return float(self.env.get(key, default))
+        except ValueError:
+            return default
+
+    @property
+    def survives_a_zone(self) -> bool:
+        """Two or more replicas held in different zones, so one outlives any zone."""
+        return self.workload.replicas >= 2 and self.workload.placement.hard_zone_spread
+
+
+def _controller(res: PolicyResource, pools: Iterable[NodePool]) -> Controller | None:
+    action = dig(res.props, "metadata", "labels", FAILOVER_LABEL)
+    if not action:
+        return None
+    spec = dig(res.props, "spec", default={}) or {}
+    pod = dig(spec, "template", "spec", default={}) or {}
+    env = {}
+    for c in dig(pod, "containers", default=[]) or []:
+        for e in dig(c, "env", default=[]) or []:
+            if is_map(e) and dig(e, "name") and dig(e, "value") is not None:
+                env[str(dig(e, "name"))] = str(dig(e, "value"))
+    replicas = as_int(dig(spec, "replicas"))
+    return Controller(res, str(action), workload("failover-controller", 1 if replicas is None else replicas,
+                                                 Placement.from_values(pod), pools), env)
 
 
 def tag_mode(tags: Any, key: str = MODE_KEY) -> str | None:
@@ -515,10 +755,38 @@ class Deployment:
     cluster: PolicyResource | None
     pools: list[NodePool]
     releases: list[MilvusRelease]
+    controllers: list[Controller] = field(default_factory=list)
 
     @property
     def name(self) -> str:
         return f"cluster {self.cluster.name}" if self.cluster is not None else "the stack"
+
+    @property
+    def zones(self) -> list[str]:
+        """Zones of the deployment's node pools."""
+        return sorted({z for p in self.pools for z in p.zones})
+
+    def nodes_by_zone(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for p in self.pools:
+            for z, n in p.nodes_by_zone().items():
+                out[z] = out.get(z, 0) + n
+        return out
+
+    @property
+    def primary(self) -> MilvusRelease | None:
+        """The release that runs etcd (the first one otherwise): the one whose settings the cluster runs on."""
+        return next((r for r in self.releases if r.etcd_enabled), self.releases[0] if self.releases else None)
+
+    def controller(self, action: str) -> Controller | None:
+        return next((c for c in self.controllers if c.action == action), None)
+
+    def bucket_redundancy(self, rel: MilvusRelease | None) -> str:
+        """The redundancy type of the bucket `rel` stores into (LRS when it cannot be told)."""
+        bucket = self.topology.bucket_of(rel) if rel is not None else None
+        if bucket is None and len(self.topology.buckets) == 1:
+            bucket = self.topology.buckets[0]
+        return str(dig(bucket.props, "redundancyType", default="LRS")) if bucket is not None else "LRS"
 
     def compute_pools(self) -> list[NodePool]:
         """Pools that can host the Milvus query nodes of any release; without a release, pools
@@ -544,8 +812,6 @@ class Deployment:
         return MULTI_ZONE_HA
 
     def regions(self) -> set[str]:
-        from ._values import region_of_zone
-
         zones: set[str] = set()
         if self.cluster is not None:
             zones, _ = vswitch_zones(self.cluster, "vswitchIds")
@@ -610,7 +876,9 @@ class Topology:
         dependency on it). With one cluster or none, the whole stack is one deployment."""
         if len(self.clusters) <= 1:
             cluster = self.clusters[0] if self.clusters else None
-            return [Deployment(self, cluster, list(self.pools), list(self.releases))]
+            pools = list(self.pools)
+            ctl = [c for r in self.of_type(K8S_DEPLOYMENT) if (c := _controller(r, pools)) is not None]
+            return [Deployment(self, cluster, pools, list(self.releases), ctl)]
         by_urn = {r.urn: r for r in self.resources}
         clusters = {c.urn for c in self.clusters}
         deps = {c.urn: Deployment(self, c, [], []) for c in self.clusters}
@@ -618,15 +886,25 @@ class Topology:
         for p in self.pools:
             owner = next((d.urn for d in p.res.property_dependencies.get("clusterId", []) if d.urn in clusters), None)
             (deps[owner] if owner else loose).pools.append(p)
-        for rel in self.releases:
-            owner = None
-            provider = rel.res.provider
+        def owner_of(res: PolicyResource) -> str | None:
+            provider = res.provider
             if provider is not None and provider.urn in by_urn:
-                owner = _reaches(by_urn[provider.urn], clusters, by_urn)
+                return _reaches(by_urn[provider.urn], clusters, by_urn)
+            return None
+
+        for rel in self.releases:
+            owner = owner_of(rel.res)
             (deps[owner] if owner else loose).releases.append(rel)
-        out = list(deps.values())
         if loose.pools or loose.releases:
             loose.pools = loose.pools or list(self.pools)  # an unplaced release may run on any pool
+        for r in self.of_type(K8S_DEPLOYMENT):
+            owner = owner_of(r)
+            dep = deps[owner] if owner else loose
+            c = _controller(r, dep.pools)
+            if c is not None:
+                dep.controllers.append(c)
+        out = list(deps.values())
+        if loose.pools or loose.releases:
             out.append(loose)
         return out
 

@@ -1,0 +1,93 @@
+"""`failures` and `check` agree: one deployment model, fed by a recorded graph or by pulumi-policy.
+
+For every stack in stacks/ and every hand-written program in tests/programs/, the model is built
+twice: by `milvus-zones failures` from the recorded graph (through the model's graph adapter), and
+inside the policy analyzer from the PolicyResources pulumi-policy makes of the same graph (what
+`milvus-zones check` and `pulumi preview --policy-pack` hand the pack). Both must see the same pools
+and zones, the same zones for every workload, the same quorum verdicts and the same RTO figures;
+and the RTO policy must report the figures `failures` shows.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from milvus_zones_policies.model.deployment import Topology
+from milvus_zones_policies.model.recovery import fmt_s, report
+from policytest import PROGRAMS, REPO, _run, check
+from pulumi_policy import EnforcementLevel, StackValidationPolicy
+
+from milvus_zones.analysis import failures
+
+CASES = [(REPO, p) for p in sorted((REPO / "stacks").glob("Pulumi.*.yaml"))] + [
+    (d, p) for d in sorted(x for x in PROGRAMS.iterdir() if x.is_dir()) for p in sorted(d.glob("Pulumi.*.yaml"))
+    if p.name != "Pulumi.yaml"]
+
+
+def summary(topology: Topology) -> dict:
+    """What each reader must agree on, in plain data."""
+    deps = []
+    for d in topology.deployments:
+        rel = d.primary
+        work = {}
+        if rel is not None:
+            for name in ("proxy", "mixCoordinator", "dataNode", "queryNode", "streamingNode"):
+                w = rel.component(name, d.pools)
+                work[name] = (w.replicas, w.zones, w.relaunch_zones, w.placement.hard_zone_spread)
+            for name in ("queryNode", "streamingNode"):
+                for w in rel.group_components(name, d.pools).values():
+                    work[w.name] = (w.replicas, w.zones, w.relaunch_zones)
+            work["wal"] = rel.message_service()
+            work["version"] = rel.milvus_version()[0]
+        deps.append({"pools": sorted((p.name, p.zone_order, tuple(sorted(p.nodes_by_zone().items())), p.max_size)
+                                     for p in d.pools),
+                     "regions": sorted(d.regions()), "workloads": work,
+                     "controllers": sorted((c.action, c.workload.zones, c.survives_a_zone) for c in d.controllers)})
+    r = report(topology)
+    scenarios = [(s.zone, s.etcd.get("quorum_kept"), s.etcd.get("in_zone"), s.wal.get("quorum_kept"),
+                  s.reads.seconds, s.reads.blocked, s.writes.seconds, s.writes.blocked, s.rpo_s) for s in r.scenarios]
+    return {"mode": topology.mode(), "deployments": deps, "scenarios": scenarios, "worst": r.worst()}
+
+
+def _probe(seen: list) -> StackValidationPolicy:
+    def validate(args, report_violation):
+        seen.append(summary(Topology(args.resources)))
+
+    return StackValidationPolicy(name="agreement-probe", description="records the pack's view of the model",
+                                 validate=validate, enforcement_level=EnforcementLevel.ADVISORY)
+
+
+def _json(x):
+    return json.loads(json.dumps(x, default=str))
+
+
+@pytest.mark.parametrize("program,stack", CASES, ids=[f"{p.name}/{s.name[7:-5]}" for p, s in CASES])
+def test_failures_and_check_read_the_same_deployment(program: Path, stack: Path):
+    graph = _run(program.resolve(), stack.resolve(), False)
+    seen: list = []
+    check(graph, policies=[_probe(seen)])
+    (pack,) = seen
+    assert _json(summary(failures.topology(graph))) == _json(pack)
+
+
+@pytest.mark.parametrize("program,stack", [c for c in CASES if "ha" in c[1].name and "managed" not in str(c[0])],
+                         ids=lambda x: x.name)
+def test_the_rto_policy_reports_the_figures_failures_shows(tmp_path, program: Path, stack: Path):
+    graph = _run(program.resolve(), stack.resolve(), False)
+    r = failures.report(graph, with_contributions=False)
+    if r.mode not in ("multi-zone-ha", "cross-region-ha"):
+        pytest.skip(f"mode {r.mode}: not held to ha-failover-within-rto")
+    config = tmp_path / "zero.json"  # a zero budget: every figure the model gives is reported
+    config.write_text(json.dumps({"ha-failover-within-rto": {"readRtoSeconds": 0, "writeRtoSeconds": 0}}))
+    from milvus_zones_policies.rto import ha_failover_within_rto
+
+    msgs = [v.message for v in check(graph, config, policies=[ha_failover_within_rto]).violations]
+    for s in r.scenarios:
+        if s.scope != "zone" or s.etcd.get("quorum_kept") is False:
+            continue
+        for kind, path in (("reads", s.reads), ("writes", s.writes)):
+            if path.seconds:
+                assert any(f"after losing {s.zone}, {kind} come back in" in m and f"= {fmt_s(path.seconds)} > 0 s" in m
+                           for m in msgs), (s.zone, kind, path.seconds, msgs)
