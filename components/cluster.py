@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import TypedDict
 
@@ -14,7 +15,10 @@ from milvus_zones.planning.plan import NodePoolPlan
 # Terway gives pods VPC addresses from the pod vSwitches; the CSI plugins provision zonal disks for
 # etcd; the pod-identity webhook injects RRSA credentials into pods whose service account asks for it.
 ADDONS = [
-    {"name": "terway-eniip"},
+    # NetworkPolicy: Terway enforces Kubernetes NetworkPolicies (ACK docs, "Configure add-ons with
+    # Terraform": terway-eniip config {"IPVlan": ..., "NetworkPolicy": "true"}); IPVlan stays off, so
+    # nodes need no Alibaba Cloud Linux image.
+    {"name": "terway-eniip", "config": json.dumps({"IPVlan": "false", "NetworkPolicy": "true"})},
     {"name": "csi-plugin"},
     {"name": "csi-provisioner"},
     {"name": "ack-pod-identity-webhook"},

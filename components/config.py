@@ -16,7 +16,20 @@ def current_config() -> dict[str, object]:
 
 def read_spec() -> DeploymentSpec:
     try:
-        return spec_from_config(current_config())
+        spec = spec_from_config(current_config())
+        check_fit(spec)
+        return spec
     except SpecError as e:
         # RunError: Pulumi reports the message alone, without a Python traceback.
         raise pulumi.RunError(f"invalid stack configuration:\n{format_problems(e)}") from None
+
+
+def check_fit(spec: DeploymentSpec) -> None:
+    """Plan once before anything is created: workloads that do not fit their pools are bad input too."""
+    from milvus_zones.planning.plan import plan, plan_cross_region
+    from milvus_zones.planning.spec import Mode
+
+    if spec.mode is Mode.CROSS_REGION_HA:
+        plan_cross_region(spec)
+    else:
+        plan(spec)

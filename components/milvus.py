@@ -24,6 +24,7 @@ from milvus_zones.rendering.helm_values import (
     releases,
     resource_group_configs,
 )
+from milvus_zones.rendering.isolation import disruption_budgets, network_policies
 
 SERVICE_ACCOUNT = "milvus"
 PASSWORD_SECRET = "milvus-root-password"
@@ -124,6 +125,14 @@ class Milvus(pulumi.ComponentResource):
         inputs = pulumi.Output.all(args["role_name"], vswitches, args.get("load_balancer_id")).apply(
             lambda a: releases(plan, context(a[0], a[1], a[2]))
         )
+        # Ingress isolation before any pod starts (enforced by Terway's NetworkPolicy support).
+        policies = [
+            k8s.networking.v1.NetworkPolicy(
+                f"{name}-{m['metadata']['name']}", metadata=m["metadata"], spec=m["spec"],
+                opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[ns]),
+            )
+            for m in network_policies(plan, shape, tuple(args.get("peer_cidrs", ())))
+        ]
         created: list[k8s.helm.v3.Release] = []
         for i, spec in enumerate(shape):
             created.append(
@@ -141,10 +150,16 @@ class Milvus(pulumi.ComponentResource):
                     opts=pulumi.ResourceOptions(
                         parent=self,
                         provider=provider,
-                        depends_on=[ns, secret, storage_class, *args["wait_for"], *created],
+                        depends_on=[ns, secret, storage_class, *policies, *args["wait_for"], *created],
                         protect=True,
                     ),
                 )
+            )
+
+        for m in disruption_budgets(plan, shape):
+            k8s.policy.v1.PodDisruptionBudget(
+                f"{name}-pdb-{m['metadata']['name']}", metadata=m["metadata"], spec=m["spec"],
+                opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[ns]),
             )
 
         if plan.resource_groups and not CHART_FACTS[plan.chart.chart_version].replica_resource_groups:

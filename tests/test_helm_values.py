@@ -28,6 +28,7 @@ from milvus_zones.rendering.helm_values import (
     resource_group_configs,
 )
 from milvus_zones.rendering.postrender import (
+    ANN_HARDENING,
     ANN_LB_CLASS,
     ANN_RG_SELECTORS,
     ANN_SERVICE_SELECTOR,
@@ -116,7 +117,38 @@ COMMENTED = {
         "bookkeeper.volumes.ledgers.storageClassName",
     }
 }
-FREE_FORM = {"nodeSelector", "annotations", "labels", "extraConfigFiles", "podLabels"}
+# Maps the charts pass through toYaml as they are (Kubernetes validates what is inside them: the
+# rendering tests check every rendered object against the real schemas).
+FREE_FORM = {"nodeSelector", "annotations", "labels", "extraConfigFiles", "podLabels", "resources", "configData",
+             "securityContext", "containerSecurityContext", "podSecurityContext"}
+CHART_ARCHIVES = REFERENCE / "charts"
+
+
+@functools.cache
+def _archived_subchart_values(chart: str, sub: str) -> dict | None:
+    """values.yaml of a subchart inside the real chart archive (milvus-<chart>.tgz), where it is."""
+    import io
+    import tarfile
+
+    path = CHART_ARCHIVES / f"milvus-{chart}.tgz"
+    if not path.is_file():
+        return None
+    with tarfile.open(path) as outer:
+        member = outer.extractfile(f"milvus/charts/{sub}.tgz")
+        if member is None:
+            return None
+        with tarfile.open(fileobj=io.BytesIO(member.read())) as inner:
+            loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+            names = inner.getnames()
+            top = next(n for n in names if n.count("/") == 1 and n.endswith("/values.yaml"))
+            values = yaml.load(inner.extractfile(top).read(), Loader=loader)
+            # Nested subcharts (kafka's zookeeper): their values sit under their name.
+            for n in names:
+                parts = n.split("/")
+                if len(parts) == 4 and parts[1] == "charts" and parts[3] == "values.yaml":
+                    values[parts[2]] = _merge(yaml.load(inner.extractfile(n).read(), Loader=loader),
+                                              values.get(parts[2]) or {})
+            return values
 
 
 @functools.cache
@@ -141,7 +173,11 @@ def _reference(chart: str) -> tuple[dict, dict[str, str]]:
         alias = dep.get("alias", dep["name"])
         sub = f"{dep['name']}-{dep['version']}"
         path = REFERENCE / "5.0.19" / "subcharts" / f"{sub}-values.yaml"
-        if path.is_file():
+        archived = _archived_subchart_values(chart, sub)
+        if archived is not None:
+            values[alias] = _merge(archived, values.get(alias) or {})
+            sources[alias] = sub
+        elif path.is_file():
             values[alias] = _merge(_load(path), values.get(alias) or {})
             sources[alias] = sub
         elif sub == "etcd-6.3.3":
@@ -406,7 +442,7 @@ def test_ha_25_option_a_two_releases_one_cluster(mq):
     selector = json.loads(full["service"]["annotations"][ANN_SERVICE_SELECTOR])
     assert selector == {"app.kubernetes.io/name": "milvus", "component": "proxy", CLUSTER_LABEL: p.name}
     assert standby["service"] == {"type": "ClusterIP"}
-    assert specs[0].postrender and not specs[1].postrender
+    assert specs[0].postrender and specs[1].postrender  # every release is hardened by the post-renderer
     groups = resource_group_configs(p)
     assert groups["rgh"]["node_filter"] == {"node_labels": {"AZ": "cn-hangzhou-h"}}
 
@@ -417,8 +453,8 @@ def test_proxy_service(combo):
     service = specs[0].values["service"]
     if p.mode is not Mode.MULTI_ZONE_HA:
         assert service == {"type": "ClusterIP"}
-        # Outside HA the post-renderer runs only to place subcharts without verified keys.
-        assert specs[0].postrender == (ANN_WORKLOAD_PATCHES in specs[0].values.get("annotations", {}))
+        # The post-renderer runs for every release: it hardens what no chart key reaches.
+        assert specs[0].postrender and ANN_HARDENING in specs[0].values["annotations"]
         return
     assert service["type"] == "LoadBalancer"
     assert service["loadBalancerSourceRanges"] == [CTX.vpc_cidr]

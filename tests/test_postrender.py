@@ -304,3 +304,46 @@ def test_runs_as_a_command():
     bad = _run(_stream(_deployment("milvus-querynode-rgc", "querynode", "rgc", GLOBAL)))
     assert bad.returncode == 1 and bad.stdout == ""
     assert bad.stderr.startswith("milvus-zones-postrender: ") and "'rgc'" in bad.stderr
+
+
+# ---- hardening ------------------------------------------------------------------------------------
+
+def _hardening_stream(container_sc: dict | None = None) -> str:
+    from milvus_zones.rendering.hardening import directive
+
+    milvus = {"name": "proxy", "image": "milvusdb/milvus:v2.6.15"}
+    if container_sc is not None:
+        milvus["securityContext"] = container_sc
+    docs = [
+        {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "m-proxy", "annotations": {
+            "milvus-zones/hardening": directive()}},
+         "spec": {"template": {"metadata": {"labels": {"app": "m"}}, "spec": {"containers": [milvus]}}}},
+        {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "p-init", "labels": {"app": "pulsar", "release": "m"}},
+         "spec": {"template": {"spec": {"containers": [{"name": "init", "image": "apachepulsar/pulsar:3.0.7"}]}}}},
+    ]
+    return yaml.safe_dump_all(docs)
+
+
+def test_hardening_fills_what_is_unset_and_is_idempotent():
+    out = transform(_hardening_stream())
+    deployment, job = [d for d in yaml.safe_load_all(out) if d]
+    pod = deployment["spec"]["template"]["spec"]
+    c = pod["containers"][0]
+    assert pod["automountServiceAccountToken"] is False
+    assert c["securityContext"]["runAsNonRoot"] is True and c["securityContext"]["runAsUser"] == 10001
+    assert c["securityContext"]["readOnlyRootFilesystem"] is True
+    assert c["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+    assert {m["mountPath"] for m in c["volumeMounts"]} == {"/var/lib/milvus", "/tmp"}
+    assert all("emptyDir" in v for v in pod["volumes"])
+    # Pulsar: no user forced, the rest applied; the init Job's pod inherits its Job's labels.
+    init = job["spec"]["template"]["spec"]["containers"][0]["securityContext"]
+    assert "runAsUser" not in init and init["allowPrivilegeEscalation"] is False
+    assert job["spec"]["template"]["metadata"]["labels"] == {"app": "pulsar", "release": "m"}
+    assert transform(out) == out
+
+
+def test_hardening_keeps_what_the_chart_set():
+    out = transform(_hardening_stream({"runAsUser": 2000, "readOnlyRootFilesystem": False}))
+    c = next(d for d in yaml.safe_load_all(out) if d)["spec"]["template"]["spec"]["containers"][0]
+    assert c["securityContext"]["runAsUser"] == 2000 and c["securityContext"]["readOnlyRootFilesystem"] is False
+    assert c["securityContext"]["allowPrivilegeEscalation"] is False

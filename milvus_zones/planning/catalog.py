@@ -179,3 +179,27 @@ OSS_ZRS_REGIONS: frozenset[str] = frozenset(
 def oss_endpoint(region: str, internal: bool = True) -> str:
     """OSS endpoint host; pods reach the internal endpoint from inside the VPC."""
     return f"oss-{region}{'-internal' if internal else ''}.aliyuncs.com"
+
+
+@dataclass(frozen=True)
+class InstanceType:
+    """An ECS instance type's vCPUs and memory, as the instance-family docs list them."""
+
+    vcpu: int
+    memory_gib: int
+
+
+def _family(prefix: str, gib_per_vcpu: int, sizes: dict[str, int]) -> dict[str, InstanceType]:
+    return {f"ecs.{prefix}.{size}": InstanceType(v, v * gib_per_vcpu) for size, v in sizes.items()}
+
+
+_SIZES = {"large": 2, "xlarge": 4, "2xlarge": 8, "3xlarge": 12, "4xlarge": 16, "6xlarge": 24, "8xlarge": 32}
+
+# The ECS types a stack may use for its pools (Alibaba ECS docs, "Instance families": the g families
+# give 4 GiB per vCPU, r families 8 GiB, c families 2 GiB; a type's size suffix sets its vCPUs:
+# large 2, xlarge 4, 2xlarge 8, 3xlarge 12, 4xlarge 16, 6xlarge 24, 8xlarge 32).
+INSTANCE_TYPES: dict[str, InstanceType] = {
+    **_family("g7", 4, _SIZES), **_family("g8i", 4, _SIZES), **_family("g8a", 4, _SIZES),
+    **_family("r7", 8, _SIZES), **_family("r8i", 8, _SIZES), **_family("r8a", 8, _SIZES),
+    **_family("c7", 2, _SIZES), **_family("c8i", 2, _SIZES),
+}

@@ -11,9 +11,13 @@ import ipaddress
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from milvus_zones.planning.catalog import CHARTS, ChartPin, Image
-from milvus_zones.planning.spec import DeploymentSpec, MessageService, Mode, Redundancy
+from milvus_zones.planning.spec import Backend, DeploymentSpec, MessageService, Mode, Redundancy
+
+if TYPE_CHECKING:
+    from milvus_zones.planning.sizing import SizingPlan
 
 ZONE_LABEL = "topology.kubernetes.io/zone"
 HOST_LABEL = "kubernetes.io/hostname"
@@ -127,6 +131,15 @@ class FailoverPlan:
 
 
 @dataclass(frozen=True)
+class AccessPlan:
+    """Who may reach Milvus (milvus_zones.rendering.isolation turns it into NetworkPolicies)."""
+
+    client_cidrs: tuple[str, ...]  # sources allowed to the client port
+    client_namespaces: tuple[str, ...]
+    monitoring_namespace: str  # the only namespace besides Milvus' own allowed to the metrics port
+
+
+@dataclass(frozen=True)
 class BucketPlan:
     name: str
     root_path: str
@@ -161,6 +174,7 @@ class TopologyPlan:
     resource_groups: tuple[ResourceGroupPlan, ...]
     bucket: BucketPlan | None  # None on the managed backend, which keeps its own storage
     namespace: str
+    access: AccessPlan
     tags: dict[str, str] = field(default_factory=dict)
     # The zone-failover controller, where the mode has one.
     failover: FailoverPlan | None = None
@@ -172,6 +186,8 @@ class TopologyPlan:
     cdc: bool = False
     # Registry (host[/path]) every image is pulled from instead of Docker Hub; None for Docker Hub.
     image_registry: str | None = None
+    # Requests/limits of every workload, fitted to the pools (milvus_zones.planning.sizing); None on the managed backend.
+    sizing: SizingPlan | None = None
 
     def pool(self, key: str) -> NodePoolPlan:
         return next(p for p in self.node_pools if p.key == key)
@@ -237,7 +253,7 @@ def plan(spec: DeploymentSpec, name: str = "milvus") -> TopologyPlan:
     for z in quorum_zones:
         key = f"quorum-{zone_suffix(z)}"
         pools.append(
-            NodePoolPlan(key, Role.QUORUM, (z,), quorum_per_zone, spec.quorum_instance_type, None,
+            NodePoolPlan(key, Role.QUORUM, (z,), quorum_per_zone, spec.effective_quorum_instance_type, None,
                          {ROLE_LABEL: Role.QUORUM.value, POOL_LABEL: key}, (quorum_taint,))
         )
     if mode is Mode.MULTI_ZONE_BASIC:
@@ -322,7 +338,7 @@ def plan(spec: DeploymentSpec, name: str = "milvus") -> TopologyPlan:
             toleration=quorum_taint, probe_interval_s=1, failure_threshold=3, groups=groups,
         )
 
-    return TopologyPlan(
+    topology = TopologyPlan(
         name=name,
         mode=mode,
         region=spec.region,
@@ -344,11 +360,28 @@ def plan(spec: DeploymentSpec, name: str = "milvus") -> TopologyPlan:
         bucket=(BucketPlan(spec.bucket_name, spec.bucket_root_path, spec.effective_bucket_redundancy)
                 if spec.bucket_name else None),
         namespace=spec.namespace,
+        access=AccessPlan(
+            client_cidrs=tuple(spec.client_access.cidrs if spec.client_access.cidrs is not None
+                               else [spec.network.vpc_cidr]),
+            client_namespaces=tuple(spec.client_access.namespaces),
+            monitoring_namespace=spec.monitoring_namespace,
+        ),
         tags=tags,
         failover=failover,
         proxy_load_balancer=mode is Mode.MULTI_ZONE_HA,
         image_registry=spec.image_registry,
     )
+    return with_sizing(topology, spec)
+
+
+def with_sizing(topology: TopologyPlan, spec: DeploymentSpec) -> TopologyPlan:
+    """The plan with its workloads sized to its pools (refused with SpecError when they do not fit)."""
+    if spec.backend is Backend.MANAGED:
+        return topology
+    from milvus_zones.planning.sizing import Resources, parse_cpu, parse_memory, size
+
+    overrides = {k: Resources(parse_cpu(o.cpu), parse_memory(o.memory)) for k, o in spec.resources.items()}
+    return dataclasses.replace(topology, sizing=size(topology, overrides))
 
 
 # ---- the managed backend ----------------------------------------------------------------------------
@@ -463,7 +496,8 @@ def plan_cross_region(spec: DeploymentSpec) -> CrossRegionPlan:
         role = "primary" if rspec.region == primary else "standby"
         p = plan(rspec, name=region_name(rspec.region))
         tags = {**p.tags, MODE_TAG: str(spec.mode), REGION_MODE_TAG: str(rspec.mode), REGION_ROLE_TAG: role}
-        regions.append(dataclasses.replace(p, tags=tags, region_role=role, proxy_load_balancer=True, cdc=True))
+        p = dataclasses.replace(p, tags=tags, region_role=role, proxy_load_balancer=True, cdc=True)
+        regions.append(with_sizing(p, rspec))  # again: CDC runs on the compute pools
     standby = next(p.region for p in regions if p.region != primary)
     zone = "milvus-zones.internal"
     records = {p.region: p.region for p in regions}

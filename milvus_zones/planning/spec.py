@@ -17,6 +17,7 @@ from pydantic.alias_generators import to_camel
 from milvus_zones.planning.catalog import (
     CHARTS,
     HA_FEATURES_MIN_VERSION,
+    INSTANCE_TYPES,
     MILVUS_IMAGES,
     OSS_ZRS_REGIONS,
     REGION_ZONES,
@@ -88,6 +89,61 @@ class NetworkSpec(_Model):
     )
 
 
+class ClientAccessSpec(_Model):
+    """Who may reach Milvus' client port (19530) besides the Milvus namespace itself."""
+
+    cidrs: list[str] | None = Field(
+        default=None, description="Source CIDRs allowed to the client port; default: the VPC CIDR."
+    )
+    namespaces: list[str] = Field(default_factory=list, description="Namespaces whose pods may reach the client port.")
+
+    @field_validator("cidrs")
+    @classmethod
+    def _cidrs(cls, v: list[str] | None) -> list[str] | None:
+        for c in v or []:
+            try:
+                ipaddress.IPv4Network(c, strict=True)
+            except ValueError:
+                raise ValueError(f"{c!r} is not an IPv4 CIDR such as 10.0.0.0/16") from None
+        return v
+
+    @field_validator("namespaces")
+    @classmethod
+    def _namespaces(cls, v: list[str]) -> list[str]:
+        bad = [n for n in v if not _K8S_NAME_RE.match(n)]
+        if bad:
+            raise ValueError(f"{bad} are not Kubernetes namespace names (lowercase letters, digits and '-')")
+        return v
+
+
+class ResourceOverride(_Model):
+    """Requests = limits of one component's pods (Kubernetes quantities)."""
+
+    cpu: str = Field(description="CPU per pod, e.g. 500m, 2 or 1.5.")
+    memory: str = Field(description="Memory per pod, e.g. 512Mi or 8Gi.")
+
+    @field_validator("cpu", "memory", mode="before")
+    @classmethod
+    def _text(cls, v: object) -> object:
+        return str(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v
+
+    @field_validator("cpu")
+    @classmethod
+    def _cpu(cls, v: str) -> str:
+        from milvus_zones.planning.sizing import parse_cpu
+
+        parse_cpu(v)
+        return v
+
+    @field_validator("memory")
+    @classmethod
+    def _memory(cls, v: str) -> str:
+        from milvus_zones.planning.sizing import parse_memory
+
+        parse_memory(v)
+        return v
+
+
 class PeerRegionSpec(_Model):
     """The second region of cross-region-ha: the same settings as the first region's own keys."""
 
@@ -115,8 +171,10 @@ class DeploymentSpec(_Model):
     compute_instance_type: str = Field(
         default="ecs.g7.2xlarge", description="ECS instance type of compute nodes."
     )
-    quorum_instance_type: str = Field(
-        default="ecs.g7.large", description="ECS instance type of quorum nodes (etcd, message service)."
+    quorum_instance_type: str | None = Field(
+        default=None,
+        description="ECS instance type of quorum nodes (etcd, message service); auto: ecs.g7.large with woodpecker, "
+                    "ecs.g7.xlarge with pulsar or kafka, whose members share the quorum nodes with etcd.",
     )
     quorum_nodes_per_zone: Annotated[int, Field(ge=1, le=5)] = Field(
         default=1, description="Quorum nodes in each quorum zone (single-zone: 3 nodes in its zone)."
@@ -144,6 +202,17 @@ class DeploymentSpec(_Model):
         default=False, description="Expose the Kubernetes API server on an internet load balancer."
     )
     tags: dict[str, str] = Field(default_factory=dict, description="Tags for every taggable resource.")
+    resources: dict[str, ResourceOverride] = Field(
+        default_factory=dict,
+        description="Per-component requests = limits, {component: {cpu, memory}}, instead of the sizes derived from the pools.",
+    )
+    client_access: ClientAccessSpec = Field(
+        default_factory=ClientAccessSpec,
+        description="NetworkPolicy: CIDRs and namespaces allowed to Milvus' client port (default: the VPC CIDR).",
+    )
+    monitoring_namespace: str = Field(
+        default="monitoring", description="NetworkPolicy: the namespace allowed to scrape metrics (port 9091)."
+    )
     managed_query_cu: Annotated[int, Field(ge=1, le=256)] = Field(
         default=8, description="Managed backend: compute units of each query node replica."
     )
@@ -175,12 +244,29 @@ class DeploymentSpec(_Model):
 
     @field_validator(
         "message_service", "bucket_redundancy", "kubernetes_version", "bucket_name", "region_mode", "primary_region",
-        "peer", "milvus_image_tag", "milvus_image_digest", "image_registry", mode="before",
+        "peer", "milvus_image_tag", "milvus_image_digest", "image_registry", "quorum_instance_type", mode="before",
     )
     @classmethod
     def _auto(cls, v: object) -> object:
         # Pulumi config declares optional keys with a default; "auto" / "" mean "derive it".
         return None if v in ("auto", "", {}) else v
+
+    @field_validator("compute_instance_type", "quorum_instance_type")
+    @classmethod
+    def _known_instance_type(cls, v: str | None) -> str | None:
+        if v is not None and v not in INSTANCE_TYPES:
+            raise ValueError(f"{v!r} is not in the instance catalog; allowed: {', '.join(sorted(INSTANCE_TYPES))}")
+        return v
+
+    @field_validator("resources")
+    @classmethod
+    def _resource_components(cls, v: dict[str, ResourceOverride]) -> dict[str, ResourceOverride]:
+        from milvus_zones.planning.sizing import COMPONENTS
+
+        unknown = sorted(set(v) - set(COMPONENTS))
+        if unknown:
+            raise ValueError(f"unknown component(s) {', '.join(unknown)}; allowed: {', '.join(COMPONENTS)}")
+        return v
 
     @field_validator("region")
     @classmethod
@@ -223,7 +309,7 @@ class DeploymentSpec(_Model):
             raise ValueError("must be sha256: followed by 64 lowercase hex digits")
         return v
 
-    @field_validator("namespace")
+    @field_validator("namespace", "monitoring_namespace")
     @classmethod
     def _namespace(cls, v: str) -> str:
         if not _K8S_NAME_RE.match(v):
@@ -419,6 +505,12 @@ class DeploymentSpec(_Model):
         if self.message_service is not None:
             return self.message_service
         return MessageService.WOODPECKER if self.milvus_version == "2.6" else MessageService.PULSAR
+
+    @property
+    def effective_quorum_instance_type(self) -> str:
+        if self.quorum_instance_type is not None:
+            return self.quorum_instance_type
+        return "ecs.g7.large" if self.effective_message_service is MessageService.WOODPECKER else "ecs.g7.xlarge"
 
     @property
     def effective_bucket_redundancy(self) -> Redundancy:

@@ -28,7 +28,9 @@ from milvus_zones.planning.plan import (
     zone_suffix,
 )
 from milvus_zones.planning.spec import MessageService, Mode
+from milvus_zones.rendering import hardening
 from milvus_zones.rendering.postrender import (
+    ANN_HARDENING,
     ANN_LB_CLASS,
     ANN_RG_SELECTORS,
     ANN_SERVICE_SELECTOR,
@@ -139,11 +141,14 @@ class ChartFacts:
     component_spread: bool  # <component>.topologySpreadConstraints (chart >= 4.2.34)
     replica_resource_groups: bool  # replicaResourceGroups (chart >= 5.0.17)
     streaming: bool  # Milvus 2.6 streaming nodes, Woodpecker
+    # securityContext / containerSecurityContext / volumes / volumeMounts, global and per component
+    # (values.yaml of 4.2.58 and 5.0.19; 4.2.25 has none: the post-renderer applies them there).
+    security_keys: bool = True
 
 
 CHART_FACTS: dict[str, ChartFacts] = {
     # Pulsar v2 (subchart alias `pulsar`, enabled by default); no topologySpreadConstraints keys.
-    "4.2.25": ChartFacts("6.3.3", "pulsar", False, False, False),
+    "4.2.25": ChartFacts("6.3.3", "pulsar", False, False, False, security_keys=False),
     # Pulsar v3 (`pulsarv3`, subchart pulsar 3.3.0) is the default here.
     "4.2.58": ChartFacts("6.3.3", "pulsarv3", True, False, False),
     "5.0.19": ChartFacts("8.12.0", "pulsarv3", True, True, True),
@@ -215,6 +220,26 @@ def _share(total: int, index: int, parts: int) -> int:
     return total // parts + (1 if index < total % parts else 0)
 
 
+def _resources(plan: TopologyPlan, component: str) -> dict:
+    """Chart `resources` of a sized component (requests = limits); {} when the plan carries no sizing."""
+    if plan.sizing is None or component not in plan.sizing.components:
+        return {}
+    return plan.sizing.of(component).values()
+
+
+def _jvm(plan: TopologyPlan, component: str, direct: bool) -> str | None:
+    """JVM heap (and direct memory) inside the container's memory limit: the chart defaults (-Xmx4096m
+    with 8 GiB direct memory for bookies and brokers) would exceed it and be OOM-killed."""
+    if plan.sizing is None or component not in plan.sizing.components:
+        return None
+    mem = plan.sizing.of(component).memory_mi
+    if direct:  # heap and direct buffers 40% each, the rest for metaspace, threads, page cache
+        heap = mem * 2 // 5
+        return f"-Xms{heap}m -Xmx{heap}m -XX:MaxDirectMemorySize={heap}m"
+    heap = mem // 2
+    return f"-Xms{heap}m -Xmx{heap}m"
+
+
 def _user_yaml(config: dict) -> dict[str, str]:
     return {"user.yaml": yaml.safe_dump(config, sort_keys=True, default_flow_style=False)}
 
@@ -256,6 +281,8 @@ def _etcd(plan: TopologyPlan, ctx: ReleaseContext, facts: ChartFacts, release: s
         "tolerations": [_toleration(e.toleration)],
         # Hard one-member-per-domain rule; etcd 6.3.3 (charts 4.2.x) has no topologySpreadConstraints.
         "affinity": _anti_affinity(e.spread_key, members),
+        "resources": _resources(plan, "etcd"),
+        **hardening.etcd_security(),
     }
     if facts.etcd_chart == "8.12.0":
         values["topologySpreadConstraints"] = [_spread(e.spread_key, members)]
@@ -267,13 +294,14 @@ def _pulsar_v3(plan: TopologyPlan, ctx: ReleaseContext) -> dict:
     tolerations = [_toleration(m.toleration)]
     # pulsar 3.3.0 templates: required anti-affinity on affinity.anti_affinity_topology_key, on top
     # of the chart-wide affinity.anti_affinity switch (Milvus' values turn both off by default).
-    def member(**extra: Any) -> dict:
+    def member(name: str, **extra: Any) -> dict:
         return {
             "replicaCount": m.replicas,
             "nodeSelector": dict(m.node_selector),
             "tolerations": tolerations,
             "affinity": {"anti_affinity": True, "anti_affinity_topology_key": m.spread_key, "type": REQUIRED},
             "pdb": {"usePolicy": True, "maxUnavailable": 1},
+            **_pulsar_sizing(plan, name),
             **extra,
         }
 
@@ -283,14 +311,27 @@ def _pulsar_v3(plan: TopologyPlan, ctx: ReleaseContext) -> dict:
         "persistence": True,
         "volumes": {"persistence": True},
         "affinity": {"anti_affinity": True, "type": REQUIRED},
-        "zookeeper": member(volumes={"persistence": True, "data": {"storageClassName": sc}}),
+        "zookeeper": member("zookeeper", volumes={"persistence": True, "data": {"storageClassName": sc}}),
         "bookkeeper": member(
-            volumes={"persistence": True, "journal": {"storageClassName": sc}, "ledgers": {"storageClassName": sc}}
+            "bookkeeper",
+            volumes={"persistence": True, "journal": {"storageClassName": sc}, "ledgers": {"storageClassName": sc}},
         ),
-        "broker": member(),
-        "proxy": member(),
-        "autorecovery": {"nodeSelector": dict(m.node_selector), "tolerations": tolerations},
+        "broker": member("broker"),
+        "proxy": member("proxy"),
+        "autorecovery": {"nodeSelector": dict(m.node_selector), "tolerations": tolerations,
+                         **_pulsar_sizing(plan, "autorecovery")},
     }
+
+
+def _pulsar_sizing(plan: TopologyPlan, name: str) -> dict:
+    """`resources` and the JVM memory flags of one Pulsar component (same keys in Pulsar 2.7.8 and 3.3.0)."""
+    resources = _resources(plan, f"pulsar.{name}")
+    if not resources:
+        return {}
+    # autorecovery reads BOOKIE_MEM, the others PULSAR_MEM (Milvus values of both Pulsar subcharts).
+    env = "BOOKIE_MEM" if name == "autorecovery" else "PULSAR_MEM"
+    return {"resources": resources,
+            "configData": {env: _jvm(plan, f"pulsar.{name}", direct=name in ("bookkeeper", "broker"))}}
 
 
 def _pulsar_v2(plan: TopologyPlan, ctx: ReleaseContext, release: str) -> tuple[dict, list[dict]]:
@@ -301,11 +342,14 @@ def _pulsar_v2(plan: TopologyPlan, ctx: ReleaseContext, release: str) -> tuple[d
     StatefulSets and fails if their labels (app/release/component) are not found.
     """
     m = plan.message_service
+    pdb = {"usePolicy": True, "maxUnavailable": 1}  # pulsar 2.7.8 values: <component>.pdb
     values = {
         "enabled": True,
-        "bookkeeper": {"replicaCount": m.replicas},
-        "broker": {"replicaCount": m.replicas},
-        "proxy": {"replicaCount": m.replicas},
+        "zookeeper": {"pdb": pdb, **_pulsar_sizing(plan, "zookeeper")},
+        "bookkeeper": {"replicaCount": m.replicas, "pdb": pdb, **_pulsar_sizing(plan, "bookkeeper")},
+        "broker": {"replicaCount": m.replicas, "pdb": pdb, **_pulsar_sizing(plan, "broker")},
+        "proxy": {"replicaCount": m.replicas, "pdb": pdb, **_pulsar_sizing(plan, "proxy")},
+        "autorecovery": _pulsar_sizing(plan, "autorecovery"),
     }
     patches = [
         {
@@ -337,8 +381,13 @@ def _kafka(plan: TopologyPlan, ctx: ReleaseContext, release: str) -> tuple[dict,
         # acks=all then needs a copy in a second zone before a write is acknowledged.
         "extraEnvVars": [{"name": k, "value": v} for k, v in KAFKA_CHART_ENV]
         + [{"name": "KAFKA_CFG_MIN_INSYNC_REPLICAS", "value": str(max(1, m.replicas - 1))}],
-        "zookeeper": {"enabled": True, "replicaCount": m.replicas, "persistence": {"enabled": True, "storageClass": ctx.storage_class}},
+        "zookeeper": {"enabled": True, "replicaCount": m.replicas,
+                      "persistence": {"enabled": True, "storageClass": ctx.storage_class},
+                      "resources": _resources(plan, "kafka.zookeeper"), "pdb": {"create": True, "maxUnavailable": 1}},
+        "resources": _resources(plan, "kafka"),
     }
+    if _jvm(plan, "kafka", direct=False):
+        values["heapOpts"] = _jvm(plan, "kafka", direct=False)
     # Kafka's ZooKeeper is a sub-subchart whose values are not in the reference set: place it by patch.
     patches = [
         {
@@ -408,6 +457,7 @@ def _component(
     values: dict[str, Any] = {
         "replicas": c.replicas if replicas is None else replicas,
         "nodeSelector": dict(c.node_selector if node_selector is None else node_selector),
+        "resources": _resources(plan, c.name),
     }
     if c.name == "indexNode":
         values["enabled"] = True  # off by default from chart 5.x; 4.x plans still run index nodes
@@ -541,6 +591,21 @@ def _spec(plan: TopologyPlan, name: str, values: dict, postrender: bool) -> Rele
 def _patches_annotation(annotations: dict[str, str], patches: list[dict]) -> None:
     if patches:
         annotations[ANN_WORKLOAD_PATCHES] = json.dumps(patches, sort_keys=True, separators=(",", ":"))
+    # Always: the post-renderer hardens what no chart key reaches (docs/hardening.md).
+    annotations[ANN_HARDENING] = hardening.directive()
+
+
+def _security_values(facts: ChartFacts) -> dict:
+    """Chart-global security keys, where the chart has them (every Milvus component inherits them)."""
+    if not facts.security_keys:
+        return {}
+    volumes, mounts = hardening.milvus_volumes()
+    return {
+        "securityContext": hardening.milvus_pod_security(),
+        "containerSecurityContext": hardening.milvus_container_security(),
+        "volumes": volumes,
+        "volumeMounts": mounts,
+    }
 
 
 # ---- releases ---------------------------------------------------------------------------------
@@ -559,6 +624,7 @@ def _single_release(plan: TopologyPlan, ctx: ReleaseContext, facts: ChartFacts) 
         **mq,
         "extraConfigFiles": _user_yaml(_base_config(plan, facts)),
         "service": _service(plan, ctx),
+        **_security_values(facts),
     }
     if plan.mode.multi_zone:
         values["tolerations"] = node_failure_tolerations()  # chart-global: every Milvus component
@@ -569,7 +635,7 @@ def _single_release(plan: TopologyPlan, ctx: ReleaseContext, facts: ChartFacts) 
     if plan.cdc:
         if not facts.streaming:
             raise ValueError(f"Milvus CDC needs Milvus 2.6 (chart 5.x); got chart {plan.chart.chart_version}")
-        values["cdc"] = {"enabled": True, "nodeSelector": _compute_selector(plan)}
+        values["cdc"] = {"enabled": True, "nodeSelector": _compute_selector(plan), "resources": _resources(plan, "cdc")}
     annotations: dict[str, str] = {}
     if plan.resource_groups:
         if not facts.replica_resource_groups:
@@ -594,8 +660,10 @@ def _resource_group_values(plan: TopologyPlan, values: dict, annotations: dict[s
     # Primary group first: the chart makes it streaming.primaryResourceGroup, where the WAL lives.
     values["replicaResourceGroups"] = [rg.name for rg in rgs]
     # The HPA would target the single querynode Deployment, which groups replace.
-    values["queryNode"] = {"replicas": rgs[0].query_nodes, "nodeSelector": dict(shared), "hpa": {"enabled": False}}
-    values["streamingNode"] = {"replicas": rgs[0].streaming_nodes, "nodeSelector": dict(shared)}
+    values["queryNode"] = {"replicas": rgs[0].query_nodes, "nodeSelector": dict(shared), "hpa": {"enabled": False},
+                           "resources": _resources(plan, "queryNode")}
+    values["streamingNode"] = {"replicas": rgs[0].streaming_nodes, "nodeSelector": dict(shared),
+                               "resources": _resources(plan, "streamingNode")}
     annotations[ANN_RG_SELECTORS] = json.dumps(
         {rg.name: dict(sorted(rg.node_selector.items())) for rg in rgs}, sort_keys=True, separators=(",", ":")
     )
@@ -637,6 +705,7 @@ def _option_a(plan: TopologyPlan, ctx: ReleaseContext, facts: ChartFacts) -> lis
             **_object_storage(plan, ctx),
             "extraConfigFiles": _user_yaml(config),
             "tolerations": node_failure_tolerations(),
+            **_security_values(facts),
         }
         patches: list[dict] = []
         if first:
@@ -658,6 +727,7 @@ def _option_a(plan: TopologyPlan, ctx: ReleaseContext, facts: ChartFacts) -> lis
             "nodeSelector": dict(pinned),
             "hpa": {"enabled": False},
             "extraEnv": [{"name": f"MILVUS_SERVER_LABEL_{AZ_LABEL_KEY}", "value": rg.zone}],
+            "resources": _resources(plan, "queryNode"),
         }
         annotations: dict[str, str] = {}
         _patches_annotation(annotations, patches)

@@ -13,6 +13,10 @@ arguments, so every instruction travels inside the manifests, written there by
   values have no verified key for a hard per-zone rule (Pulsar v2, Kafka's ZooKeeper): nodeSelector,
   tolerations, a DoNotSchedule topology spread built from the workload's own selector, and the
   StorageClass of its volume claims.
+- `milvus-zones/hardening` (same place): JSON {pod, container, automountServiceAccountToken, images}
+  (`milvus_zones.rendering.hardening`). Every pod template of the stream gets the pod and container security
+  defaults and the token setting wherever the chart left them unset, and each container the rules
+  of its image (user, read-only root filesystem, emptyDirs on the paths the image writes to).
 - On a Service (the chart's `service.annotations`): `milvus-zones/load-balancer-class` sets
   `spec.loadBalancerClass` (ACK creates an NLB only with it, and the chart has no key for it);
   `milvus-zones/service-selector` (JSON) replaces `spec.selector`, so one Service can front the
@@ -36,6 +40,7 @@ import yaml
 
 RG_LABEL = "milvus.io/resource-group"
 from milvus_zones_policies.model.names import (  # noqa: E402  (defined once, in the pack)
+    ANN_HARDENING,
     ANN_LB_CLASS,
     ANN_RG_SELECTORS,
     ANN_SERVICE_SELECTOR,
@@ -210,6 +215,90 @@ def _patch_workloads(objs: list[dict]) -> None:
             _apply_patch(obj, patch)
 
 
+def _pod_specs(obj: dict) -> list[dict]:
+    spec = obj.get("spec") or {}
+    kind = obj.get("kind")
+    if kind == "Pod":
+        return [spec]
+    if kind == "CronJob":
+        spec = ((spec.get("jobTemplate") or {}).get("spec")) or {}
+    elif kind not in WORKLOAD_KINDS | {"DaemonSet", "Job", "ReplicaSet"}:
+        return []
+    template = (spec.get("template") or {}).get("spec")
+    return [template] if isinstance(template, dict) else []
+
+
+def _repository(image: str) -> str:
+    """'docker.io/milvusdb/etcd:3.5.18-r1' -> 'milvusdb/etcd' (registry and tag/digest dropped)."""
+    ref = image.split("@", 1)[0]
+    name = ref.rsplit(":", 1)[0] if ":" in ref.rsplit("/", 1)[-1] else ref
+    parts = name.split("/")
+    if len(parts) > 2 or (len(parts) == 2 and ("." in parts[0] or ":" in parts[0])):
+        parts = parts[1:]
+    return "/".join(parts)
+
+
+def writable_volume_name(path: str) -> str:
+    """Name of the emptyDir that makes `path` writable under a read-only root filesystem."""
+    return "mz" + path.replace("/", "-")
+
+
+def _set_defaults(target: dict, defaults: dict) -> None:
+    for key, value in defaults.items():
+        target.setdefault(key, copy.deepcopy(value))
+
+
+# Labels a pod template of a Job inherits from its Job when the chart gives it none (Pulsar 2.7.8's
+# init Jobs): NetworkPolicies can then admit it to the members it initialises.
+INHERITED_LABELS = ("app", "release", "component", "app.kubernetes.io/name", "app.kubernetes.io/instance")
+
+
+def _label_job_pods(obj: dict) -> None:
+    if obj.get("kind") != "Job":
+        return
+    template = obj.setdefault("spec", {}).setdefault("template", {})
+    meta = template.setdefault("metadata", {})
+    if meta.get("labels"):
+        return
+    own = (obj.get("metadata") or {}).get("labels") or {}
+    inherited = {k: own[k] for k in INHERITED_LABELS if k in own}
+    if inherited:
+        meta["labels"] = inherited
+
+
+def _harden(objs: list[dict]) -> None:
+    rules = _directive(objs, ANN_HARDENING)
+    if rules is None:
+        return
+    for obj in objs:
+        _label_job_pods(obj)
+    if not isinstance(rules, dict) or not isinstance(rules.get("images"), list):
+        raise PostRenderError(f"{ANN_HARDENING} must be a JSON object with pod, container and images")
+    by_repo = {r["repository"]: r for r in rules["images"]}
+    for obj in objs:
+        for spec in _pod_specs(obj):
+            if "automountServiceAccountToken" in rules:
+                spec.setdefault("automountServiceAccountToken", rules["automountServiceAccountToken"])
+            pod_sc = spec.setdefault("securityContext", {})
+            containers = [c for key in ("initContainers", "containers") for c in spec.get(key) or []]
+            for c in containers:
+                rule = by_repo.get(_repository(str(c.get("image", ""))), {})
+                _set_defaults(pod_sc, rule.get("pod") or {})
+                sc = c.setdefault("securityContext", {})
+                _set_defaults(sc, rules.get("container") or {})
+                _set_defaults(sc, rule.get("container") or {})
+                for path in rule.get("writable") or []:
+                    mounts = c.setdefault("volumeMounts", [])
+                    if any(m.get("mountPath") == path for m in mounts):
+                        continue
+                    name = writable_volume_name(path)
+                    volumes = spec.setdefault("volumes", [])
+                    if not any(v.get("name") == name for v in volumes):
+                        volumes.append({"name": name, "emptyDir": {}})
+                    mounts.append({"name": name, "mountPath": path})
+            _set_defaults(pod_sc, rules.get("pod") or {})
+
+
 def _patch_services(objs: list[dict]) -> None:
     for obj in objs:
         if obj.get("kind") != "Service":
@@ -245,6 +334,7 @@ def transform(text: str) -> str:
     _pin_resource_groups(objs)
     _patch_workloads(objs)
     _patch_services(objs)
+    _harden(objs)
     return text if docs == before else dump(docs)
 
 

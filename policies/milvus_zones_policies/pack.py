@@ -26,6 +26,7 @@ from .protection import stateful_resources_protected
 from .region import allowed_regions
 from .rto import basic_recovery_within_rto, ha_failover_within_rto
 from .storage import bucket_encrypted, bucket_private, bucket_versioned
+from .workloads import network_isolated, workloads_hardened, workloads_sized
 from .zones import (
     compute_zone_count,
     control_plane_multi_zone,
@@ -71,6 +72,9 @@ ALL_POLICIES: list[Policy] = [
     etcd_persistent_with_pdb,
     stateful_resources_protected,
     allowed_regions,
+    workloads_sized,
+    workloads_hardened,
+    network_isolated,
 ]
 
 

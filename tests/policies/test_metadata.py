@@ -44,6 +44,9 @@ EXPECTED = {
     "milvus-authorization-enabled": "mandatory",
     "no-plaintext-credentials": "mandatory",
     "etcd-persistent-with-pdb": "mandatory",
+    "workloads-sized": "mandatory",
+    "workloads-hardened": "mandatory",
+    "network-isolated": "mandatory",
     "stateful-resources-protected": "mandatory",
     "allowed-regions": "mandatory",
 }

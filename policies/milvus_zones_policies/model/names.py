@@ -44,6 +44,7 @@ ANN_RG_SELECTORS = "milvus-zones/resource-group-node-selectors"
 ANN_WORKLOAD_PATCHES = "milvus-zones/workload-patches"
 ANN_LB_CLASS = "milvus-zones/load-balancer-class"
 ANN_SERVICE_SELECTOR = "milvus-zones/service-selector"
+ANN_HARDENING = "milvus-zones/hardening"  # pod/container security the post-renderer applies where the chart has no key
 NLB_ANN_PREFIX = "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-"
 
 # -- Kubernetes -----------------------------------------------------------------------------------------

@@ -37,6 +37,9 @@ etcd_pdb = cfg.get_bool("etcdPdb") is not False
 etcd_persistence = cfg.get_bool("etcdPersistence") is not False
 protect = cfg.get_bool("protect") is not False
 component_spread = cfg.get_bool("componentSpread") is not False
+sized = cfg.get_bool("sized") is not False  # requests = limits on every Milvus component and etcd
+hardened = cfg.get_bool("hardened") is not False  # non-root, no escalation, no capabilities, seccomp
+isolated = cfg.get_bool("isolated") is not False  # default-deny and etcd NetworkPolicies
 cdc = cfg.get_bool("cdc") is not False  # cross-region-ha: replication between the regions  # proxies and mixCoord one per compute zone
 bucket_mode = cfg.get("bucketModeTag") or mode  # a different value here is a conflicting declaration
 
@@ -200,6 +203,48 @@ def deploy(prefix, zones, quorum_zones, compute_pools, bucket_name, region):
                            "tolerations": quorum_tolerations, "topologySpreadConstraints": zone_spread("kafka")}
     if plaintext_password:
         values["extraEnv"] = [{"name": "MILVUS_ROOT_PASSWORD", "value": plaintext_password}]
+    if sized:
+        def size(cpu, memory):
+            return {"requests": {"cpu": cpu, "memory": memory}, "limits": {"cpu": cpu, "memory": memory}}
+
+        for component, (cpu, memory) in {"proxy": ("500m", "1Gi"), "mixCoordinator": ("500m", "1Gi"),
+                                         "queryNode": ("4", "16Gi"), "dataNode": ("1", "2Gi"),
+                                         "streamingNode": ("1", "2Gi"), "indexNode": ("1", "2Gi"),
+                                         "cdc": ("500m", "1Gi")}.items():
+            values.setdefault(component, {})["resources"] = size(cpu, memory)
+        values["etcd"]["resources"] = size("1", "2Gi")
+    no_escalation = {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]},
+                     "seccompProfile": {"type": "RuntimeDefault"}}
+    if hardened and chart_version.startswith("4.2.") and int(chart_version.split(".")[2]) <= 25:
+        # Chart 4.2.25 has no securityContext keys: the milvus-zones post-renderer applies them.
+        values["annotations"] = {"milvus-zones/hardening": json.dumps(
+            {"pod": {"seccompProfile": {"type": "RuntimeDefault"}}, "container": no_escalation,
+             "automountServiceAccountToken": False, "images": []})}
+    elif hardened:
+        values["securityContext"] = {"runAsNonRoot": True, "runAsUser": 10001, "runAsGroup": 0,
+                                     "seccompProfile": {"type": "RuntimeDefault"}}
+        values["containerSecurityContext"] = {**no_escalation, "readOnlyRootFilesystem": True}
+        values["volumes"] = [{"name": "data", "emptyDir": {}}, {"name": "tmp", "emptyDir": {}}]
+        values["volumeMounts"] = [{"name": "data", "mountPath": "/var/lib/milvus"},
+                                  {"name": "tmp", "mountPath": "/tmp"}]
+    if hardened:
+        values["etcd"]["podSecurityContext"] = {"enabled": True, "fsGroup": 1001,
+                                                "seccompProfile": {"type": "RuntimeDefault"}}
+        values["etcd"]["containerSecurityContext"] = {"enabled": True, "runAsUser": 1001, "runAsNonRoot": True,
+                                                      **no_escalation}
+    policies = []
+    if isolated:
+        etcd_pods = {"app.kubernetes.io/name": "etcd", "app.kubernetes.io/instance": "milvus"}
+        for np_name, selector, ingress in (
+            ("default-deny", {}, []),
+            ("etcd", {"matchLabels": etcd_pods},
+             [{"from": [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "milvus"}}},
+                        {"podSelector": {"matchLabels": etcd_pods}}]}]),
+        ):
+            policies.append(k8s.networking.v1.NetworkPolicy(
+                n(f"np-{np_name}"), metadata={"name": np_name, "namespace": "milvus"},
+                spec={"podSelector": selector, "policyTypes": ["Ingress"], "ingress": ingress},
+                opts=pulumi.ResourceOptions(provider=provider, depends_on=[ns])))
 
     k8s.helm.v3.Release(
         n("milvus"),
@@ -209,7 +254,8 @@ def deploy(prefix, zones, quorum_zones, compute_pools, bucket_name, region):
         namespace="milvus",
         repository_opts={"repo": "https://zilliztech.github.io/milvus-helm/"},
         values=values,
-        opts=pulumi.ResourceOptions(provider=provider, depends_on=[ns, root], protect=protect),
+        postrender="milvus-zones-postrender" if "annotations" in values else None,
+        opts=pulumi.ResourceOptions(provider=provider, depends_on=[ns, root, *policies], protect=protect),
     )
     return bucket
 
