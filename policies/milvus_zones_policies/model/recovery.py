@@ -48,7 +48,7 @@ STACK = "pulumi:pulumi:Stack"
 TARGETS: dict[str, tuple[float, float, float]] = {
     "multi-zone-ha": (10, 60, 0),
     # The seed's < 1 h: a lost primary zone's Node objects are deleted by on-call, not automatically
-    # (docs/failover-controller.md), so this library no longer claims 15 minutes.
+    # (docs/failover-controller.md: NotReady is no proof that a node is dead), so no 15-minute claim.
     "multi-zone-basic": (3600, 3600, 0),
 }
 # Where the figures below were read (Milvus at the v2.6.16 release commit of the bigsheeper/milvus mirror).
@@ -198,7 +198,7 @@ def defaults(data_size_gib: float = 100, load_mib_s: float = 100) -> dict[str, P
         Param("ca.maxTotalUnreadyPercentage", 45, "%", "cluster-autoscaler default --max-total-unready-percentage"),
         Param("operator.fence", 300, "s",
               "assumed: on-call is alerted, confirms the zone's ECS instances are down and deletes their Node "
-              "objects (docs/failover-controller.md: nothing does it automatically, NotReady is no proof of death)"),
+              "objects (docs/failover-controller.md: nothing does it automatically)"),
         Param("node.provisioning", 120, "s", "assumed: ECS instance created, booted and joined to ACK"),
         Param("pod.imagePull", 60, "s", "assumed: Milvus image pulled on a new node"),
         Param("milvus.start", 30, "s", "assumed: Milvus components start and register"),
@@ -367,7 +367,7 @@ class ZoneLoss:
             fenced = fence is not None and fence.workload.survivors(zone) > 0
             if not fenced and unready > self.v("ca.okTotalUnreadyCount") and unready > total * self.v(
                     "ca.maxTotalUnreadyPercentage") / 100:
-                # cluster-autoscaler halts past these; nothing safe deletes the lost nodes automatically.
+                # cluster-autoscaler halts past these; nothing safe deletes the lost nodes on its own.
                 steps.append(Step(f"on-call deletes the zone's {unready} Node objects (cluster-autoscaler halts with "
                                   f"{unready} of {total} unready, > {self.v('ca.okTotalUnreadyCount'):.0f} and > "
                                   f"{self.v('ca.maxTotalUnreadyPercentage'):.0f}%)", self.v("operator.fence"),
