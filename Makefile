@@ -24,7 +24,7 @@ lint: $(BIN)/milvus-zones  ## ruff and mypy, configured in pyproject.toml
 check: $(BIN)/milvus-zones  ## the policy pack, offline, on every stack in stacks/
 	@set -e; for f in stacks/Pulumi.*.yaml; do $(BIN)/milvus-zones check $$f; done
 
-bench: $(BIN)/milvus-zones  ## plan time per stack as a ratio to the SDK import time, same run
+bench: $(BIN)/milvus-zones  ## ratios measured in the same run: commands / SDK import, one process / N, shortcuts on / off
 	$(BIN)/python scripts/bench.py
 
 clean:

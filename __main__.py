@@ -1,72 +1,40 @@
-"""milvus-zones: stack config -> validated spec -> topology plan -> one component -> exports."""
+"""milvus-zones: stack config -> one MilvusZones component -> stack outputs."""
 
 import pulumi
-from milvus_zones.components import (
-    CrossRegionDeployment,
-    ManagedMilvus,
-    MilvusDeployment,
-)
-from milvus_zones.components.config import read_spec
+from milvus_zones.components import MilvusZones
+from milvus_zones.components.config import read_settings
 
-from milvus_zones.planning.plan import plan, plan_cross_region, plan_managed
-from milvus_zones.planning.spec import Backend, Mode
+settings = read_settings()  # a bad setting stops here with one message naming it; nothing is created
+milvus = MilvusZones("milvus", settings)  # keys checked by the spec
 
-spec = read_spec()  # a bad setting stops here with one message naming it; nothing is created
-password = pulumi.Config().require_secret("rootPassword")
+pulumi.export("mode", milvus.mode)
+pulumi.export("backend", milvus.backend)
+pulumi.export("backup", milvus.backup)
 
-pulumi.export("mode", str(spec.mode))
-pulumi.export("backend", str(spec.backend))
-
-if spec.mode is Mode.CROSS_REGION_HA:
-    cross = plan_cross_region(spec)
-    deployment = CrossRegionDeployment(
-        "milvus",
-        {
-            "plan": cross,
-            "kubernetes_version": spec.kubernetes_version,
-            "api_server_public": spec.api_server_public,
-            "root_password": password,
-        },
-    )
-    pulumi.export("primaryRegion", cross.replication.primary)
-    pulumi.export("standbyRegion", cross.replication.standby)
-    pulumi.export("regions", {
-        p.region: {"role": p.region_role, "compute": list(p.compute_zones), "quorum": list(p.quorum_zones)}
-        for p in cross.regions
-    })
-    pulumi.export("milvusVersion", f"{cross.primary.chart.app_version} (chart {cross.primary.chart.chart_version})")
-    pulumi.export("milvusEndpoint", deployment.client_endpoint)
-    for region, d in deployment.regions.items():
-        pulumi.export(f"clusterId/{region}", d.cluster_id)
-        pulumi.export(f"bucket/{region}", d.bucket_name)
-        pulumi.export(f"kubeconfig/{region}", d.kubeconfig)
-elif spec.backend is Backend.MANAGED:
-    topology = plan(spec)
-    instance = plan_managed(spec, topology)
-    managed = ManagedMilvus("milvus", {"plan": topology, "instance": instance, "admin_password": password})
-    pulumi.export("region", spec.region)
-    pulumi.export("zones", {"compute": list(instance.vswitch_zones), "primary": instance.zone_id})
-    pulumi.export("milvusVersion", spec.milvus_version)
-    pulumi.export("vpcId", managed.vpc_id)
-    pulumi.export("instanceId", managed.instance_id)
-    pulumi.export("kmsKeyId", managed.kms_key_id)
+if settings["mode"] == "cross-region-ha":
+    pulumi.export("primaryRegion", milvus.primary_region)
+    pulumi.export("standbyRegion", milvus.standby_region)
+    pulumi.export("regions", milvus.regions)
+    pulumi.export("milvusVersion", milvus.milvus_version)
+    pulumi.export("milvusEndpoint", milvus.milvus_endpoint)
+    for region in (settings["region"], settings["peer"]["region"]):
+        pulumi.export(f"clusterId/{region}", milvus.cluster_ids[region])
+        pulumi.export(f"bucket/{region}", milvus.bucket_names[region])
+        pulumi.export(f"kubeconfig/{region}", milvus.kubeconfigs[region])
+elif settings.get("backend") == "managed":
+    pulumi.export("region", milvus.region)
+    pulumi.export("zones", pulumi.Output.all(compute=milvus.compute_zones, primary=milvus.primary_zone))
+    pulumi.export("milvusVersion", milvus.milvus_version)
+    pulumi.export("vpcId", milvus.vpc_id)
+    pulumi.export("instanceId", milvus.instance_id)
+    pulumi.export("kmsKeyId", milvus.kms_key_id)
 else:
-    topology = plan(spec)
-    deployment = MilvusDeployment(
-        "milvus",
-        {
-            "plan": topology,
-            "kubernetes_version": spec.kubernetes_version,
-            "api_server_public": spec.api_server_public,
-            "root_password": password,
-        },
-    )
-    pulumi.export("region", spec.region)
-    pulumi.export("zones", {"compute": list(topology.compute_zones), "quorum": list(topology.quorum_zones)})
-    pulumi.export("milvusVersion", f"{topology.chart.app_version} (chart {topology.chart.chart_version})")
-    pulumi.export("vpcId", deployment.vpc_id)
-    pulumi.export("clusterId", deployment.cluster_id)
-    pulumi.export("bucket", deployment.bucket_name)
-    pulumi.export("ossRoleArn", deployment.role_arn)
-    pulumi.export("milvusEndpoint", deployment.milvus_endpoint)
-    pulumi.export("kubeconfig", deployment.kubeconfig)
+    pulumi.export("region", milvus.region)
+    pulumi.export("zones", pulumi.Output.all(compute=milvus.compute_zones, quorum=milvus.quorum_zones))
+    pulumi.export("milvusVersion", milvus.milvus_version)
+    pulumi.export("vpcId", milvus.vpc_id)
+    pulumi.export("clusterId", milvus.cluster_id)
+    pulumi.export("bucket", milvus.bucket_name)
+    pulumi.export("ossRoleArn", milvus.oss_role_arn)
+    pulumi.export("milvusEndpoint", milvus.milvus_endpoint)
+    pulumi.export("kubeconfig", milvus.kubeconfig)

@@ -1,71 +1,131 @@
-"""Backups for cross-region-ha: milvus-backup in the primary region, copied to the other region by OSS."""
-
-from __future__ import annotations
+"""Scheduled backups with milvus-backup (every self-hosted mode), and their copy to the other region
+(cross-region-ha). What runs in the cluster is rendered by milvus_zones.backup_manifests."""
 
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from typing import TypedDict
 
 import pulumi
 import pulumi_alicloud as alicloud
 import pulumi_kubernetes as k8s
+from milvus_zones.components.storage import prefix_policy, trust_policy
 
-from milvus_zones.planning.catalog import oss_endpoint, with_registry
-from milvus_zones.planning.plan import BackupPlan, TopologyPlan
-
-BACKUP_IMAGE = "milvusdb/milvus-backup:v0.5.8"
-RENDER_IMAGE = "busybox:1.36.1"
+from milvus_zones.planning.plan import BackupReplicationPlan, TopologyPlan
+from milvus_zones.rendering import backup_manifests as bm
+from milvus_zones.rendering.helm_values import RRSA_ROLE_ANNOTATION
 
 
-@dataclass(frozen=True)
-class RegionBackupTarget:
+class BackupArgs(TypedDict):
     plan: TopologyPlan
-    region_provider: alicloud.Provider
-    k8s_provider: k8s.Provider
+    """The deployment's plan; its `backup` says where, when and how long."""
     bucket: pulumi.Input[str]
-    milvus_service: str  # in-cluster host of the region's proxies
-    service_account: str  # its RRSA role may write the backup prefix
+    """The deployment's bucket: Milvus' data (read) and the backup prefix (written)."""
+    fullname: str
+    """The chart's fullname of the primary release: its Service fronts the proxies (19530, 9091)."""
+    oidc_provider_arn: pulumi.Input[str]
+    """The cluster's RRSA OIDC provider: only the backup service account's token may assume the role."""
+    oidc_issuer_url: pulumi.Input[str]
+    """Issuer URL of that provider."""
     password_secret: str
-    wait_for: tuple[pulumi.Resource, ...]
+    """Secret (key `password`) with Milvus' root password, in the plan's namespace."""
+    k8s_provider: pulumi.ProviderResource
+    """Kubernetes provider of the cluster."""
+    wait_for: Sequence[pulumi.Resource]
+    """The Milvus release(s): the CronJob needs the namespace, the Secret and a running Milvus."""
+    role_name: str
+    """Name of the backup RAM role (unique per account)."""
 
 
-def backup_config(plan: TopologyPlan, bucket: str, milvus_host: str, prefix: str) -> str:
-    """milvus-backup's backup.yaml; the password is filled in at run time from the Secret."""
-    return json.dumps(  # JSON is YAML: no templating library needed in the pod
-        {
-            "milvus": {"address": milvus_host, "port": 19530, "user": "root", "password": "__MILVUS_PASSWORD__"},
-            "minio": {
-                "storageType": "aliyun",
-                "address": oss_endpoint(plan.region),
-                "port": 443,
-                "useSSL": True,
-                "useIAM": True,
-                "bucketName": bucket,
-                "rootPath": plan.bucket.root_path,
-                "backupStorageType": "aliyun",
-                "backupBucketName": bucket,
-                "backupRootPath": f"{prefix}/{plan.name}",
-            },
-            "backup": {"parallelism": {"backupCollection": 4, "copydata": 64}},
-        },
-        indent=2,
-        sort_keys=True,
-    )
+class Backup(pulumi.ComponentResource):
+    """A RAM role limited to the backup prefix (plus reading Milvus' prefix), assumed through RRSA by
+    the `milvus-backup` service account only; the config, the script, and the CronJob that backs up
+    and then deletes this stack's backups past their retention.
 
-
-class Backups(pulumi.ComponentResource):
-    """A daily milvus-backup CronJob in the primary region, and OSS cross-region replication of the
-    backup prefix from each region's bucket to the other's, so backups outlive the loss of a region.
-
-    Replication copies writes only (action PUT); each bucket's lifecycle rule expires old backups.
+    Outputs: `role_arn`, `cronjob_name`.
     """
 
-    def __init__(self, name: str, plan: BackupPlan, primary: str, targets: Mapping[str, RegionBackupTarget],
+    role_arn: pulumi.Output[str]
+    cronjob_name: pulumi.Output[str]
+
+    def __init__(self, name: str, args: BackupArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("milvus-zones:index:Backup", name, {}, opts)
+        plan = args["plan"]
+        assert plan.backup is not None and plan.bucket is not None
+        backup, bucket_plan = plan.backup, plan.bucket
+        child = pulumi.ResourceOptions(parent=self)
+        trust = pulumi.Output.all(args["oidc_provider_arn"], args["oidc_issuer_url"]).apply(
+            lambda a: trust_policy(a[0], a[1], plan.namespace, bm.SERVICE_ACCOUNT))
+        role = alicloud.ram.Role(
+            f"{name}-role",
+            role_name=args["role_name"],
+            assume_role_policy_document=trust,
+            description=f"milvus-backup ({plan.namespace}/{bm.SERVICE_ACCOUNT}): oss://{bucket_plan.name}/{backup.prefix}",
+            max_session_duration=3600,
+            tags=plan.tags,
+            opts=child,
+        )
+        policy = alicloud.ram.Policy(
+            f"{name}-policy",
+            policy_name=f"{args['role_name']}-oss"[:128],
+            # Writes only its prefix; reads Milvus' files, which it copies inside OSS.
+            policy_document=pulumi.Output.from_input(args["bucket"]).apply(
+                lambda b: prefix_policy(b, [backup.prefix], [bucket_plan.root_path])),
+            description=f"Read/write oss://{bucket_plan.name}/{backup.prefix}/, read {bucket_plan.root_path}/",
+            opts=child,
+        )
+        attachment = alicloud.ram.RolePolicyAttachment(
+            f"{name}-role-policy", role_name=role.role_name, policy_name=policy.policy_name, policy_type="Custom",
+            opts=child)
+
+        in_cluster = pulumi.ResourceOptions(parent=self, provider=args["k8s_provider"],
+                                            depends_on=list(args["wait_for"]))
+        labels = {bm.APP_LABEL: bm.NAME}
+        account = k8s.core.v1.ServiceAccount(
+            f"{name}-sa",
+            metadata={"name": bm.SERVICE_ACCOUNT, "namespace": plan.namespace, "labels": labels,
+                      "annotations": {RRSA_ROLE_ANNOTATION: role.role_name}},
+            automount_service_account_token=False,
+            opts=pulumi.ResourceOptions.merge(in_cluster, pulumi.ResourceOptions(depends_on=[attachment])),
+        )
+        config = k8s.core.v1.ConfigMap(
+            f"{name}-config",
+            metadata={"name": bm.NAME, "namespace": plan.namespace, "labels": labels},
+            data={"backup.yaml": pulumi.Output.from_input(args["bucket"]).apply(
+                lambda b: bm.backup_config(plan, b, args["fullname"]))},
+            opts=in_cluster,
+        )
+        script = k8s.core.v1.ConfigMap(
+            f"{name}-script",
+            metadata={"name": f"{bm.NAME}-script", "namespace": plan.namespace, "labels": labels},
+            data={"backup.sh": bm.backup_script()},
+            opts=in_cluster,
+        )
+        cron = k8s.batch.v1.CronJob(
+            f"{name}-cron",
+            metadata={"name": bm.NAME, "namespace": plan.namespace, "labels": labels},
+            spec=bm.cronjob_spec(plan, args["password_secret"]),
+            opts=pulumi.ResourceOptions.merge(in_cluster,
+                                              pulumi.ResourceOptions(depends_on=[account, config, script])),
+        )
+        self.role_arn = role.arn
+        self.cronjob_name = cron.metadata.name
+        self.register_outputs({"role_arn": self.role_arn, "cronjob_name": self.cronjob_name})
+
+
+class BackupReplication(pulumi.ComponentResource):
+    """cross-region-ha: OSS cross-region replication of each region's backup prefix to the other's
+    bucket, so backups outlive the loss of a region. Replication copies writes only (action PUT):
+    a deletion by the retention cleanup in one region does not delete the other region's copy, which
+    that bucket's own cleanup (its CronJob, once that region is primary) or versioning rule handles.
+    """
+
+    def __init__(self, name: str, plan: BackupReplicationPlan,
+                 targets: Mapping[str, tuple[alicloud.Provider, pulumi.Input[str]]],
                  opts: pulumi.ResourceOptions | None = None):
-        super().__init__("milvus-zones:index:Backups", name, {}, opts)
-        first = next(iter(targets.values()))
+        super().__init__("milvus-zones:index:BackupReplication", name, {}, opts)
+        first_provider = next(iter(targets.values()))[0]
         # RAM is global: one role lets OSS copy objects between the two buckets.
-        buckets = pulumi.Output.all(*[t.bucket for t in targets.values()])
+        buckets = pulumi.Output.all(*[b for _, b in targets.values()])
         role = alicloud.ram.Role(
             f"{name}-oss-replication",
             role_name=f"{name}-oss-replication"[:64],
@@ -75,7 +135,7 @@ class Backups(pulumi.ComponentResource):
                                "Principal": {"Service": ["oss.aliyuncs.com"]}}],
             }),
             description="OSS cross-region replication of milvus-backup's backups",
-            opts=pulumi.ResourceOptions(parent=self, provider=first.region_provider),
+            opts=pulumi.ResourceOptions(parent=self, provider=first_provider),
         )
         policy = alicloud.ram.Policy(
             f"{name}-oss-replication",
@@ -89,70 +149,23 @@ class Backups(pulumi.ComponentResource):
                      "Resource": [r for b in bs for r in (f"acs:oss:*:*:{b}", f"acs:oss:*:*:{b}/{plan.prefix}/*")]},
                 ],
             }, sort_keys=True)),
-            opts=pulumi.ResourceOptions(parent=self, provider=first.region_provider),
+            opts=pulumi.ResourceOptions(parent=self, provider=first_provider),
         )
         attachment = alicloud.ram.RolePolicyAttachment(
             f"{name}-oss-replication", role_name=role.role_name, policy_name=policy.policy_name, policy_type="Custom",
-            opts=pulumi.ResourceOptions(parent=self, provider=first.region_provider),
+            opts=pulumi.ResourceOptions(parent=self, provider=first_provider),
         )
-        for region, target in targets.items():
+        for region, (provider, bucket) in targets.items():
             peer_region, peer_bucket = plan.replicate_to[region]
             alicloud.oss.BucketReplication(
                 f"{name}-crr-{region}",
-                bucket=target.bucket,
+                bucket=bucket,
                 action="PUT",
                 destination={"bucket": peer_bucket, "location": f"oss-{peer_region}"},
                 prefix_set={"prefixes": [f"{plan.prefix}/"]},
                 historical_object_replication="enabled",
                 sync_role=role.role_name,
-                opts=pulumi.ResourceOptions(parent=self, provider=target.region_provider, depends_on=[attachment]),
+                opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[attachment]),
             )
 
-        t = targets[primary]
-        config = k8s.core.v1.ConfigMap(
-            f"{name}-config",
-            metadata={"name": "milvus-zones-backup", "namespace": t.plan.namespace},
-            data={"backup.yaml": pulumi.Output.from_input(t.bucket).apply(
-                lambda b: backup_config(t.plan, b, t.milvus_service, plan.prefix))},
-            opts=pulumi.ResourceOptions(parent=self, provider=t.k8s_provider, depends_on=list(t.wait_for)),
-        )
-        k8s.batch.v1.CronJob(
-            f"{name}-cron",
-            metadata={"name": "milvus-zones-backup", "namespace": t.plan.namespace},
-            spec={
-                "schedule": plan.schedule,
-                "concurrencyPolicy": "Forbid",
-                "successfulJobsHistoryLimit": 3,
-                "failedJobsHistoryLimit": 3,
-                "jobTemplate": {"spec": {"backoffLimit": 2, "template": {"spec": {
-                    "restartPolicy": "Never",
-                    "serviceAccountName": t.service_account,  # RRSA: OSS access without keys
-                    "nodeSelector": t.plan.component("proxy").node_selector,
-                    "initContainers": [{
-                        "name": "render-config",
-                        "image": with_registry(RENDER_IMAGE, t.plan.image_registry),
-                        # The password stays in the Secret: it is written only to this pod's memory.
-                        # Shell substitution, not sed: any character may appear in the password
-                        # (except a double quote or backslash, which JSON would need escaped).
-                        "command": ["sh", "-c", 't="$(cat /template/backup.yaml)"; '
-                                                'printf "%s" "${t//__MILVUS_PASSWORD__/$MILVUS_PASSWORD}" '
-                                                "> /work/backup.yaml"],
-                        "env": [{"name": "MILVUS_PASSWORD",
-                                 "valueFrom": {"secretKeyRef": {"name": t.password_secret, "key": "password"}}}],
-                        "volumeMounts": [{"name": "template", "mountPath": "/template"},
-                                         {"name": "work", "mountPath": "/work"}],
-                    }],
-                    "containers": [{
-                        "name": "backup",
-                        "image": with_registry(BACKUP_IMAGE, t.plan.image_registry),
-                        "command": ["sh", "-c", "milvus-backup create --config /work/backup.yaml "
-                                                f"-n {t.plan.name.replace('-', '_')}_$(date -u +%Y%m%d%H%M)"],
-                        "volumeMounts": [{"name": "work", "mountPath": "/work"}],
-                    }],
-                    "volumes": [{"name": "template", "configMap": {"name": config.metadata.name}},
-                                {"name": "work", "emptyDir": {"medium": "Memory"}}],
-                }}}},
-            },
-            opts=pulumi.ResourceOptions(parent=self, provider=t.k8s_provider, depends_on=[config, *t.wait_for]),
-        )
         self.register_outputs({})

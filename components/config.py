@@ -1,6 +1,6 @@
-"""What the Pulumi program needs from the runtime: the spec, read from the stack's config."""
+"""What the Pulumi program needs from the runtime: the settings, read from the stack's config."""
 
-from __future__ import annotations
+from typing import Any
 
 import pulumi
 from pulumi.runtime import config as runtime_config
@@ -33,3 +33,15 @@ def check_fit(spec: DeploymentSpec) -> None:
         plan_cross_region(spec)
     else:
         plan(spec)
+
+
+def read_settings() -> dict[str, Any]:
+    """The stack's settings as MilvusZones args (snake_case), checked with the stack config's messages.
+
+    Defaults are left out, so the component applies the same ones; the password stays a secret.
+    """
+    spec = read_spec()
+    settings = spec.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+    settings.update(mode=str(spec.mode), region=spec.region, zones=list(spec.zones))
+    settings["root_password"] = pulumi.Config().require_secret("rootPassword")
+    return settings

@@ -1,16 +1,15 @@
 """cross-region-ha: two regional deployments, routed to each other, replicated, one client endpoint."""
 
-from __future__ import annotations
-
 import json
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
 import pulumi
-from milvus_zones.components.backup import Backups, RegionBackupTarget
+import pulumi_alicloud as alicloud
+from milvus_zones.components.backup import BackupReplication
 from milvus_zones.components.deployment import MilvusDeployment
 from milvus_zones.components.endpoint import Endpoint
 from milvus_zones.components.interconnect import Interconnect, RegionNetwork
-from milvus_zones.components.milvus import PASSWORD_SECRET, SERVICE_ACCOUNT
+from milvus_zones.components.milvus import PASSWORD_SECRET
 from milvus_zones.components.script_job import PYMILVUS, ScriptJob
 from milvus_zones_policies.model.names import REGION_ROLE_KEY as REGION_ROLE_TAG
 
@@ -35,6 +34,8 @@ class CrossRegionDeploymentArgs(TypedDict):
     """Expose the Kubernetes API servers on the internet."""
     root_password: pulumi.Input[str]
     """Milvus root password (both clusters: CDC connects with it), a Pulumi secret."""
+    region_providers: NotRequired[dict[str, alicloud.Provider]]
+    """Region -> the team's alicloud provider for it (one provider has one region); regions left out get one."""
 
 
 class CrossRegionDeployment(pulumi.ComponentResource):
@@ -51,6 +52,17 @@ class CrossRegionDeployment(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
 
         self.regions = {}
+        given = dict(args.get("region_providers") or {})
+        unknown = sorted(set(given) - {p.region for p in plan.regions})
+        if unknown:
+            raise pulumi.RunError(f"{name}: region_providers names {', '.join(unknown)}, which this deployment does "
+                                  f"not use (regions: {', '.join(p.region for p in plan.regions)})")
+        inherited = self.get_provider("alicloud:index:Provider")
+        missing = [p.region for p in plan.regions if p.region not in given]
+        if inherited is not None and missing:
+            # One provider has one region: inheriting it would build both regions in the same one.
+            raise pulumi.RunError(f"{name}: an alicloud provider was given in opts, but cross-region-ha needs one "
+                                  f"per region: pass region_providers for {', '.join(missing)}")
         for region_plan in plan.regions:
             peers = [p.vpc_cidr for p in plan.regions if p is not region_plan]
             self.regions[region_plan.region] = MilvusDeployment(
@@ -61,9 +73,9 @@ class CrossRegionDeployment(pulumi.ComponentResource):
                     "api_server_public": args["api_server_public"],
                     "root_password": args["root_password"],
                     "peer_cidrs": peers,
-                    "backup_prefix": plan.backup.prefix,
                 },
-                opts=child,
+                opts=(pulumi.ResourceOptions(parent=self, providers={"alicloud": given[region_plan.region]})
+                      if region_plan.region in given else child),
             )
 
         interconnect = Interconnect(
@@ -125,23 +137,12 @@ class CrossRegionDeployment(pulumi.ComponentResource):
             opts=child,
         )
 
-        Backups(
+        # Each region's MilvusDeployment has its own backup CronJob (suspended in the standby).
+        BackupReplication(
             f"{name}-backup",
             plan.backup,
-            primary=rep.primary,
-            targets={
-                p.region: RegionBackupTarget(
-                    plan=p,
-                    region_provider=self.regions[p.region].region_provider,
-                    k8s_provider=self.regions[p.region].k8s_provider,
-                    bucket=self.regions[p.region].bucket_name,
-                    milvus_service=f"{p.name}.{p.namespace}.svc",
-                    service_account=SERVICE_ACCOUNT,
-                    password_secret=PASSWORD_SECRET,
-                    wait_for=(self.regions[p.region].milvus,),
-                )
-                for p in plan.regions
-            },
+            targets={p.region: (self.regions[p.region].region_provider, self.regions[p.region].bucket_name)
+                     for p in plan.regions},
             opts=child,
         )
 

@@ -1,14 +1,14 @@
 """One Milvus deployment in one region: network, cluster, storage and Milvus, as the plan lays them out."""
 
-from __future__ import annotations
-
 from collections.abc import Sequence
-from typing import NotRequired, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 import pulumi
 import pulumi_alicloud as alicloud
+from milvus_zones.components.backup import Backup
 from milvus_zones.components.cluster import Cluster
-from milvus_zones.components.milvus import SERVICE_ACCOUNT, Milvus
+from milvus_zones.components.milvus import PASSWORD_SECRET, SERVICE_ACCOUNT, Milvus
+from milvus_zones.components.monitoring import Monitoring
 from milvus_zones.components.network import Network
 from milvus_zones.components.storage import Storage
 
@@ -26,13 +26,23 @@ class MilvusDeploymentArgs(TypedDict):
     """Milvus root password, a Pulumi secret."""
     peer_cidrs: NotRequired[Sequence[str]]
     """cross-region-ha: VPC CIDRs of the other region(s), allowed to reach this region's proxies."""
-    backup_prefix: NotRequired[str]
-    """cross-region-ha: bucket prefix of milvus-backup's backups (the RRSA role may write it)."""
+    vpc_id: NotRequired[pulumi.Input[str]]
+    """An existing VPC to build in (network.vpcCidr of the plan must be its CIDR)."""
+    existing_vswitch_ids: NotRequired[dict[str, pulumi.Input[str]]]
+    """VSwitchPlan.key (e.g. "node-h") -> an existing vSwitch in that VPC and zone; the others are created."""
+    cluster_id: NotRequired[pulumi.Input[str]]
+    """An existing ACK managed cluster in that VPC (RRSA enabled): only node pools and Milvus are added."""
+    kubeconfig: NotRequired[pulumi.Input[str]]
+    """Existing cluster: its kubeconfig (secret); or pass a Kubernetes provider in `opts.providers`."""
+    helm_values: NotRequired[dict[str, Any]]
+    """Extra chart values merged under ours (milvus_zones.rendering.extra_values checks them)."""
 
 
 class MilvusDeployment(pulumi.ComponentResource):
-    """The whole topology of a mode in one region, with an explicit provider for that region.
+    """The whole topology of a mode in one region (a building block of MilvusZones).
 
+    Providers: an `alicloud` provider in `opts.provider` / `opts.providers` (or inherited from a parent)
+    is used for every cloud resource; only without one does it build a provider for the plan's region.
     A second region (cross-region HA) is a second instance of this component with its own plan.
     """
 
@@ -48,17 +58,28 @@ class MilvusDeployment(pulumi.ComponentResource):
     k8s_provider: pulumi.ProviderResource
     milvus: Milvus
     network: Network
+    backup: Backup | None
+    """The scheduled backups (None when `backup.enabled` is off)."""
 
     def __init__(self, name: str, args: MilvusDeploymentArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("milvus-zones:index:Deployment", name, {}, opts)
         plan = args["plan"]
-        # Named after the region, not the component, so that two regions never share a provider name.
-        region = alicloud.Provider(f"{name}-{plan.region}", region=plan.region, opts=pulumi.ResourceOptions(parent=self))
+        given = self.get_provider("alicloud:index:Provider")
+        if isinstance(given, alicloud.Provider):
+            region = given  # the team's own (profile, assume-role, endpoints): its region is theirs to match
+        else:
+            # Named after the region, not the component, so that two regions never share a provider name.
+            region = alicloud.Provider(f"{name}-{plan.region}", region=plan.region, opts=pulumi.ResourceOptions(parent=self))
         in_region = pulumi.ResourceOptions(parent=self, providers={"alicloud": region})
+        existing_cluster = args.get("cluster_id") is not None
+        # An existing cluster keeps its own Terway pod vSwitches: only node vSwitches are needed for the pools.
+        vswitches = [v for v in plan.vswitches if v.purpose == "node" or not existing_cluster]
 
         network = Network(
             f"{name}-net",
-            {"vpc_cidr": plan.vpc_cidr, "vswitches": plan.vswitches, "egress": plan.egress, "tags": plan.tags},
+            {"vpc_cidr": plan.vpc_cidr, "vswitches": vswitches, "egress": plan.egress, "tags": plan.tags,
+             **({"vpc_id": args["vpc_id"]} if args.get("vpc_id") is not None else {}),
+             "existing_vswitch_ids": dict(args.get("existing_vswitch_ids") or {})},
             opts=in_region,
         )
         cluster = Cluster(
@@ -72,6 +93,8 @@ class MilvusDeployment(pulumi.ComponentResource):
                 "kubernetes_version": args["kubernetes_version"],
                 "api_server_public": args["api_server_public"],
                 "tags": plan.tags,
+                **({"cluster_id": args["cluster_id"]} if existing_cluster else {}),
+                **({"kubeconfig": args["kubeconfig"]} if args.get("kubeconfig") is not None else {}),
             },
             opts=in_region,
         )
@@ -84,7 +107,8 @@ class MilvusDeployment(pulumi.ComponentResource):
                 "oidc_issuer_url": cluster.oidc_issuer_url,
                 "namespace": plan.namespace,
                 "service_account": SERVICE_ACCOUNT,
-                "extra_prefixes": [args["backup_prefix"]] if args.get("backup_prefix") else [],
+                # A restore imports from the backup prefix: Milvus reads it, only milvus-backup writes it.
+                "read_prefixes": [plan.backup.prefix] if plan.backup else [],
                 "tags": plan.tags,
             },
             opts=in_region,
@@ -114,11 +138,34 @@ class MilvusDeployment(pulumi.ComponentResource):
                 "node_vswitch_ids": network.node_vswitch_ids,
                 "provider": cluster.provider,
                 "wait_for": [*cluster.node_pools, storage],
+                "helm_values": dict(args.get("helm_values") or {}),
                 **({"load_balancer_id": load_balancer.id, "peer_cidrs": list(args.get("peer_cidrs", []))}
                    if load_balancer is not None else {}),
             },
             opts=pulumi.ResourceOptions(parent=self),
         )
+
+        self.backup = None
+        if plan.backup is not None:
+            self.backup = Backup(
+                f"{name}-backup",
+                {
+                    "plan": plan,
+                    "bucket": storage.bucket_name,
+                    "fullname": milvus.fullname,
+                    "oidc_provider_arn": cluster.oidc_provider_arn,
+                    "oidc_issuer_url": cluster.oidc_issuer_url,
+                    "password_secret": PASSWORD_SECRET,
+                    "k8s_provider": cluster.provider,
+                    "wait_for": [milvus],
+                    "role_name": f"{_role_name(name, plan)[:56].rstrip('-.')}-backup",
+                },
+                opts=in_region,
+            )
+
+        if plan.monitoring is not None:
+            Monitoring(f"{name}-monitoring", {"plan": plan, "k8s_provider": cluster.provider, "wait_for": [milvus]},
+                       opts=pulumi.ResourceOptions(parent=self))
 
         self.vpc_id = network.vpc_id
         self.cluster_id = cluster.cluster_id

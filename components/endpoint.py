@@ -1,7 +1,5 @@
 """One client endpoint for cross-region-ha: private DNS names that both regions' VPCs resolve."""
 
-from __future__ import annotations
-
 from collections.abc import Mapping
 
 import pulumi

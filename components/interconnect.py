@@ -1,7 +1,5 @@
 """Private routing between the regions of cross-region-ha: a CEN with a transit router per region."""
 
-from __future__ import annotations
-
 from collections.abc import Sequence
 from dataclasses import dataclass
 

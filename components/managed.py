@@ -1,7 +1,5 @@
 """The same modes on Alibaba Cloud's managed Milvus: an alicloud.MilvusInstance in a VPC of the stack's own."""
 
-from __future__ import annotations
-
 from typing import TypedDict
 
 import pulumi
@@ -33,7 +31,9 @@ class ManagedMilvus(pulumi.ComponentResource):
     def __init__(self, name: str, args: ManagedMilvusArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("milvus-zones:index:ManagedMilvus", name, {}, opts)
         plan, inst = args["plan"], args["instance"]
-        region = alicloud.Provider(f"{name}-{plan.region}", region=plan.region, opts=pulumi.ResourceOptions(parent=self))
+        given = self.get_provider("alicloud:index:Provider")
+        region = given if isinstance(given, alicloud.Provider) else alicloud.Provider(
+            f"{name}-{plan.region}", region=plan.region, opts=pulumi.ResourceOptions(parent=self))
         in_region = pulumi.ResourceOptions(parent=self, providers={"alicloud": region})
 
         # The service runs its own nodes and egress; the stack's VPC only needs vSwitches to attach to.
@@ -71,7 +71,7 @@ class ManagedMilvus(pulumi.ComponentResource):
             components=[{"type": c.type, "cu_num": c.cu_num, "replica": c.replica} for c in inst.components],
             encrypted=True,
             kms_key_id=key.id,
-            auto_backup=True,
+            auto_backup=inst.auto_backup,
             db_admin_password=pulumi.Output.secret(args["admin_password"]),
             tags=plan.tags,
             opts=pulumi.ResourceOptions(parent=self, providers={"alicloud": region}, protect=True),

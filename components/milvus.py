@@ -1,14 +1,12 @@
 """The Milvus Helm release(s), with values generated from the plan."""
 
-from __future__ import annotations
-
 import hashlib
 import json
 import sys
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
-from typing import NotRequired, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -17,8 +15,10 @@ from milvus_zones.components.script_job import ScriptJob
 from milvus_zones.planning.catalog import JOB_IMAGE, oss_endpoint
 from milvus_zones.planning.plan import ZONE_LABEL, FailoverPlan, TopologyPlan
 from milvus_zones.planning.sizing import FAILOVER
+from milvus_zones.rendering.extra_values import ExtraValuesError, merge_under, unknown_keys, workload_keys
 from milvus_zones.rendering.helm_values import (
     CHART_FACTS,
+    PASSWORD_SECRET,
     ReleaseContext,
     etcd_member_endpoints,
     node_failure_tolerations,
@@ -28,7 +28,6 @@ from milvus_zones.rendering.helm_values import (
 from milvus_zones.rendering.isolation import disruption_budgets, network_policies
 
 SERVICE_ACCOUNT = "milvus"
-PASSWORD_SECRET = "milvus-root-password"
 RETAIN_STORAGE_CLASS = "milvus-zones-disk-retain"
 # ACK's pod-identity webhook injects RRSA credentials into pods of namespaces carrying this label.
 RRSA_INJECTION_LABEL = "pod-identity.alibabacloud.com/injection"
@@ -64,6 +63,41 @@ class MilvusArgs(TypedDict):
     """cross-region-ha: the NLB (created by Pulumi) the proxies' Service reuses."""
     peer_cidrs: NotRequired[Sequence[str]]
     """cross-region-ha: the other region's VPC CIDR, allowed to reach the proxies (CDC)."""
+    helm_values: NotRequired[dict[str, Any]]
+    """Extra chart values, merged under ours in every release; a key ours set is refused."""
+
+
+def _context(plan: TopologyPlan, role_name: str, vswitch_ids: dict[str, str], lb_id: str | None,
+             peer_cidrs: tuple[str, ...]) -> ReleaseContext:
+    return ReleaseContext(
+        role_name=role_name,
+        service_account=SERVICE_ACCOUNT,
+        password_secret=PASSWORD_SECRET,
+        oss_endpoint=oss_endpoint(plan.region),
+        vpc_cidr=plan.vpc_cidr,
+        lb_vswitch_ids=vswitch_ids,
+        storage_class=RETAIN_STORAGE_CLASS,
+        lb_id=lb_id,
+        peer_cidrs=peer_cidrs,
+    )
+
+
+def helm_values_problems(plan: TopologyPlan, extra: dict[str, Any]) -> list[tuple[str, str]]:
+    """(key under helmValues, message) for extra chart values this plan refuses: unknown to the pinned
+    chart, or colliding with a value of ours. Pure: run it before registering anything."""
+    if not extra:
+        return []
+    problems = unknown_keys(extra, plan.chart.chart_version)
+    if problems:
+        return problems
+    ctx = _context(plan, "", {z: "" for z in plan.compute_zones}, "lb" if plan.proxy_load_balancer else None, ())
+    components = workload_keys(plan.chart.chart_version)
+    for spec in releases(plan, ctx):
+        try:
+            merge_under(spec.values, extra, components)
+        except ExtraValuesError as e:
+            return e.problems
+    return []
 
 
 class Milvus(pulumi.ComponentResource):
@@ -76,6 +110,8 @@ class Milvus(pulumi.ComponentResource):
     release_names: pulumi.Output[list[str]]
     namespace: pulumi.Output[str]
     endpoint: pulumi.Output[str]
+    fullname: str
+    """The chart's fullname of the primary release: its Service fronts the proxies (19530, and 9091)."""
 
     def __init__(self, name: str, args: MilvusArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("milvus-zones:index:Milvus", name, {}, opts)
@@ -108,20 +144,12 @@ class Milvus(pulumi.ComponentResource):
         )
 
         def context(role_name: str, vswitch_ids: dict[str, str], lb_id: str | None = None) -> ReleaseContext:
-            return ReleaseContext(
-                role_name=role_name,
-                service_account=SERVICE_ACCOUNT,
-                password_secret=PASSWORD_SECRET,
-                oss_endpoint=oss_endpoint(plan.region),
-                vpc_cidr=plan.vpc_cidr,
-                lb_vswitch_ids=vswitch_ids,
-                storage_class=RETAIN_STORAGE_CLASS,
-                lb_id=lb_id,
-                peer_cidrs=tuple(args.get("peer_cidrs", ())),
-            )
+            return _context(plan, role_name, vswitch_ids, lb_id, tuple(args.get("peer_cidrs", ())))
 
         # The set of releases depends on the plan only; their values also need resource ids.
         shape = releases(plan, context("", {z: "" for z in plan.compute_zones}))
+        extra = dict(args.get("helm_values") or {})
+        components = workload_keys(plan.chart.chart_version)
         vswitches = pulumi.Output.all(**{z: args["node_vswitch_ids"][z] for z in plan.compute_zones})
         inputs = pulumi.Output.all(args["role_name"], vswitches, args.get("load_balancer_id")).apply(
             lambda a: releases(plan, context(a[0], a[1], a[2]))
@@ -144,7 +172,7 @@ class Milvus(pulumi.ComponentResource):
                     version=spec.version,
                     repository_opts={"repo": spec.repo},
                     namespace=ns.metadata.name,
-                    values=inputs.apply(lambda rs, i=i: rs[i].values),
+                    values=inputs.apply(lambda rs, i=i: merge_under(rs[i].values, extra, components)),
                     postrender=postrender_command() if spec.postrender else None,
                     timeout=1800,
                     max_history=10,
@@ -168,6 +196,7 @@ class Milvus(pulumi.ComponentResource):
         if plan.failover is not None:
             self._failover_controller(name, plan, plan.failover, shape[0].name, ns, created, in_cluster)
 
+        self.fullname = shape[0].fullname
         self.release_names = pulumi.Output.all(*[r.name for r in created])
         self.namespace = ns.metadata.name
         self.endpoint = pulumi.Output.concat(shape[0].fullname, ".", plan.namespace, ".svc:19530")

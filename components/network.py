@@ -1,9 +1,7 @@
 """VPC, a node and a Terway pod vSwitch per zone, and egress that survives the loss of a zone."""
 
-from __future__ import annotations
-
 from collections.abc import Sequence
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
 import pulumi
 import pulumi_alicloud as alicloud
@@ -20,6 +18,10 @@ class NetworkArgs(TypedDict):
     """NAT gateways: where each lives and which zones route through it."""
     tags: dict[str, str]
     """Tags for every taggable resource."""
+    vpc_id: NotRequired[pulumi.Input[str]]
+    """An existing VPC to build in instead of a new one (no NAT egress is added: its routes are the team's)."""
+    existing_vswitch_ids: NotRequired[dict[str, pulumi.Input[str]]]
+    """VSwitchPlan.key (e.g. "node-h") -> an existing vSwitch of that VPC in that zone; the others are created."""
 
 
 class Network(pulumi.ComponentResource):
@@ -36,34 +38,71 @@ class Network(pulumi.ComponentResource):
         super().__init__("milvus-zones:index:Network", name, {}, opts)
         child = pulumi.ResourceOptions(parent=self)
         tags = args["tags"]
-
-        vpc = alicloud.vpc.Network(
-            f"{name}-vpc", vpc_name=f"{name}-vpc", cidr_block=args["vpc_cidr"], tags=tags, opts=child
-        )
+        existing = dict(args.get("existing_vswitch_ids") or {})
+        vpc: alicloud.vpc.Network | None = None
+        if args.get("vpc_id") is None:
+            vpc = alicloud.vpc.Network(
+                f"{name}-vpc", vpc_name=f"{name}-vpc", cidr_block=args["vpc_cidr"], tags=tags, opts=child
+            )
+            vpc_id: pulumi.Output[str] = vpc.id
+        else:
+            vpc_id = pulumi.Output.from_input(args["vpc_id"])
         switches: dict[tuple[str, str], alicloud.vpc.Switch] = {}
+        ids: dict[tuple[str, str], pulumi.Output[str]] = {}
         for vsw in args["vswitches"]:
-            switches[(vsw.purpose, vsw.zone)] = alicloud.vpc.Switch(
+            if vsw.key in existing:
+                ids[(vsw.purpose, vsw.zone)] = self._verified(name, vpc_id, vsw, existing[vsw.key])
+                continue
+            switch = alicloud.vpc.Switch(
                 f"{name}-{vsw.key}",
-                vpc_id=vpc.id,
+                vpc_id=vpc_id,
                 zone_id=vsw.zone,
                 cidr_block=vsw.cidr,
                 vswitch_name=f"{name}-{vsw.key}",
                 tags=tags,
                 opts=child,
             )
+            switches[(vsw.purpose, vsw.zone)] = switch
+            ids[(vsw.purpose, vsw.zone)] = switch.id
 
         self.route_table_ids = {}
-        for nat_plan in args["egress"]:
-            table = self._egress(name, vpc, switches, nat_plan, tags)
-            self.route_table_ids.update({z: table.id for z in nat_plan.serves})
+        if vpc is not None:
+            for nat_plan in args["egress"]:
+                table = self._egress(name, vpc, switches, nat_plan, tags)
+                self.route_table_ids.update({z: table.id for z in nat_plan.serves})
 
-        self.vpc_id = vpc.id
-        self.node_vswitch_ids = {z: s.id for (purpose, z), s in switches.items() if purpose == "node"}
-        self.pod_vswitch_ids = {z: s.id for (purpose, z), s in switches.items() if purpose == "pod"}
+        self.vpc_id = vpc_id
+        self.node_vswitch_ids = {z: i for (purpose, z), i in ids.items() if purpose == "node"}
+        self.pod_vswitch_ids = {z: i for (purpose, z), i in ids.items() if purpose == "pod"}
         self.register_outputs(
             {"vpc_id": self.vpc_id, "node_vswitch_ids": self.node_vswitch_ids, "pod_vswitch_ids": self.pod_vswitch_ids,
              "route_table_ids": self.route_table_ids}
         )
+
+    def _verified(self, name: str, vpc_id: pulumi.Output[str], vsw: VSwitchPlan,
+                  given: pulumi.Input[str]) -> pulumi.Output[str]:
+        """The given vSwitch's id, once its real zone and VPC are known to be the ones the plan needs.
+
+        The vSwitch is read into the stack (`Switch.get`: a read, never created, updated or deleted),
+        which runs under `pulumi preview` too and puts its real `zoneId` where the policy pack finds
+        it, through the property dependencies of whatever lists the id. Dependents take the id from
+        this Output, so a vSwitch in the wrong zone or VPC stops them before anything uses it.
+        """
+        read = alicloud.vpc.Switch.get(
+            f"{name}-{vsw.key}", given, vpc_id=vpc_id, zone_id=vsw.zone, opts=pulumi.ResourceOptions(parent=self)
+        )
+
+        def check(args: list) -> str:
+            vswitch_id, zone, in_vpc, want_vpc = args
+            if zone != vsw.zone or in_vpc != want_vpc:
+                raise pulumi.RunError(
+                    f"{self._name}: vSwitch {vswitch_id} (given for the {vsw.purpose} vSwitch of zone {vsw.zone}) is "
+                    f"in zone {zone} of {in_vpc}; the plan needs one in zone {vsw.zone} of {want_vpc}: give one that "
+                    "is, or leave the zone out to have it created"
+                )
+            return vswitch_id
+
+        return pulumi.Output.all(read.id, read.zone_id, read.vpc_id, vpc_id).apply(check)
 
     def _egress(self, name, vpc, switches, nat_plan: EgressPlan, tags) -> alicloud.vpc.RouteTable:
         # A NAT gateway is zonal: one per zone, and a route table per zone that points at it, so that

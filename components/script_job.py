@@ -1,7 +1,5 @@
 """A Kubernetes Job that runs one of milvus_zones/jobs/*.py in the cluster, after what it needs."""
 
-from __future__ import annotations
-
 import hashlib
 from collections.abc import Mapping, Sequence
 from importlib import resources

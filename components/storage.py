@@ -1,7 +1,5 @@
 """The OSS bucket Milvus stores its data in, and the RAM role its pods assume through RRSA."""
 
-from __future__ import annotations
-
 import json
 from collections.abc import Sequence
 from typing import NotRequired, TypedDict
@@ -20,8 +18,8 @@ _OBJECT_ACTIONS = [
     "oss:ListParts",
     "oss:GetObjectMeta",
 ]
+_READ_ACTIONS = ["oss:GetObject", "oss:GetObjectMeta"]
 _BUCKET_ACTIONS = ["oss:ListObjects", "oss:GetBucketInfo", "oss:GetBucketLocation", "oss:ListMultipartUploads"]
-BACKUP_RETENTION_DAYS = 8  # a week of daily backups, plus the one being written
 NONCURRENT_VERSION_DAYS = 30  # how long an overwritten or deleted object stays recoverable
 
 
@@ -38,8 +36,8 @@ class StorageArgs(TypedDict):
     """Kubernetes namespace of the service account."""
     service_account: str
     """Kubernetes service account allowed to assume the role."""
-    extra_prefixes: NotRequired[Sequence[str]]
-    """Further prefixes the role may use (milvus-backup's backups); they expire after BACKUP_RETENTION_DAYS."""
+    read_prefixes: NotRequired[Sequence[str]]
+    """Prefixes Milvus may read but not write: milvus-backup's backups (a restore imports from them)."""
     tags: dict[str, str]
     """Tags for every taggable resource."""
 
@@ -68,25 +66,28 @@ def trust_policy(oidc_provider_arn: str, issuer_url: str, namespace: str, servic
     )
 
 
-def access_policy(bucket: str, root_path: str, extra_prefixes: Sequence[str] = ()) -> str:
-    """Access to Milvus' prefix of its bucket (and any extra prefix, e.g. backups), nothing else."""
-    prefixes = [p.strip("/") for p in (root_path, *extra_prefixes)]
-    return json.dumps(
-        {
-            "Version": "1",
-            "Statement": [
-                {"Effect": "Allow", "Action": _OBJECT_ACTIONS,
-                 "Resource": [f"acs:oss:*:*:{bucket}/{p}/*" for p in prefixes]},
-                {
-                    "Effect": "Allow",
-                    "Action": _BUCKET_ACTIONS,
-                    "Resource": [f"acs:oss:*:*:{bucket}"],
-                    "Condition": {"StringLike": {"oss:Prefix": [x for p in prefixes for x in (f"{p}/*", p)] + [""]}},
-                },
-            ],
-        },
-        sort_keys=True,
-    )
+def prefix_policy(bucket: str, read_write: Sequence[str], read_only: Sequence[str] = ()) -> str:
+    """Objects under the given prefixes of one bucket (and listing them), nothing else."""
+    rw = [p.strip("/") for p in read_write]
+    ro = [p.strip("/") for p in read_only]
+    statements: list[dict] = [
+        {"Effect": "Allow", "Action": _OBJECT_ACTIONS, "Resource": [f"acs:oss:*:*:{bucket}/{p}/*" for p in rw]},
+    ]
+    if ro:
+        statements.append({"Effect": "Allow", "Action": _READ_ACTIONS,
+                           "Resource": [f"acs:oss:*:*:{bucket}/{p}/*" for p in ro]})
+    statements.append({
+        "Effect": "Allow",
+        "Action": _BUCKET_ACTIONS,
+        "Resource": [f"acs:oss:*:*:{bucket}"],
+        "Condition": {"StringLike": {"oss:Prefix": [x for p in (*rw, *ro) for x in (f"{p}/*", p)] + [""]}},
+    })
+    return json.dumps({"Version": "1", "Statement": statements}, sort_keys=True)
+
+
+def access_policy(bucket: str, root_path: str, read_prefixes: Sequence[str] = ()) -> str:
+    """Milvus: read/write its prefix of its bucket, read the backups, nothing else."""
+    return prefix_policy(bucket, [root_path], read_prefixes)
 
 
 class Storage(pulumi.ComponentResource):
@@ -103,15 +104,14 @@ class Storage(pulumi.ComponentResource):
         super().__init__("milvus-zones:index:Storage", name, {}, opts)
         child = pulumi.ResourceOptions(parent=self)
         plan = args["bucket"]
-        extras = list(args.get("extra_prefixes", []))
-        # Backups age out on their own; versioning keeps overwritten Milvus objects, so old versions
-        # of anything are cleaned up after a grace period too.
-        lifecycle = [
-            {"id": f"expire-{p}", "prefix": f"{p}/", "enabled": True,
-             "expirations": [{"days": BACKUP_RETENTION_DAYS}]}
-            for p in extras
-        ] + [{"id": "noncurrent-versions", "prefix": "", "enabled": True,
-              "noncurrent_version_expirations": [{"days": NONCURRENT_VERSION_DAYS}]}]
+        reads = list(args.get("read_prefixes", []))
+        # Versioning keeps overwritten and deleted objects (Milvus' and the backups deleted by the
+        # retention cleanup) for a grace period, then this rule removes them. Backups themselves are
+        # not expired by a lifecycle rule: it works object by object on age, so it could leave a
+        # half-deleted backup, or take the last one when backups stop (docs/backups.md).
+        lifecycle = [{"id": "noncurrent-versions", "prefix": "", "enabled": True,
+                      "noncurrent_version_expirations": [{"days": NONCURRENT_VERSION_DAYS}],
+                      "abort_multipart_uploads": [{"days": 7}]}]
 
         bucket = alicloud.oss.Bucket(
             f"{name}-bucket",
@@ -145,7 +145,7 @@ class Storage(pulumi.ComponentResource):
         policy = alicloud.ram.Policy(
             f"{name}-policy",
             policy_name=f"{args['role_name']}-oss",
-            policy_document=bucket.bucket.apply(lambda b: access_policy(b, plan.root_path, extras)),
+            policy_document=bucket.bucket.apply(lambda b: access_policy(b, plan.root_path, reads)),
             description=f"Read/write oss://{plan.name}/{plan.root_path}/ only",
             opts=child,
         )

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import gc
+import json
+import os
 import sys
+from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -56,16 +60,121 @@ def _project(program: Path | None) -> Path:
         raise _fail(str(e)) from None
 
 
-def _run(stack: str, program: Path | None):
-    """The stack's config and its recorded graph; bad input ends the command with exit code 2."""
-    from milvus_zones.engine.offline import run_program
+def _error_text(e: ProgramError) -> str:
+    if e.problems:
+        where = f" in {e.path}" if e.path else ""
+        return f"invalid stack configuration{where}:\n" + "\n".join(str(p) for p in e.problems)
+    return str(e)
 
-    program = _project(program)
+
+def _check_output(output: Path | None) -> None:
+    """Before any work: a report that cannot be written must not cost a run, nor look like exit 1."""
+    if output is None:
+        return
+    parent = output.parent if str(output.parent) else Path(".")
+    if output.is_dir():
+        raise _fail(f"--output {output} is a directory; give a file path")
+    if not parent.is_dir():
+        raise _fail(f"--output {output}: the directory {parent} does not exist")
+    if not os.access(parent, os.W_OK) or (output.exists() and not os.access(output, os.W_OK)):
+        raise _fail(f"--output {output}: not writable")
+
+
+def _stack_names(stacks: list[str] | None, all_: bool, program: Path) -> list[str]:
+    from milvus_zones.engine.stacks import available_stacks
+
+    names = list(stacks or [])
+    if all_:
+        try:
+            names += [s for s in available_stacks(program) if s not in names]
+        except ProgramError as e:
+            raise _fail(str(e)) from None
+    if not names:
+        raise _fail("give one or more stacks (names in stacks/ or paths to stack files), or --all")
+    return names
+
+
+class _Progress:
+    """Progress on stderr while stacks run (each takes a second or more): a live bar on a terminal,
+    nothing off a terminal."""
+
+    def __init__(self, verb: str, names: list[str]):
+        from rich.console import Console
+
+        self.verb, self.names = verb, names
+        self.console = Console(stderr=True)
+        self.bar = None
+        if self.console.is_terminal:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                TimeElapsedColumn(), console=self.console, transient=True)
+
+    def __iter__(self):
+        if self.bar is None:  # off a terminal (pipeline logs, pipes): no progress noise
+            yield from self.names
+            return
+        with self.bar:
+            task = self.bar.add_task(self.verb, total=len(self.names))
+            for name in self.names:
+                self.bar.update(task, description=f"{self.verb} {name}")
+                yield name
+                self.bar.advance(task)
+
+
+def _load(stack: str, program: Path):
+    """The stack's config and its recorded graph. For this project's programs the spec is checked
+    first, so each broken rule comes with the line of its key."""
+    from milvus_zones.engine.offline import config_for_program, read_project, run_program
+    from milvus_zones.planning.stackconfig import NAMESPACE
+
+    stack_cfg = resolve_stack(stack, program)
+    project = read_project(program)
+    if project.get("name") == NAMESPACE and stack_cfg.file is not None:
+        problems = spec_problems(stack_cfg.file, config_for_program(project, stack_cfg)[0])
+        if problems:
+            raise ProgramError("invalid stack configuration", problems=problems, path=stack_cfg.path)
+    graph = run_program(program, stack_cfg)
+    _imports_done()
+    return stack_cfg, graph
+
+
+def _imports_done() -> None:
+    """After the first program run every SDK module is imported: move those objects out of the
+    collector's view (gc.freeze) and turn collection back on for the stacks that follow."""
+    if not gc.isenabled() and os.environ.get("MILVUS_ZONES_GC") != "default":
+        gc.freeze()
+        gc.enable()
+
+
+def spec_problems(stack_file, config: Mapping[str, Any], namespace: str = "milvus-zones") -> list:
+    """The spec's broken rules for a stack file's config (as the language host would pass it), each
+    at the line of its key, or of the nearest enclosing key, or of `config:` when the key is unset."""
+    from milvus_zones.engine.stackfile import Problem
+    from milvus_zones.planning.spec import SpecError
+    from milvus_zones.planning.stackconfig import spec_from_config
+
     try:
-        stack_cfg = resolve_stack(stack, program)
-        return stack_cfg, run_program(program, stack_cfg)
+        spec_from_config(config, namespace)
+    except SpecError as e:
+        out = []
+        for key, message in e.problems:
+            full = f"{namespace}:{key}"
+            pos = stack_file.locate(full)
+            line, col = pos if pos else (stack_file.config_line, 1)
+            out.append(Problem(full, message, line, col))
+        return out
+    return []
+
+
+
+
+def _run(stack: str, program: Path):
+    """One stack; bad input ends the command with exit code 2."""
+    try:
+        return _load(stack, program)
     except ProgramError as e:
-        raise _fail(str(e)) from None
+        raise _fail(_error_text(e)) from None
 
 
 def _emit(text: str, output: Path | None) -> None:
@@ -75,41 +184,147 @@ def _emit(text: str, output: Path | None) -> None:
         output.write_text(text)
 
 
+def _many(names: list[str], verb: str, program: Path, each):
+    """Run `each(stack_cfg, graph)` per stack in this process (the SDK is imported once); stacks with
+    bad input are reported on stderr and skipped. Returns (outputs by stack, any bad input)."""
+    outputs: dict[str, object] = {}
+    bad = False
+    for name in _Progress(verb, names):
+        try:
+            stack_cfg, graph = _load(name, program)
+        except ProgramError as e:
+            typer.echo(f"error: {name}: {_error_text(e)}", err=True)
+            bad = True
+            continue
+        outputs[name] = each(stack_cfg, graph)
+    return outputs, bad
+
+
+StacksArg = Annotated[
+    list[str] | None,
+    typer.Argument(help="Stack names (stacks/Pulumi.<STACK>.yaml) or paths to stack config files.", show_default=False),
+]
+AllOpt = Annotated[bool, typer.Option("--all", help="Every stack in the project's stack config directory.")]
+
+
+def _join(texts: dict[str, str], fmt: str) -> str:
+    if len(texts) == 1:
+        return next(iter(texts.values()))
+    if fmt == "json":
+        return json.dumps({"stacks": {k: json.loads(v) for k, v in texts.items()}}, indent=2) + "\n"
+    return "".join(t.rstrip("\n") + "\n\n" for t in texts.values())
+
+
 @app.command()
 def plan(
-    stack: StackArg,
+    stacks: StacksArg = None,
+    all_: AllOpt = False,
     format: Annotated[PlanFormat, typer.Option("--format", "-f", help="Output format.")] = PlanFormat.text,
     program: ProgramOpt = None,
     output: OutputOpt = None,
 ) -> None:
-    """Run the stack's Pulumi program under the mock engine and show its resource graph by zone."""
+    """Run each stack's Pulumi program under the mock engine and show its resource graph by zone."""
+    _check_output(output)
+    program = _project(program)
+    names = _stack_names(stacks, all_, program)
     from milvus_zones.analysis import planview
 
-    _, graph = _run(stack, program)
-    _emit(planview.render(graph, format.value), output)
+    texts, bad = _many(names, "planning", program, lambda cfg, graph: planview.render(graph, format.value))
+    if texts:
+        _emit(_join(texts, format.value), output)
+    raise typer.Exit(2 if bad else 0)
 
 
 @app.command()
 def check(
-    stack: StackArg,
+    stacks: StacksArg = None,
+    all_: AllOpt = False,
     format: Annotated[CheckFormat, typer.Option("--format", "-f", help="Output format.")] = CheckFormat.text,
     program: ProgramOpt = None,
     policy_config: Annotated[
         Path | None,
         typer.Option("--policy-config", help="Policy pack config (JSON), as `pulumi preview --policy-pack-config`."),
     ] = None,
+    base: Annotated[
+        Path | None,
+        typer.Option("--base", help="The deployed stack file: refuse changes a running cluster cannot take in one step.",
+                     exists=True, dir_okay=False),
+    ] = None,
     output: OutputOpt = None,
 ) -> None:
-    """Run the policy pack offline on the stack's resource graph. Exit 0 clean, 1 mandatory violation, 2 bad input."""
+    """Run the policy pack offline on each stack's resource graph; one combined report.
+    Exit 0 clean, 1 mandatory violation, 2 bad input (an invalid stack is in the report too)."""
+    _check_output(output)
+    program = _project(program)
+    names = _stack_names(stacks, all_, program)
     from milvus_zones.analysis import check as checker
+    from milvus_zones.analysis import check_reports
 
-    stack_cfg, graph = _run(stack, program)
-    try:
-        report = checker.check_graph(graph, policy_config, source=stack_cfg.path, config=stack_cfg.values)
+    try:  # a broken pack config is the run's bad input, found before any stack runs
+        checker.resolve_config(checker.load_policy_config(policy_config), where=f"policy config {policy_config}")
     except ProgramError as e:
         raise _fail(str(e)) from None
-    _emit(checker.render(report, format.value), output)
-    raise typer.Exit(1 if report.mandatory_violations else 0)
+    if base is not None and len(names) != 1:
+        raise _fail("--base compares one stack with its deployed configuration; give exactly one stack")
+    results: list = []
+    for name in _Progress("checking", names):
+        try:
+            stack_cfg, graph = _load(name, program)
+            if base is not None:
+                _check_upgrade(base, stack_cfg, program)
+        except ProgramError as e:
+            typer.echo(f"error: {name}: {_error_text(e)}", err=True)
+            results.append(check_reports.ConfigFailure(_stack_label(name), e.path or _stack_path(name, program),
+                                                       e.problems, "" if e.problems else str(e)))
+            continue
+        results.append(checker.check_graph(graph, policy_config, source=stack_cfg.path, config=stack_cfg.values,
+                                           stack_file=stack_cfg.file, program_dir=program))
+    _emit(check_reports.render(results, format.value), output)
+    raise typer.Exit(check_reports.exit_code(results))
+
+
+def _check_upgrade(base: Path, stack_cfg, program: Path) -> None:
+    """Refuse (as bad input, with the lines of the new file) what the deployed cluster cannot take."""
+    from milvus_zones.engine.offline import config_for_program, read_project
+    from milvus_zones.engine.stackfile import Problem
+    from milvus_zones.planning.spec import SpecError
+    from milvus_zones.planning.stackconfig import NAMESPACE, spec_from_config
+    from milvus_zones.planning.upgrade import upgrade_problems
+
+    project = read_project(program)
+    base_cfg = resolve_stack(str(base), program)
+    try:
+        old = spec_from_config(config_for_program(project, base_cfg)[0])
+    except SpecError as e:
+        raise ProgramError(f"--base {base}: not a valid configuration: " + "; ".join(f"{k}: {m}" for k, m in e.problems),
+                           path=stack_cfg.path) from None
+    new = spec_from_config(config_for_program(project, stack_cfg)[0])
+    found = []
+    for key, message in upgrade_problems(old, new):
+        full = f"{NAMESPACE}:{key}"
+        pos = stack_cfg.file.locate(full) if stack_cfg.file is not None else None
+        line, col = pos if pos else ((stack_cfg.file.config_line, 1) if stack_cfg.file is not None else (None, None))
+        found.append(Problem(full, f"from the deployed configuration ({base}): {message}", line, col))
+    if found:
+        raise ProgramError("change refused", problems=found, path=stack_cfg.path)
+
+
+def _stack_label(name: str) -> str:
+    p = Path(name)
+    return p.name.removeprefix("Pulumi.").rsplit(".", 1)[0] if p.suffix in (".yaml", ".yml") or "/" in name else name
+
+
+def _stack_path(name: str, program: Path) -> Path | None:
+    from milvus_zones.engine.stacks import stack_dir
+
+    p = Path(name)
+    if p.suffix in (".yaml", ".yml") or "/" in name:
+        return p if p.is_file() else None
+    try:
+        candidate = stack_dir(program) / f"Pulumi.{name}.yaml"
+    except ProgramError:
+        return None
+    return candidate if candidate.is_file() else None
 
 
 class FailuresFormat(StrEnum):
@@ -126,7 +341,8 @@ class CompareFormat(StrEnum):
 
 @app.command()
 def failures(
-    stack: StackArg,
+    stacks: StacksArg = None,
+    all_: AllOpt = False,
     format: Annotated[FailuresFormat, typer.Option("--format", "-f", help="Output format.")] = FailuresFormat.text,
     data_size: Annotated[float, typer.Option("--data-size", min=0, help="Data to reload after a relaunch, GiB.")] = 100,
     load_throughput: Annotated[
@@ -135,15 +351,22 @@ def failures(
     program: ProgramOpt = None,
     output: OutputOpt = None,
 ) -> None:
-    """Take each zone away from the stack's resource graph: quorum, data, components, modeled RPO/RTO."""
+    """Take each zone away from each stack's resource graph: quorum, data, components, modeled RPO/RTO."""
+    _check_output(output)
+    program = _project(program)
+    names = _stack_names(stacks, all_, program)
     from milvus_zones.analysis import failures as model
 
-    _, graph = _run(stack, program)
-    _emit(model.render(model.report(graph, data_size, load_throughput), format.value), output)
+    texts, bad = _many(names, "failing zones of", program,
+                       lambda cfg, graph: model.render(model.report(graph, data_size, load_throughput), format.value))
+    if texts:
+        _emit(_join(texts, format.value), output)
+    raise typer.Exit(2 if bad else 0)
 
 
 @app.command()
 def compare(
+    stacks: StacksArg = None,
     format: Annotated[CompareFormat, typer.Option("--format", "-f", help="Output format.")] = CompareFormat.text,
     prices: Annotated[
         Path | None,
@@ -153,16 +376,21 @@ def compare(
     program: ProgramOpt = None,
     output: OutputOpt = None,
 ) -> None:
-    """The seed's comparison table for every stack in stacks/, computed from each stack's graph."""
+    """The seed's comparison table for the given stacks (default: every stack in stacks/), from each graph."""
+    _check_output(output)
     from milvus_zones.analysis import compare as table
-    from milvus_zones.engine.offline import run_program
-    from milvus_zones.engine.stacks import available_stacks
 
     program = _project(program)
+    names = _stack_names(stacks, not stacks, program)
     try:
         price_map = table.load_prices(prices) if prices else None
-        graphs = [run_program(program, resolve_stack(s, program)) for s in available_stacks(program)]
-        rows = table.compare(graphs, price_map)
+    except table.PriceError as e:
+        raise _fail(str(e)) from None
+    graphs, bad = _many(names, "planning", program, lambda cfg, graph: graph)
+    if bad:
+        raise typer.Exit(2)
+    try:
+        rows = table.compare(list(graphs.values()), price_map)
     except (ProgramError, table.PriceError) as e:
         raise _fail(str(e)) from None
     _emit(table.render(rows, format.value, prices is not None), output)
@@ -211,8 +439,84 @@ def switchover(
         typer.echo(f"(not written: rerun with --write to update {stack_cfg.path})")
 
 
+def _csv(values: list[str] | None) -> tuple[str, ...]:
+    return tuple(v.strip() for item in values or [] for v in item.split(",") if v.strip())
+
+
+@app.command()
+def restore(
+    stack: StackArg,
+    backup: Annotated[str, typer.Option("--backup", help="Backup name, e.g. milvus_202712010230 (milvus-backup list).")],
+    collections: Annotated[
+        list[str] | None,
+        typer.Option("--collections", help="Collections to restore: coll, db.coll or db.* (repeat, or comma-separated); "
+                                           "default: every collection of the backup."),
+    ] = None,
+    rename_suffix: Annotated[
+        str | None, typer.Option("--rename-suffix", help="Restore each collection as <name><suffix>.")
+    ] = None,
+    existing: Annotated[
+        list[str] | None,
+        typer.Option("--existing", help="Collections that exist in the target (db.coll or coll): a restore onto one "
+                                        "is refused."),
+    ] = None,
+    data_size: Annotated[
+        float | None, typer.Option("--data-size", min=0, help="GiB the restored collections load: checked against "
+                                                              "one query replica's memory.")
+    ] = None,
+    apply: Annotated[
+        bool, typer.Option("--apply", help="Print the restore Job manifest (for kubectl apply -f -) instead.")
+    ] = False,
+    program: ProgramOpt = None,
+) -> None:
+    """Check a restore from the stack's backups offline; print the milvus-backup restore, or its Job.
+
+    Exit 0 when the request is valid, 2 with one message per problem otherwise."""
+    import yaml
+
+    from milvus_zones.operations import restore as rs
+    from milvus_zones.planning.spec import SpecError
+    from milvus_zones.planning.stackconfig import format_problems, spec_from_config
+
+    program = _project(program)
+    try:
+        stack_cfg = resolve_stack(stack, program)
+        spec = spec_from_config(stack_cfg.values)
+    except ProgramError as e:
+        raise _fail(str(e)) from None
+    except SpecError as e:
+        raise _fail(f"invalid stack configuration:\n{format_problems(e)}") from None
+    request = rs.RestoreRequest(backup=backup, collections=_csv(collections), rename_suffix=rename_suffix,
+                                existing=_csv(existing), data_size_gib=data_size)
+    try:
+        checked = rs.check(spec, request)
+    except rs.RestoreError as e:
+        raise _fail("the restore request is refused:\n" + "\n".join(f"{k}: {m}" for k, m in e.problems)) from None
+    if apply:
+        typer.echo(yaml.safe_dump(rs.restore_job(checked), sort_keys=False), nl=False)
+    else:
+        typer.echo(rs.render(checked, stack_cfg.stack), nl=False)
+
+
 def main() -> None:
-    app()
+    """The console script. After the command, flush and leave with os._exit: tearing down an
+    interpreter that imported the Pulumi SDKs (and their gRPC threads) costs time no user needs;
+    `make bench` measures it. MILVUS_ZONES_FULL_EXIT=1 keeps the normal teardown, and
+    MILVUS_ZONES_GC=default the collector's default schedule while importing."""
+    if os.environ.get("MILVUS_ZONES_GC") != "default":
+        gc.disable()  # importing the SDKs builds ~10^6 objects and no garbage; see _imports_done
+    try:
+        app()
+        code = 0
+    except SystemExit as e:
+        code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+        if isinstance(e.code, str):
+            sys.stderr.write(e.code + "\n")
+    if os.environ.get("MILVUS_ZONES_FULL_EXIT") == "1":
+        raise SystemExit(code)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":

@@ -15,9 +15,7 @@ the stack config, and pack config gets each policy's schema defaults and is vali
 
 from __future__ import annotations
 
-import io
 import json
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,7 +47,6 @@ _PROTO_LEVELS = {proto.ADVISORY: "advisory", proto.MANDATORY: "mandatory", proto
                  proto.DISABLED: "disabled"}
 _TO_PROTO = {"advisory": proto.ADVISORY, "mandatory": proto.MANDATORY, "remediate": proto.REMEDIATE,
              "disabled": proto.DISABLED}
-FORMATS = ("text", "json", "markdown", "sarif")
 
 
 @dataclass(frozen=True)
@@ -100,6 +97,9 @@ class Report:
     pack_name: str = PACK_NAME
     pack_version: str = PACK_VERSION
     config_path: Path | None = field(default=None)
+    stack_file: Any = None  # stackconfig.StackFile: key positions for report locations
+    resource_sources: dict[str, tuple[str, int]] = field(default_factory=dict)  # urn -> (file URI, line)
+    program_dir: Path | None = None
 
     @property
     def mandatory_violations(self) -> list[Violation]:
@@ -306,7 +306,8 @@ def _configure_request(resolved: Mapping[str, tuple[str, dict[str, Any]]]) -> pr
 
 
 def check_graph(graph: Graph, policy_config_path: Path | None = None, *, source: Path | None = None,
-                config: Mapping[str, Any] | None = None, policies: list[Policy] | None = None) -> Report:
+                config: Mapping[str, Any] | None = None, policies: list[Policy] | None = None,
+                stack_file: Any = None, program_dir: Path | None = None) -> Report:
     """Run the pack on a recorded graph. `source`: the stack config file (for SARIF locations);
     `config`: the stack's config values (for default providers' properties, e.g. alicloud:region)."""
     policies = list(ALL_POLICIES if policies is None else policies)
@@ -345,178 +346,13 @@ def check_graph(graph: Graph, policy_config_path: Path | None = None, *, source:
         for p in policies
     ]
     return Report(graph.project, graph.stack, graph.stack_urn, infos, violations, not_applicable,
-                  len(graph.resources), Path(source) if source else None, config_path=policy_config_path)
+                  len(graph.resources), Path(source) if source else None, config_path=policy_config_path,
+                  stack_file=stack_file, resource_sources={r.urn: r.source for r in graph.resources if r.source},
+                  program_dir=program_dir)
 
-
-# -- rendering -------------------------------------------------------------------------------------
 
 def render(report: Report, fmt: str) -> str:
-    if fmt == "text":
-        return render_text(report)
-    if fmt == "json":
-        return json.dumps(to_json(report), indent=2) + "\n"
-    if fmt == "markdown":
-        return render_markdown(report)
-    if fmt == "sarif":
-        return json.dumps(to_sarif(report), indent=2) + "\n"
-    raise ValueError(f"unknown format {fmt!r}; formats: {', '.join(FORMATS)}")
+    """One stack's report in a format of check_reports (kept here for callers of the runner)."""
+    from milvus_zones.analysis import check_reports
 
-
-def _resource_label(v: Violation) -> str:
-    if not v.urn:
-        return "(stack)"
-    return f"{v.resource_name} ({v.resource_type})"
-
-
-def _verdict(report: Report) -> str:
-    m, a = len(report.mandatory_violations), len(report.advisory_violations)
-    return f"{m} mandatory, {a} advisory violation(s)"
-
-
-def _skipped(report: Report) -> list[tuple[str, str]]:
-    """Stack policies that did not apply, with the reason (resource-level ones are per resource: noise)."""
-    seen: dict[str, str] = {}
-    for na in report.not_applicable:
-        if not na.urn and na.policy not in seen:
-            seen[na.policy] = na.reason
-    return sorted(seen.items())
-
-
-def render_text(report: Report) -> str:
-    from rich.console import Console
-    from rich.table import Table
-
-    out = io.StringIO()
-    console = Console(file=out, width=140, force_terminal=False, color_system=None, highlight=False)
-    console.print(f"Policy pack {report.pack_name} {report.pack_version} on stack {report.stack} "
-                  f"(project {report.project}): {len(report.policies)} policies, {report.resource_count} resources")
-    if report.violations:
-        table = Table(show_lines=True, expand=False)
-        table.add_column("Level", no_wrap=True)
-        table.add_column("Policy", no_wrap=True)
-        table.add_column("Resource", max_width=36, overflow="fold")
-        table.add_column("What to change", overflow="fold")
-        for v in report.violations:
-            table.add_row(v.enforcement_level, v.policy, _resource_label(v), v.message)
-        console.print(table)
-    skipped = _skipped(report)
-    if skipped:
-        console.print("Not applicable: " + "; ".join(f"{name} ({reason})" for name, reason in skipped))
-    status = "FAILED" if report.mandatory_violations else "PASSED"
-    console.print(f"{status}: {_verdict(report)}")
-    return out.getvalue()
-
-
-def to_json(report: Report) -> dict[str, Any]:
-    return {
-        "project": report.project,
-        "stack": report.stack,
-        "policyPack": {"name": report.pack_name, "version": report.pack_version},
-        "passed": not report.mandatory_violations,
-        "summary": {
-            "mandatory": len(report.mandatory_violations),
-            "advisory": len(report.advisory_violations),
-            "policies": len(report.policies),
-            "resources": report.resource_count,
-        },
-        "violations": [
-            {"policy": v.policy, "enforcementLevel": v.enforcement_level, "message": v.message,
-             "description": v.description, "urn": v.urn, "resourceType": v.resource_type,
-             "resourceName": v.resource_name}
-            for v in report.violations
-        ],
-        "notApplicable": [
-            {"policy": na.policy, "reason": na.reason, "urn": na.urn} for na in report.not_applicable if not na.urn
-        ],
-        "policies": [
-            {"name": p.name, "description": p.description, "enforcementLevel": p.enforcement_level,
-             "type": p.kind, "remediation": p.remediation, "tags": list(p.tags), "config": dict(p.config)}
-            for p in report.policies
-        ],
-    }
-
-
-def _md(text: str) -> str:
-    """Table-cell safe: GitHub would read `<mode>` as an HTML tag and drop it."""
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
-    return text.replace("\n", "<br>")
-
-
-def render_markdown(report: Report) -> str:
-    icon = ":x:" if report.mandatory_violations else ":white_check_mark:"
-    lines = [f"### {icon} Policy check `{report.stack}`: {_verdict(report)}", "",
-             f"Policy pack **{report.pack_name} {report.pack_version}**, project `{report.project}`, "
-             f"{len(report.policies)} policies on {report.resource_count} resources.", ""]
-    if report.violations:
-        lines += ["| Level | Policy | Resource | What to change |", "|---|---|---|---|"]
-        for v in report.violations:
-            level = "**mandatory**" if v.enforcement_level == "mandatory" else v.enforcement_level
-            lines.append(f"| {level} | `{v.policy}` | {_md(_resource_label(v))} | {_md(v.message)} |")
-        lines.append("")
-    skipped = _skipped(report)
-    if skipped:
-        lines += [f"<details><summary>{len(skipped)} policies not applicable</summary>", ""]
-        lines += [f"- `{name}`: {_md(reason)}" for name, reason in skipped]
-        lines += ["", "</details>", ""]
-    return "\n".join(lines)
-
-
-def _sarif_level(level: str) -> str:
-    return {"mandatory": "error", "advisory": "warning", "remediate": "error"}.get(level, "none")
-
-
-def _artifact_uri(source: Path) -> str:
-    try:
-        return Path(os.path.relpath(source.resolve(), Path.cwd())).as_posix() \
-            if source.resolve().is_relative_to(Path.cwd()) else source.resolve().as_uri()
-    except ValueError:
-        return source.resolve().as_uri()
-
-
-def to_sarif(report: Report) -> dict[str, Any]:
-    rules = []
-    index = {}
-    for i, p in enumerate(report.policies):
-        index[p.name] = i
-        rules.append({
-            "id": p.name,
-            "name": "".join(w.capitalize() for w in p.name.split("-")),
-            "shortDescription": {"text": p.description},
-            "fullDescription": {"text": p.description},
-            "help": {"text": p.remediation or p.description},
-            "defaultConfiguration": {"level": _sarif_level(p.enforcement_level)},
-            "properties": {"tags": list(p.tags), "enforcementLevel": p.enforcement_level, "policyType": p.kind},
-        })
-    results = []
-    for v in report.violations:
-        location: dict[str, Any] = {
-            "logicalLocations": [{
-                "fullyQualifiedName": v.urn or report.stack_urn or f"{report.project}/{report.stack}",
-                "name": v.resource_name or report.stack,
-                "kind": "resource" if v.urn else "module",
-            }],
-        }
-        if report.source is not None:
-            location["physicalLocation"] = {"artifactLocation": {"uri": _artifact_uri(report.source)},
-                                            "region": {"startLine": 1}}
-        result: dict[str, Any] = {
-            "ruleId": v.policy,
-            "level": _sarif_level(v.enforcement_level),
-            "message": {"text": v.message},
-            "locations": [location],
-        }
-        if v.policy in index:
-            result["ruleIndex"] = index[v.policy]
-        results.append(result)
-    return {
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {"name": report.pack_name, "version": report.pack_version,
-                                "informationUri": "https://www.pulumi.com/docs/iac/using-pulumi/crossguard/",
-                                "rules": rules}},
-            "automationDetails": {"id": f"{report.project}/{report.stack}/"},
-            "results": results,
-            "properties": {"project": report.project, "stack": report.stack},
-        }],
-    }
+    return check_reports.render(report, fmt)

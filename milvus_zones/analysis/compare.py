@@ -72,6 +72,7 @@ class Row:
     query_nodes: int
     compute_nodes: int
     per: str = ""  # " per region" for cross-region stacks
+    backup_rpo: str = ""  # restore from the last backup (failures.backup_rpo)
 
     @property
     def capacity(self) -> str:
@@ -117,7 +118,8 @@ def _managed_row(graph, instance, mode: str | None) -> Row:
     return Row(graph.stack, f"{mode or 'undeclared'} (managed)",
                f"{len(zones)} ({', '.join(_suffix(z) for z in zones)})",
                "the service's" if mode in ("multi-zone-basic", "multi-zone-ha") else "no zone-level DR", seed,
-               SLA.get(mode or "", "n/a"), -1.0, None, int(dig(inst, "loadReplicas", default=1)), nodes, nodes)
+               SLA.get(mode or "", "n/a"), -1.0, None, int(dig(inst, "loadReplicas", default=1)), nodes, nodes,
+               backup_rpo=failures.backup_rpo(graph))
 
 
 def _row(graph, prices: dict[str, float] | None) -> Row:
@@ -148,7 +150,7 @@ def _row(graph, prices: dict[str, float] | None) -> Row:
     per_region = " per region" if len(parts) > 1 else ""
     cost = sum(_cost(d, prices) for d in regions)
     return Row(graph.stack, report.mode or "undeclared", azs, rpo, rto, SLA.get(report.mode or "", "n/a"), cost,
-               None, replicas, nodes, sum(p[3] for p in parts), per_region)
+               None, replicas, nodes, sum(p[3] for p in parts), per_region, failures.backup_rpo(graph))
 
 
 def compare(graphs: list, prices: dict[str, float] | None = None) -> list[Row]:
@@ -160,8 +162,8 @@ def compare(graphs: list, prices: dict[str, float] | None = None) -> list[Row]:
             for r in rows]
 
 
-COLUMNS = ["Stack", "Mode", "AZs for compute", "RPO (zone loss)", "RTO (zone loss)", "SLA target",
-           "Relative cost", "Serving capacity"]
+COLUMNS = ["Stack", "Mode", "AZs for compute", "RPO (zone loss)", "RTO (zone loss)", "RPO (from backup)",
+           "SLA target", "Relative cost", "Serving capacity"]
 
 
 def _cells(r: Row) -> list[str]:
@@ -169,7 +171,7 @@ def _cells(r: Row) -> list[str]:
         cost = "n/a (billed per CU)"
     else:
         cost = f"{r.relative_cost:g}" if r.relative_cost is not None else f"{r.cost:g} (no single-zone stack)"
-    return [r.stack, r.mode, r.compute_azs, r.rpo, r.rto, r.sla, cost, r.capacity]
+    return [r.stack, r.mode, r.compute_azs, r.rpo, r.rto, r.backup_rpo, r.sla, cost, r.capacity]
 
 
 def render(rows: list[Row], fmt: str, prices: bool) -> str:

@@ -35,6 +35,7 @@ from milvus_zones_policies.model.values import dig
 from milvus_zones.analysis.failures_render import render, render_text, to_json
 
 __all__ = [
+    "BACKUP_NOTE",
     "TARGETS",
     "TUNINGS",
     "Contribution",
@@ -43,6 +44,7 @@ __all__ = [
     "Report",
     "Scenario",
     "Step",
+    "backup_rpo",
     "contributions",
     "fmt_s",
     "render",
@@ -58,11 +60,26 @@ def topology(graph) -> Topology:
     return Topology(from_graph(graph))
 
 
+def backup_rpo(graph) -> str:
+    """The RPO of restoring from the last backup (an operator's or client's mistake, which no zone or
+    region failover undoes), from the program's `backup` output (milvus_zones.planning.plan.backup_summary)."""
+    b = graph.outputs.get("backup")
+    if not isinstance(b, dict):
+        return "not declared by the program"
+    if "schedule" in b:
+        return f"{b['rpo']}, kept {b['retentionDays']} d ({b['schedule']} UTC)"
+    return str(b.get("rpo", "not declared by the program"))
+
+
+BACKUP_NOTE = "restore from the last backup (a dropped collection, a bad delete: no failover helps): RPO "
+
+
 def report(graph, data_size_gib: float = 100, load_mib_s: float = 100, with_contributions: bool = True) -> Report:
-    """The analysis of a recorded graph, with what each tuning contributes."""
+    """The analysis of a recorded graph, with what each tuning contributes, and the backup RPO beside it."""
     topo = topology(graph)
     params = defaults(data_size_gib, load_mib_s)
     r = recovery_report(topo, params, graph.stack)
+    r.notes.append(BACKUP_NOTE + backup_rpo(graph))
     if with_contributions and r.kind != "managed":
         deps = deployments_with_milvus(topo)
         if deps:
@@ -96,12 +113,6 @@ def _without_tolerations(dep: Deployment) -> None:
         for name in ("proxy", "mixCoordinator", "dataNode", "queryNode", "streamingNode", "indexNode"):
             if isinstance(rel.values.get(name), dict):
                 rel.values[name].pop("tolerations", None)
-
-
-def _without_controller(action: str) -> Callable[[Deployment], None]:
-    def drop(dep: Deployment) -> None:
-        dep.controllers = [c for c in dep.controllers if c.action != action]
-    return drop
 
 
 def _without_autoscaling(dep: Deployment) -> None:

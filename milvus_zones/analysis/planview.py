@@ -173,8 +173,10 @@ def _group_order(keys) -> list[str]:
 def render_text(graph: Graph, places: dict[str, Location]) -> str:
     buf = io.StringIO()
     console = Console(file=buf, width=160, color_system=None, highlight=False, emoji=False)
-    custom = [r for r in graph.resources if r.custom]
-    tree = Tree(Text(f"stack {graph.stack} ({graph.project}): {len(custom)} resources to create"))
+    custom = [r for r in graph.resources if r.custom and not r.external]
+    read = sum(1 for r in graph.resources if r.external)
+    also = f", {read} existing read" if read else ""
+    tree = Tree(Text(f"stack {graph.stack} ({graph.project}): {len(custom)} resources to create{also}"))
     for region, groups in sorted(_grouped(graph, places).items()):
         reg = tree.add(Text(f"region {region}"))
         for group in _group_order(groups):
@@ -196,7 +198,7 @@ def render_json(graph: Graph, places: dict[str, Location]) -> str:
         p = places[r.urn]
         steps.append(
             {
-                "op": "create",
+                "op": "read" if r.external else "create",
                 "urn": r.urn,
                 "provider": r.provider,
                 "newState": {

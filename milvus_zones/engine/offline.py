@@ -36,7 +36,14 @@ PLACEHOLDER_SECRET = "offline-plan-placeholder-secret"
 
 
 class ProgramError(Exception):
-    """The program refused its input or failed; `message` is meant for the user as is."""
+    """The program refused its input or failed; the message is meant for the user as is.
+    `problems`: the broken rules one by one (stackconfig.Problem), when they are known; `path`:
+    the stack file they are in."""
+
+    def __init__(self, message: str, problems: list | None = None, path: Path | None = None):
+        super().__init__(message)
+        self.problems = list(problems or [])
+        self.path = path
 
 
 @dataclass
@@ -56,6 +63,8 @@ class Resource:
     retain_on_delete: bool = False
     ignore_changes: list[str] = field(default_factory=list)
     delete_before_replace: bool = False
+    source: tuple[str, int] | None = None  # (file URI, line) of the program code that registered it
+    external: bool = False  # read with `Resource.get`: in the graph, never created or deleted
 
     @property
     def inputs(self) -> dict[str, Any]:
@@ -139,6 +148,22 @@ class OfflineMocks(pulumi.runtime.Mocks):
         return rid, outputs
 
     def call(self, args: pulumi.runtime.MockCallArgs):
+        # Data sources about what already exists answer as a cloud holding what was asked for, filters
+        # included (a vSwitch looked up in zone z is in zone z); tests that need a refusal mock differently.
+        if args.token == "alicloud:vpc/getSwitches:getSwitches":
+            a = args.args
+            return {"ids": list(a.get("ids") or []), "names": [], "vswitches": [
+                {"id": i, "vswitchId": i, "zoneId": a.get("zoneId", ""), "vpcId": a.get("vpcId", ""),
+                 "cidrBlock": "", "name": i, "vswitchName": i, "status": "Available", "description": "",
+                 "availableIpAddressCount": 0, "creationTime": "", "enableIpv6": False, "ipv6CidrBlock": "",
+                 "isDefault": False, "resourceGroupId": "", "routeTableId": "", "tags": {}}
+                for i in a.get("ids") or []]}
+        if args.token == "alicloud:cs/getManagedKubernetesClusters:getManagedKubernetesClusters":
+            return {"ids": list(args.args.get("ids") or []), "names": [], "clusters": [
+                {"id": cid, "name": cid, "rrsaConfig": {
+                    "enabled": True, "ramOidcProviderArn": f"acs:ram::1234567890123456:oidc-provider/ack-rrsa-{cid}",
+                    "ramOidcProviderName": f"ack-rrsa-{cid}", "rrsaOidcIssuerUrl": f"https://oidc-ack.example/{cid}"}}
+                for cid in args.args.get("ids") or []]}
         if args.token == "alicloud:cs/getClusterCredential:getClusterCredential":
             cid = args.args.get("clusterId", "cluster")
             return {
@@ -203,6 +228,30 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 retain_on_delete=bool(request.retainOnDelete),
                 ignore_changes=list(request.ignoreChanges),
                 delete_before_replace=bool(request.deleteBeforeReplace),
+                source=((request.sourcePosition.uri, request.sourcePosition.line)
+                        if request.HasField("sourcePosition") and request.sourcePosition.uri else None),
+            )
+        )
+        return response
+
+    def ReadResource(self, request):
+        # `Resource.get(...)`: an existing resource read into the stack. The engine keeps it in the graph
+        # (external, never created or deleted), and policies resolve dependencies on it like any other.
+        response = super().ReadResource(request)
+        self.recorded.append(
+            Resource(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                custom=True,
+                parent=request.parent,
+                provider=request.provider,
+                id=request.id,
+                inputs_wire=json_format.MessageToDict(request.properties),
+                outputs_wire=json_format.MessageToDict(response.properties),
+                dependencies=list(request.dependencies),
+                property_dependencies={},
+                external=True,
             )
         )
         return response
@@ -220,6 +269,7 @@ class StackConfig:
     stack: str
     values: dict[str, Any]
     secure_keys: frozenset[str]
+    file: Any = None  # the stackconfig.StackFile read (key positions), when read from a file
 
 
 def read_project(program_dir: Path) -> dict[str, Any]:
@@ -233,23 +283,26 @@ def read_project(program_dir: Path) -> dict[str, Any]:
     raise ProgramError(f"{program_dir}: no Pulumi.yaml; --program must be a Pulumi project directory")
 
 
-def read_stack_config(path: Path) -> StackConfig:
+def read_stack_config(path: Path, project: dict[str, Any] | None = None) -> StackConfig:
+    """Read a stack file strictly (milvus_zones.stackconfig.load_stack_file) against the project's
+    config schema: `project`, or the Pulumi.yaml found beside the file or one folder up."""
+    from milvus_zones.engine.stackfile import StackFileError, load_stack_file
+
+    path = Path(path)
+    if project is None:
+        for folder in (path.parent, path.parent.parent):
+            try:
+                project = read_project(folder)
+                break
+            except ProgramError:
+                continue
     try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as e:
-        raise ProgramError(f"{path}: not valid YAML ({e.__class__.__name__}: {getattr(e, 'problem', e)})") from None
-    data = data or {}
-    if not isinstance(data, dict) or not isinstance(data.get("config", {}), dict):
-        raise ProgramError(f"{path}: a stack config file holds a 'config:' mapping of 'namespace:key: value'")
-    values: dict[str, Any] = {}
-    secure: set[str] = set()
-    for key, value in (data.get("config") or {}).items():
-        if isinstance(value, dict) and set(value) == {"secure"}:
-            secure.add(key)
-            value = PLACEHOLDER_SECRET  # ciphertext cannot be decrypted offline
-        values[key] = value
+        sf = load_stack_file(path, project)
+    except StackFileError as e:
+        raise ProgramError(str(e), problems=e.problems, path=path) from None
+    values = {k: PLACEHOLDER_SECRET if k in sf.secure_keys else v for k, v in sf.values.items()}
     stack = path.name.removeprefix("Pulumi.").rsplit(".", 1)[0]
-    return StackConfig(path, stack, values, frozenset(secure))
+    return StackConfig(path, stack, values, sf.secure_keys, sf)
 
 
 def config_for_program(project: dict[str, Any], stack_cfg: StackConfig) -> tuple[dict[str, str], list[str]]:
@@ -312,7 +365,7 @@ def run_program(program_dir: Path, stack_cfg: StackConfig, preview: bool = False
         _sync_await(run_in_stack(program))
     except pulumi.RunError as e:
         raise ProgramError(str(e)) from None
-    except Exception as e:  # noqa: BLE001 - a failing program is reported, not dumped
+    except Exception as e:
         if os.environ.get("MILVUS_ZONES_DEBUG"):
             raise
         where = _program_frame(e, program_dir)

@@ -22,6 +22,15 @@ def find_project(start: Path | None = None) -> Path:
     raise ProgramError(f"no Pulumi.yaml in {here} or a folder above it; run in a Pulumi project or pass --program DIR")
 
 
+def _project_or_none(program_dir: Path | None) -> dict | None:
+    """The project a stack file given by path is checked against (None: read_stack_config looks
+    beside the file)."""
+    try:
+        return read_project(program_dir or find_project())
+    except ProgramError:
+        return None
+
+
 def stack_dir(program_dir: Path) -> Path:
     project = read_project(program_dir)
     return program_dir / project.get("stackConfigDir", ".")
@@ -38,10 +47,10 @@ def resolve_stack(stack: str, program_dir: Path | None = None) -> StackConfig:
     if candidate.suffix in (".yaml", ".yml") or "/" in stack:
         if not candidate.is_file():
             raise ProgramError(f"stack config file {stack} does not exist")
-        return read_stack_config(candidate)
+        return read_stack_config(candidate, _project_or_none(program_dir))
     program_dir = program_dir or find_project()
     path = stack_dir(program_dir) / f"Pulumi.{stack}.yaml"
     if not path.is_file():
         known = ", ".join(available_stacks(program_dir)) or "none"
         raise ProgramError(f"unknown stack {stack!r}; stacks in {stack_dir(program_dir)}: {known}")
-    return read_stack_config(path)
+    return read_stack_config(path, read_project(program_dir))

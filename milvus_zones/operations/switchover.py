@@ -8,19 +8,24 @@ proves that on the two recorded graphs before the user runs anything.
 
 from __future__ import annotations
 
-import re
+import json
 from dataclasses import dataclass
 from pathlib import Path
-
-import yaml
+from typing import Any
 
 from milvus_zones.engine.offline import Graph, ProgramError, read_stack_config
+from milvus_zones.engine.stackfile import _yaml, edit_stack_text
 from milvus_zones.planning.spec import Mode, SpecError
 from milvus_zones.planning.stackconfig import (
     NAMESPACE,
     format_problems,
     spec_from_config,
 )
+
+
+def _plain_value(v: Any) -> Any:
+    """ruamel round-trip nodes -> plain values (what the language host would pass)."""
+    return json.loads(json.dumps(v, default=str))
 
 # What holds data or identity: the same URN and provider before and after, or the change is refused.
 STATEFUL_TYPES = (
@@ -51,18 +56,6 @@ class Change:
     text: str  # the new stack file
 
 
-def _set_key(text: str, key: str, value: str) -> str:
-    """Set a top-level `milvus-zones:` key in a stack file, keeping its comments and layout."""
-    line = f"  {NAMESPACE}:{key}: {value}"
-    pattern = re.compile(rf"^\s+{re.escape(NAMESPACE)}:{re.escape(key)}:.*$", re.M)
-    if pattern.search(text):
-        return pattern.sub(line, text, count=1)
-    match = re.search(r"^config:\s*$", text, re.M)
-    if match is None:
-        raise ProgramError("the stack file has no top-level 'config:' mapping to edit")
-    return text[: match.end()] + "\n" + line + text[match.end():]
-
-
 def plan_change(path: Path, to: str, failover: bool) -> Change:
     cfg = read_stack_config(path)
     try:
@@ -77,11 +70,14 @@ def plan_change(path: Path, to: str, failover: bool) -> Change:
     current = spec.effective_primary_region
     if to == current and not failover:
         raise ProgramError(f"{to} is already the primary region; nothing to switch")
-    text = path.read_text()
-    text = _set_key(text, "primaryRegion", to)
-    text = _set_key(text, "forcePromote", "true" if failover else "false")
-    # The edited file must itself be a valid stack: parse it back the way the CLI does.
-    values = (yaml.safe_load(text) or {}).get("config", {})
+    try:
+        text = edit_stack_text(path.read_text(), {f"{NAMESPACE}:primaryRegion": to,
+                                                  f"{NAMESPACE}:forcePromote": failover})
+    except ValueError as e:
+        raise ProgramError(f"{path}: cannot edit it: {e}") from None
+    # The edited file must itself be a valid stack (the CLI also re-reads it strictly before planning).
+    values = _yaml().load(text).get("config", {})
+    values = {k: _plain_value(v) for k, v in values.items()}
     try:
         spec_from_config({k: v for k, v in values.items() if not isinstance(v, dict) or set(v) != {"secure"}})
     except SpecError as e:

@@ -147,6 +147,68 @@ class BucketPlan:
 
 
 @dataclass(frozen=True)
+class BackupPlan:
+    """milvus-backup on a schedule, into a prefix of the deployment's own (ZRS, versioned) bucket.
+
+    Backups are named `<name_prefix>_<YYYYmmddHHMM>` (UTC): milvus-backup accepts letters, digits
+    and `_` (core/backup/func.go ValidateName), and the name alone tells the cleanup a backup's age.
+    """
+
+    prefix: str  # milvus-backup's backupRootPath in the bucket, e.g. "backup/milvus"
+    schedule: str  # cron, UTC (the CronJob's timeZone is set to Etc/UTC)
+    retention_days: int  # the cleanup after each run deletes this stack's backups older than this
+    name_prefix: str  # e.g. "milvus" or "milvus_cn_hangzhou"
+    suspended: bool = False  # cross-region standby: the CronJob exists but does not run until promoted
+
+    @property
+    def interval_s(self) -> int:
+        """The longest time between two scheduled runs: the backup RPO, before the run's own duration."""
+        from milvus_zones.planning.schedule import max_interval_s
+
+        return max_interval_s(self.schedule)
+
+
+@dataclass(frozen=True)
+class MonitoringPlan:
+    labels: dict[str, str]  # extra labels on every monitor and rule (a Prometheus' selectors)
+    grafana_dashboard: bool
+
+
+BACKUP_ROOT = "backup"
+
+
+def backup_summary(b: BackupPlan | None, managed_auto_backup: bool | None = None) -> dict[str, object]:
+    """The `backup` stack output: what is backed up when, and the RPO that gives against an operator's
+    or a client's mistake (a dropped collection, a bad delete), which no zone or region failover covers.
+
+    The RPO is the longest wait between two scheduled runs plus a run's own duration, which depends on
+    the data and is not modeled; read at a later time, what a backup holds is what Milvus had flushed
+    when it started.
+    """
+    from milvus_zones.planning.schedule import describe_interval
+
+    if managed_auto_backup is not None:
+        return {"enabled": managed_auto_backup, "by": "the managed service (autoBackup)",
+                "rpo": "the service's backup schedule" if managed_auto_backup else "no backup"}
+    if b is None:
+        return {"enabled": False, "rpo": "no backup"}
+    return {"enabled": not b.suspended, "by": "milvus-backup CronJob", "schedule": b.schedule,
+            "retentionDays": b.retention_days, "prefix": b.prefix, "rpoSeconds": b.interval_s,
+            "rpo": f"{describe_interval(b.interval_s)} + run time"}
+
+
+def backup_name_prefix(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_]", "_", name)
+
+
+def plan_backup(spec: DeploymentSpec, name: str) -> BackupPlan | None:
+    if not spec.backup.enabled or spec.backend is not Backend.SELF_HOSTED:
+        return None
+    return BackupPlan(prefix=f"{BACKUP_ROOT}/{name}", schedule=spec.backup.schedule,
+                      retention_days=spec.backup.retention_days, name_prefix=backup_name_prefix(name))
+
+
+@dataclass(frozen=True)
 class EgressPlan:
     zone: str  # where the NAT gateway lives
     serves: tuple[str, ...]  # zones whose vSwitches route through it
@@ -184,6 +246,10 @@ class TopologyPlan:
     proxy_load_balancer: bool = False
     # Milvus 2.6 built-in CDC component on (cross-region-ha, both regions: either may become primary).
     cdc: bool = False
+    # Scheduled milvus-backup runs (None when backups are off or on the managed backend).
+    backup: BackupPlan | None = None
+    # PodMonitors, alert rules and the dashboard (None when monitoring is off).
+    monitoring: MonitoringPlan | None = None
     # Registry (host[/path]) every image is pulled from instead of Docker Hub; None for Docker Hub.
     image_registry: str | None = None
     # Requests/limits of every workload, fitted to the pools (milvus_zones.planning.sizing); None on the managed backend.
@@ -369,6 +435,9 @@ def plan(spec: DeploymentSpec, name: str = "milvus") -> TopologyPlan:
         tags=tags,
         failover=failover,
         proxy_load_balancer=mode is Mode.MULTI_ZONE_HA,
+        backup=plan_backup(spec, name),
+        monitoring=(MonitoringPlan(dict(spec.monitoring.labels), spec.monitoring.grafana_dashboard)
+                    if spec.monitoring.enabled else None),
         image_registry=spec.image_registry,
     )
     return with_sizing(topology, spec)
@@ -406,6 +475,7 @@ class ManagedInstancePlan:
     multi_az_storage: bool
     load_replicas: int
     components: tuple[ManagedComponentPlan, ...]
+    auto_backup: bool = True  # `backup.enabled`; the service chooses the schedule and retention
 
 
 def plan_managed(spec: DeploymentSpec, topology: TopologyPlan) -> ManagedInstancePlan:
@@ -427,6 +497,7 @@ def plan_managed(spec: DeploymentSpec, topology: TopologyPlan) -> ManagedInstanc
         multi_az_storage=spec.mode.multi_zone,
         load_replicas=2 if ha else 1,
         components=tuple(ManagedComponentPlan(t, cu, replicas(n)) for t, cu, n in kinds),
+        auto_backup=spec.backup.enabled,
     )
 
 
@@ -456,12 +527,10 @@ class EndpointPlan:
 
 
 @dataclass(frozen=True)
-class BackupPlan:
-    """milvus-backup in the primary region, its backups copied to the other region by OSS replication."""
+class BackupReplicationPlan:
+    """cross-region-ha: OSS replication of each region's backup prefix to the other region's bucket."""
 
-    prefix: str  # bucket prefix the backups go to (outside Milvus' own root path)
-    schedule: str  # cron, in the cluster's time zone (UTC)
-    keep: int  # backups kept by the rotation
+    prefix: str  # the backup prefix of both buckets (each region writes below it, under its own name)
     replicate_to: dict[str, tuple[str, str]]  # region -> (peer region, peer bucket)
 
 
@@ -470,7 +539,7 @@ class CrossRegionPlan:
     regions: tuple[TopologyPlan, ...]  # config order (region, peer): names never depend on roles
     replication: ReplicationPlan
     endpoint: EndpointPlan
-    backup: BackupPlan
+    backup: BackupReplicationPlan
 
     def region(self, region: str) -> TopologyPlan:
         return next(p for p in self.regions if p.region == region)
@@ -481,7 +550,6 @@ class CrossRegionPlan:
 
 
 DML_CHANNELS = 16  # Milvus' default rootCoord.dmlChannelNum, pinned so both clusters agree
-BACKUP_PREFIX = "backup"
 
 
 def region_name(region: str) -> str:
@@ -496,7 +564,10 @@ def plan_cross_region(spec: DeploymentSpec) -> CrossRegionPlan:
         role = "primary" if rspec.region == primary else "standby"
         p = plan(rspec, name=region_name(rspec.region))
         tags = {**p.tags, MODE_TAG: str(spec.mode), REGION_MODE_TAG: str(rspec.mode), REGION_ROLE_TAG: role}
-        p = dataclasses.replace(p, tags=tags, region_role=role, proxy_load_balancer=True, cdc=True)
+        # Both regions define the backup CronJob (a switchover replaces nothing); only the primary's runs:
+        # the standby holds the same data, replicated by CDC, and its backups would be duplicates.
+        backup = dataclasses.replace(p.backup, suspended=role == "standby") if p.backup else None
+        p = dataclasses.replace(p, tags=tags, region_role=role, proxy_load_balancer=True, cdc=True, backup=backup)
         regions.append(with_sizing(p, rspec))  # again: CDC runs on the compute pools
     standby = next(p.region for p in regions if p.region != primary)
     zone = "milvus-zones.internal"
@@ -512,10 +583,8 @@ def plan_cross_region(spec: DeploymentSpec) -> CrossRegionPlan:
             force_promote=spec.force_promote,
         ),
         endpoint=EndpointPlan(zone=zone, client_record="milvus", region_records=records),
-        backup=BackupPlan(
-            prefix=BACKUP_PREFIX,
-            schedule="30 2 * * *",
-            keep=7,
+        backup=BackupReplicationPlan(
+            prefix=BACKUP_ROOT,
             replicate_to={a.region: (b.region, b.bucket.name) for a in regions for b in regions if a is not b},
         ),
     )

@@ -9,10 +9,10 @@ from __future__ import annotations
 import ipaddress
 import re
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from pydantic.alias_generators import to_camel
+from pydantic.alias_generators import to_camel, to_snake
 
 from milvus_zones.planning.catalog import (
     CHARTS,
@@ -59,7 +59,30 @@ MilvusVersion = Literal["2.4", "2.5", "2.6"]
 _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
 _ROOT_PATH_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_\-/]{0,127}$")
 _K8S_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
-_TAG_KEY_RE = re.compile(r"^(?!aliyun|acs:)[^\s][\S ]{0,127}$")
+# Cloud limits, as Alibaba Cloud documents them:
+# - tags: at most 20 per resource (Resource Management "Limits": "Maximum number of tags that can be
+#   added to a single resource: 20"); a key is 1-128 characters, does not start with `aliyun` or `acs:`
+#   and contains neither `http://` nor `https://`; a value is at most 128 characters without
+#   `http://` / `https://` (Tag overview, and the TagResources API of ECS/VPC). The program adds its own
+#   `milvus-zones/*` tags (PROGRAM_TAG_KEYS), which count against the 20.
+# - ECS instance types are `ecs.<instance family>.<size>` (ECS "Classification and naming of instance
+#   types"; EGS "Instance naming conventions": `ecs.<instance-family>.<nx>large`), e.g. ecs.g7.2xlarge,
+#   ecs.gn7i-c8g1.2xlarge, ecs.t6-c1m1.large.
+# - ACK Kubernetes versions are `<major>.<minor>.<patch>-aliyun.<n>`, e.g. 1.33.3-aliyun.1 (ACK release
+#   notes; terraform-provider-alicloud `alicloud_cs_kubernetes_version` data source).
+TAG_LIMIT = 20
+PROGRAM_TAG_KEYS = ("milvus-zones/mode", "milvus-zones/region-mode", "milvus-zones/region-role")
+_TAG_KEY_RE = re.compile(r"^(?!aliyun|acs:)(?!.*https?://).{1,128}$", re.DOTALL)
+_TAG_VALUE_RE = re.compile(r"^(?!.*https?://).{0,128}$", re.DOTALL)
+_INSTANCE_TYPE_RE = re.compile(r"^ecs\.[a-z][a-z0-9]*(-[a-z0-9]+)*\.(nano|micro|small|medium|large|[0-9]*xlarge)$")
+_ACK_VERSION_RE = re.compile(r"^1\.[0-9]{1,2}\.[0-9]{1,3}-aliyun\.[0-9]{1,3}$")
+
+# Settings one backend reads and the other ignores: set to anything but their default, they are refused.
+SELF_HOSTED_ONLY = ("compute_instance_type", "quorum_instance_type", "quorum_nodes_per_zone", "message_service",
+                    "bucket_name", "bucket_root_path", "bucket_redundancy", "kubernetes_version", "namespace",
+                    "etcd_volume_size_gi", "api_server_public")
+SELF_HOSTED_ONLY_NETWORK = ("pod_cidrs", "service_cidr")
+MANAGED_ONLY = ("managed_query_cu",)
 # host[:port] then optional path segments: an ACR instance (…cr.aliyuncs.com/namespace) or a mirror.
 _REGISTRY_RE = re.compile(
     r"^(?=.{1,255}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[0-9]{1,5})?(/[a-z0-9]+([._-][a-z0-9]+)*)*$"
@@ -153,6 +176,118 @@ class PeerRegionSpec(_Model):
     network: NetworkSpec = Field(default_factory=NetworkSpec, description="The peer's address plan.")
 
 
+# Kubernetes CronJob schedules use robfig/cron's standard parser: five fields of numbers, `*`, `,`,
+# `-`, `/` (`?` in the day fields), month and weekday names; the Quartz extensions L, W, # are not accepted.
+_NUM = r"[0-9*,/-]+"
+_MONTHS = "JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC"
+_DAYS = "SUN|MON|TUE|WED|THU|FRI|SAT"
+_CRON_FIELDS = tuple(re.compile(f"^(?:{f})+$", re.IGNORECASE) for f in (
+    _NUM, _NUM, r"[0-9*,/?-]", f"[0-9*,/-]|{_MONTHS}", f"[0-9*,/?-]|{_DAYS}"))
+BACKUP_DEFAULT_SCHEDULE = "30 2 * * *"  # daily, 02:30 UTC
+BACKUP_DEFAULT_RETENTION_DAYS = 7
+
+
+class BackupSpec(_Model):
+    """Scheduled milvus-backup runs (self-hosted) or the managed service's automatic backup."""
+
+    enabled: bool = Field(default=True, description="Back up on a schedule (managed backend: autoBackup).")
+    schedule: str = Field(
+        default=BACKUP_DEFAULT_SCHEDULE, description="Cron schedule of the backups, five fields, UTC."
+    )
+    retention_days: Annotated[int, Field(ge=1, le=3650)] = Field(
+        default=BACKUP_DEFAULT_RETENTION_DAYS, description="Days a backup is kept before the cleanup deletes it."
+    )
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, v: str) -> str:
+        from milvus_zones.planning.schedule import ScheduleError, max_interval_s
+
+        fields = v.split()
+        if len(fields) != 5 or not all(r.match(f) for r, f in zip(_CRON_FIELDS, fields, strict=True)):
+            raise ValueError(f"must be a cron schedule of five fields (minute hour day month weekday), "
+                             f"e.g. {BACKUP_DEFAULT_SCHEDULE!r}; got {v!r}")
+        try:
+            max_interval_s(v)
+        except ScheduleError as e:
+            raise ValueError(f"{e}; got {v!r}") from None
+        return " ".join(fields)
+
+    @model_validator(mode="after")
+    def _retention_covers_interval(self) -> BackupSpec:
+        from milvus_zones.planning.schedule import max_interval_s
+
+        gap = max_interval_s(self.schedule)
+        if self.retention_days * 86400 <= gap:
+            raise ValueError(
+                f"retentionDays ({self.retention_days}) must be longer than the longest interval between two "
+                f"backups of schedule {self.schedule!r} ({gap / 86400:g} days), or no backup is kept at times"
+            )
+        return self
+
+
+class MonitoringSpec(_Model):
+    """Prometheus Operator objects for Milvus, etcd and the backups (ARMS reads them too)."""
+
+    enabled: bool = Field(default=False, description="Create PodMonitors and PrometheusRules (needs their CRDs).")
+    labels: dict[str, str] = Field(
+        default_factory=dict,
+        description="Extra labels on the monitors and rules, to match a Prometheus' selectors (e.g. release).",
+    )
+    grafana_dashboard: bool = Field(
+        default=False, description="Provision the Milvus dashboard as a ConfigMap for the Grafana sidecar."
+    )
+
+# Where a component is given a value that only exists at deploy time (a pulumi.Output), the spec sees
+# this marker instead: the rules check where an id is used, never its value, so they still apply.
+DEPLOY_TIME_VALUE = "(known at deploy time)"
+_ID_PREFIXES = {"vpc": "vpc-", "vswitch": "vsw-"}
+
+
+def _check_id(kind: str, v: str) -> str:
+    if v != DEPLOY_TIME_VALUE and not v.startswith(_ID_PREFIXES[kind]):
+        raise ValueError(f"{v!r} is not a {kind} id (they start with {_ID_PREFIXES[kind]!r})")
+    return v
+
+
+class ExistingVpcSpec(_Model):
+    """A VPC the team already has: milvus-zones creates only the vSwitches it does not list."""
+
+    vpc_id: str = Field(description="Id of the existing VPC (vpc-...); network.vpcCidr must be its CIDR.")
+    node_vswitches: dict[str, str] = Field(
+        default_factory=dict, description="Zone -> existing node vSwitch id (vsw-...); zones left out get a new one."
+    )
+    pod_vswitches: dict[str, str] = Field(
+        default_factory=dict,
+        description="Zone -> existing Terway pod vSwitch id; zones left out get a new one (unused with existingCluster).",
+    )
+
+    @field_validator("vpc_id")
+    @classmethod
+    def _vpc(cls, v: str) -> str:
+        return _check_id("vpc", v)
+
+    @field_validator("node_vswitches", "pod_vswitches")
+    @classmethod
+    def _vswitches(cls, v: dict[str, str]) -> dict[str, str]:
+        for vsw in v.values():
+            _check_id("vswitch", vsw)
+        return v
+
+
+class ExistingClusterSpec(_Model):
+    """An ACK cluster the team already has (RRSA enabled): milvus-zones adds its node pools and Milvus."""
+
+    cluster_id: str = Field(description="Id of the existing ACK managed cluster; RRSA must be enabled on it.")
+
+    @field_validator("cluster_id")
+    @classmethod
+    def _cluster(cls, v: str) -> str:
+        if v != DEPLOY_TIME_VALUE and not re.fullmatch(r"c[0-9a-z]{8,}", v):
+            raise ValueError(f"{v!r} is not an ACK cluster id (c followed by lowercase letters and digits)")
+        return v
+
+
 class DeploymentSpec(_Model):
     """One Milvus deployment, as read from the `milvus-zones:*` keys of a stack config."""
 
@@ -239,12 +374,25 @@ class DeploymentSpec(_Model):
         default=False,
         description="cross-region-ha, unplanned failover: promote primaryRegion without waiting for the lost region.",
     )
+    backup: BackupSpec = Field(default_factory=BackupSpec, description="Scheduled backups and their retention.")
+    monitoring: MonitoringSpec = Field(default_factory=MonitoringSpec, description="Monitors, alert rules, dashboard.")
+    existing_vpc: ExistingVpcSpec | None = Field(
+        default=None, description="Bring your own VPC: {vpcId, nodeVswitches, podVswitches}; only missing vSwitches are created."
+    )
+    existing_cluster: ExistingClusterSpec | None = Field(
+        default=None, description="Bring your own ACK cluster: {clusterId}; needs existingVpc (the cluster's VPC)."
+    )
+    helm_values: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Extra values for the Milvus chart, merged under ours; keys checked against the pinned chart.",
+    )
 
     # ---- field rules -------------------------------------------------------------------------
 
     @field_validator(
         "message_service", "bucket_redundancy", "kubernetes_version", "bucket_name", "region_mode", "primary_region",
-        "peer", "milvus_image_tag", "milvus_image_digest", "image_registry", "quorum_instance_type", mode="before",
+        "peer", "milvus_image_tag", "milvus_image_digest", "image_registry", "quorum_instance_type", "existing_vpc",
+        "existing_cluster", mode="before",
     )
     @classmethod
     def _auto(cls, v: object) -> object:
@@ -254,7 +402,12 @@ class DeploymentSpec(_Model):
     @field_validator("compute_instance_type", "quorum_instance_type")
     @classmethod
     def _known_instance_type(cls, v: str | None) -> str | None:
-        if v is not None and v not in INSTANCE_TYPES:
+        if v is None:
+            return v
+        if not _INSTANCE_TYPE_RE.match(v):
+            raise ValueError(f"{v[:60]!r} is not an ECS instance type name (ecs.<family>.<size>); "
+                             f"allowed: {', '.join(sorted(INSTANCE_TYPES))}")
+        if v not in INSTANCE_TYPES:
             raise ValueError(f"{v!r} is not in the instance catalog; allowed: {', '.join(sorted(INSTANCE_TYPES))}")
         return v
 
@@ -319,12 +472,26 @@ class DeploymentSpec(_Model):
     @field_validator("tags")
     @classmethod
     def _tags(cls, v: dict[str, str]) -> dict[str, str]:
-        for key in v:
+        room = TAG_LIMIT - len(PROGRAM_TAG_KEYS)
+        if len(v) > room:
+            raise ValueError(f"{len(v)} tags; at most {room}: Alibaba Cloud allows {TAG_LIMIT} per resource and "
+                             f"the program adds {len(PROGRAM_TAG_KEYS)} of its own ({', '.join(PROGRAM_TAG_KEYS)})")
+        for key, value in v.items():
             if not _TAG_KEY_RE.match(key) or key.startswith("milvus-zones/"):
                 raise ValueError(
-                    f"tag key {key!r} is not allowed: 1-128 characters, not starting with "
-                    "'aliyun', 'acs:' or 'milvus-zones/' (reserved for the mode declaration)"
+                    f"tag key {key[:40]!r} is not allowed: 1-128 characters, not starting with "
+                    "'aliyun', 'acs:' or 'milvus-zones/' (reserved for the mode declaration), without http:// or https://"
                 )
+            if not _TAG_VALUE_RE.match(value):
+                raise ValueError(f"tag {key!r}: the value must be at most 128 characters, without http:// or https://")
+        return v
+
+    @field_validator("kubernetes_version")
+    @classmethod
+    def _ack_version(cls, v: str | None) -> str | None:
+        if v is not None and not _ACK_VERSION_RE.match(v):
+            raise ValueError(f"{v[:60]!r} is not an ACK Kubernetes version; allowed: <major>.<minor>.<patch>-aliyun.<n>, "
+                             "e.g. 1.33.3-aliyun.1, or empty for ACK's default")
         return v
 
     # ---- cross-field rules (the seed's limits and the geometry) --------------------------------
@@ -347,9 +514,12 @@ class DeploymentSpec(_Model):
         region_zones = REGION_ZONES[self.region]
         want = 1 if self.mode is Mode.SINGLE_ZONE else 3
         if len(self.zones) != want:
+            more = (" A deployment spans three zones: to spread further, add a second region (mode "
+                    "cross-region-ha, docs/operations.md#scale-out)" if len(self.zones) > want else "")
             problems.append(
                 ("zones", f"mode {self.mode} needs exactly {want} zone(s) "
-                          f"({'primary' if want == 1 else 'primary, secondary, third'}); got {len(self.zones)}")
+                          f"({'primary' if want == 1 else 'primary, secondary, third'}); got {len(self.zones)}."
+                          f"{more}".rstrip("."))
             )
         if len(set(self.zones)) != len(self.zones):
             problems.append(("zones", f"zones must be distinct; got {self.zones}"))
@@ -370,12 +540,23 @@ class DeploymentSpec(_Model):
                      f"multi-zone-ha needs a multiple of 2 (one equal set per compute zone); got {self.compute_node_count}")
                 )
 
+        problems.extend(self._backend_problems())
         if self.backend is Backend.MANAGED:
             if self.message_service is not None:
                 problems.append(("messageService", "the managed backend runs its own message service; leave it auto"))
+            # alicloud.MilvusInstance (pulumi-alicloud 4.0.0) takes auto_backup only: the service picks
+            # the schedule and the retention; a setting we cannot apply is refused, not ignored.
+            for key in ("schedule", "retentionDays"):
+                if to_snake(key) in self.backup.model_fields_set:
+                    problems.append((f"backup.{key}", ("the managed backend's automatic backup has no schedule or "
+                                                      "retention setting (MilvusInstance auto_backup only); "
+                                                      "leave it unset")))
+            if self.monitoring.enabled:
+                problems.append(("monitoring.enabled", ("the managed backend is monitored by the service itself "
+                                                       "(no cluster of the stack's own to run monitors in)")))
         elif self.bucket_name is None:
-            problems.append(("bucketName", "required by the self-hosted backend; set it with "
-                                           "`pulumi config set milvus-zones:bucketName <globally-unique-name>`"))
+            problems.append(("bucketName", ("required by the self-hosted backend; set it with "
+                                           "`pulumi config set milvus-zones:bucketName <globally-unique-name>`")))
         mq = self.effective_message_service
         if mq is MessageService.WOODPECKER and self.milvus_version != "2.6":
             problems.append(
@@ -393,9 +574,37 @@ class DeploymentSpec(_Model):
 
         problems.extend(_network_problems(self.network, len(self.zones)))
         problems.extend(self._image_problems())
+        problems.extend(self._bring_your_own_problems())
         if problems:
             raise SpecError(problems)
         return self
+
+    def _backend_problems(self) -> list[tuple[str, str]]:
+        """Settings the chosen backend never reads: refused, so nobody believes they took effect."""
+        fields = type(self).model_fields
+        problems: list[tuple[str, str]] = []
+
+        def changed(model: BaseModel, name: str) -> bool:
+            f = type(model).model_fields[name]
+            return getattr(model, name) != f.get_default(call_default_factory=True)
+
+        if self.backend is Backend.MANAGED:
+            why = {"message_service": "the managed service runs its own message service"}
+            for name in SELF_HOSTED_ONLY:
+                if changed(self, name):
+                    reason = why.get(name, "the managed backend does not read it (Alibaba Cloud runs that part)")
+                    problems.append((fields[name].alias or name, f"{reason}; remove it, or use backend self-hosted"))
+            for name in SELF_HOSTED_ONLY_NETWORK:
+                if changed(self.network, name):
+                    problems.append((f"network.{NetworkSpec.model_fields[name].alias}",
+                                     "the managed backend does not read it (no Kubernetes cluster of the stack's own); "
+                                     "remove it, or use backend self-hosted"))
+        else:
+            for name in MANAGED_ONLY:
+                if changed(self, name):
+                    problems.append((fields[name].alias or name,
+                                     f"only the managed backend reads it; backend {self.backend} ignores it: remove it"))
+        return problems
 
     def _image_problems(self) -> list[tuple[str, str]]:
         """The Milvus image must be a patch of milvusVersion, and have every feature the mode uses."""
@@ -441,10 +650,38 @@ class DeploymentSpec(_Model):
         return Image(pinned.repository, self.milvus_image_tag, self.milvus_image_digest,
                      source="stack settings milvusImageTag/milvusImageDigest")
 
+    def _bring_your_own_problems(self) -> list[tuple[str, str]]:
+        problems: list[tuple[str, str]] = []
+        if self.existing_cluster is not None and self.existing_vpc is None:
+            problems.append(("existingCluster", "needs existingVpc: the cluster's VPC and a node vSwitch per zone "
+                                                "(missing ones are created in it)"))
+        if self.backend is Backend.MANAGED:
+            for key, value in (("existingVpc", self.existing_vpc), ("existingCluster", self.existing_cluster),
+                               ("helmValues", self.helm_values or None)):
+                if value is not None:
+                    problems.append((key, "only used by the self-hosted backend; the managed backend leaves it unset"))
+        if self.existing_vpc is None:
+            return problems
+        for key, switches in (("nodeVswitches", self.existing_vpc.node_vswitches),
+                              ("podVswitches", self.existing_vpc.pod_vswitches)):
+            for zone in switches:
+                if zone not in self.zones:
+                    problems.append((f"existingVpc.{key}.{zone}",
+                                     f"zone {zone} is not one of the zones mode {self.mode} uses here "
+                                     f"(zones: {', '.join(self.zones)}); a vSwitch serves only the zone it is in"))
+            ids = [i for i in switches.values() if i != DEPLOY_TIME_VALUE]
+            if len(set(ids)) != len(ids):
+                problems.append((f"existingVpc.{key}", "one vSwitch per zone: the same id is given for two zones"))
+        return problems
+
     def _cross_region_problems(self) -> list[tuple[str, str]]:
         problems: list[tuple[str, str]] = []
+        for key, value in (("existingVpc", self.existing_vpc), ("existingCluster", self.existing_cluster)):
+            if value is not None:
+                problems.append((key, "not supported with cross-region-ha yet: each region's network is created "
+                                      "with the routes the regions share"))
         if self.peer is None:
-            return [("peer", "cross-region-ha needs the second region: {region, zones, bucketName, network}")]
+            return [*problems, ("peer", "cross-region-ha needs the second region: {region, zones, bucketName, network}")]
         if self.backend is not Backend.SELF_HOSTED:
             problems.append(("backend", "cross-region-ha is built on the self-hosted backend; allowed: self-hosted"))
         if self.milvus_version != "2.6":
@@ -478,7 +715,8 @@ class DeploymentSpec(_Model):
         return problems
 
     def _region_spec(self, overrides: dict) -> DeploymentSpec:
-        base = self.model_dump(exclude={"mode", "region_mode", "peer", "primary_region", "force_promote"})
+        base = self.model_dump(exclude={"mode", "region_mode", "peer", "primary_region", "force_promote",
+                                        "existing_vpc", "existing_cluster"})
         base.update(overrides)
         if isinstance(base.get("network"), NetworkSpec):
             base["network"] = base["network"].model_dump()

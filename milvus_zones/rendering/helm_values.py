@@ -52,6 +52,7 @@ RRSA_ROLE_ANNOTATION = "pod-identity.alibabacloud.com/role-name"
 # in initCredentials/MetaTable.InitCredential, when the root user does not exist yet.
 ROOT_PASSWORD_ENV = "COMMON_SECURITY_DEFAULTROOTPASSWORD"
 PASSWORD_KEY = "password"
+PASSWORD_SECRET = "milvus-root-password"  # the Secret (key PASSWORD_KEY) the program creates in the namespace
 # ACK CCM: NLB needs spec.loadBalancerClass (CLB otherwise); zone-maps lists "<zone>:<vSwitch>".
 NLB_CLASS = "alibabacloud.com/nlb"
 ANN_ADDRESS_TYPE = "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-address-type"
@@ -178,6 +179,16 @@ def etcd_member_endpoints(release: str, namespace: str, replicas: int) -> list[s
     """
     full = _subchart_service(release, "etcd")
     return [f"http://{full}-{i}.{full}-headless.{namespace}.svc.cluster.local:2379" for i in range(replicas)]
+
+
+def etcd_statefulset(release: str) -> str:
+    """The etcd subchart's StatefulSet (bitnami common.names.fullname: the same rule as its Service)."""
+    return _subchart_service(release, "etcd")
+
+
+def etcd_client_endpoint(release: str, namespace: str) -> str:
+    """URL of the etcd subchart's client Service of a release (config.tpl naming), from inside the cluster."""
+    return f"http://{_subchart_service(release, 'etcd')}.{namespace}.svc:2379"
 
 
 def _toleration(t: Taint) -> dict:
@@ -764,10 +775,11 @@ def resource_group_configs(plan: TopologyPlan) -> dict[str, dict]:
 
 __all__ = [
     "CHART_FACTS",
+    "etcd_member_endpoints",
+    "node_failure_tolerations",
     "DEFAULT_STORAGE_CLASS",
     "ReleaseContext",
     "ReleaseSpec",
-    "etcd_member_endpoints",
     "node_failure_tolerations",
     "releases",
     "resource_group_configs",

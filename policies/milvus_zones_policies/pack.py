@@ -20,6 +20,7 @@ from .ha import (
     ha_milvus_version_supported,
 )
 from .image import milvus_image_has_ha_features
+from .maintenance import node_pool_rolls_one_node_at_a_time
 from .milvus import etcd_persistent_with_pdb, milvus_authorization_enabled
 from .mode import mode_consistent, mode_declared
 from .protection import stateful_resources_protected
@@ -75,6 +76,8 @@ ALL_POLICIES: list[Policy] = [
     workloads_sized,
     workloads_hardened,
     network_isolated,
+    # maintenance (docs/operations.md)
+    node_pool_rolls_one_node_at_a_time,
 ]
 
 

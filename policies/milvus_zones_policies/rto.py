@@ -12,7 +12,7 @@ Advisory by default: every check reports them, but the sums rest on figures nobo
 `{"ha-failover-within-rto": "mandatory", "basic-recovery-within-rto": "mandatory"}` in
 the policy config (`milvus-zones check --policy-config`, `pulumi preview --policy-pack-config`). The
 budgets default to the seed's RTO for the mode (HA < 3 min, basic < 1 h); this library's own
-targets (10 s reads / 60 s writes, 1 h) are policy config readRtoSeconds/writeRtoSeconds/rtoSeconds.
+targets (10 s reads / 60 s writes; basic at the seed's 1 h, since on-call fences a lost zone) are policy config readRtoSeconds/writeRtoSeconds/rtoSeconds.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ HA_CONFIG = PolicyConfigSchema(properties={
 })
 BASIC_CONFIG = PolicyConfigSchema(properties={
     **_COMMON,
-    # The seed's RTO for the mode (< 1 h), this library's own target too (on-call fencing is in the path).
+    # The seed's RTO for the mode (< 1 h), which this library's generated stacks are tested at too.
     "rtoSeconds": {"type": "number", "default": 3600, "description": "Compute relaunched and loaded within this."},
     "dataSizeGiB": {"type": "number", "default": 100, "description": "Data the query nodes reload."},
     "loadThroughputMiBps": {"type": "number", "default": 100, "description": "Segment load per query node."},
@@ -160,8 +160,7 @@ def _check_ha_release(rel, dep, topology, c, where, report) -> None:
     level=ADVISORY,
     remediation="Let the compute pool span primary and secondary zones with autoscaling (scalingConfig maxSize "
                 "above its size), short unreachable tolerations, an on-call runbook that deletes a lost zone's Node "
-                "objects (docs/failover-controller.md), and size query nodes for the data "
-                "(policy config dataSizeGiB). `milvus-zones failures STACK` shows the sums.",
+                "objects (docs/failover-controller.md), and size query nodes for the data (policy config dataSizeGiB). `milvus-zones failures STACK` shows the sums.",
     tags=["basic", "rto", "zones"],
     config_schema=BASIC_CONFIG,
 )

@@ -32,16 +32,19 @@ def test_every_stack_has_a_row():
     assert sorted(_rows()) == available_stacks()
 
 
+DAILY = "24 h + run time, kept 7 d (30 2 * * * UTC)"  # the default backup schedule's RPO
+
+
 def test_the_three_self_hosted_modes_are_pinned():
     rows = _rows()
     cells = {s: compare._cells(rows[s]) for s in ("single-zone", "multi-zone-basic", "multi-zone-ha")}
     assert cells["single-zone"] == ["single-zone", "single-zone", "1 (h)", "no zone-level DR", "no zone-level DR",
-                                    "99.9%", "1", "1 replica on 2 query nodes"]
+                                    DAILY, "99.9%", "1", "1 replica on 2 query nodes"]
     assert cells["multi-zone-basic"] == ["multi-zone-basic", "multi-zone-basic", "2 (h, relaunch in i)", "0 s",
-                                         "reads 17.0 min, writes 11.3 min", "99.9%", "1.36",
+                                         "reads 17.0 min, writes 11.3 min", DAILY, "99.9%", "1.36",
                                          "1 replica on 3 query nodes"]
     assert cells["multi-zone-ha"] == ["multi-zone-ha", "multi-zone-ha", "2 (h, i)", "0 s", "reads 6 s, writes 37.5 s",
-                                      "99.95%", "1.73", "2 replicas on 4 query nodes"]
+                                      DAILY, "99.95%", "1.73", "2 replicas on 4 query nodes"]
 
 
 def test_costs_follow_node_counts_and_sizes():

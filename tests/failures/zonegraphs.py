@@ -15,14 +15,8 @@ ZONE_LOSS = Path(__file__).resolve().parents[1] / "programs" / "zone-loss"
 
 @functools.cache
 def stack(name: str) -> Graph:
-    """A stack of this project (stacks/), run under the mock engine (once per worker: shared with the
-    policy tests' cache when they run in the same process)."""
-    cfg = resolve_stack(name)
-    try:
-        from policytest import _run
-    except ImportError:  # tests/failures run alone
-        return run_program(PROJECT_DIR, cfg)
-    return _run(PROJECT_DIR.resolve(), cfg.path.resolve(), False)
+    """A stack of this project (stacks/), run under the mock engine."""
+    return run_program(PROJECT_DIR, resolve_stack(name))
 
 
 @functools.cache

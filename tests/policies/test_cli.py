@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import milvus_zones_policies as pack
 import pytest
@@ -105,13 +106,24 @@ def test_policy_config_lowers_a_level_to_advisory(tmp_path):
     assert result.exit_code == 0 and "metadata-spans-three-zones" in result.output
 
 
-def test_sarif_physical_location_is_the_stack_config_file():
+def test_sarif_locates_the_program_line_that_creates_the_resource_and_the_stack_file():
+    from milvus_zones.engine.offline import read_stack_config
+
     source = ON_ACK / "Pulumi.basic-lrs-bucket.yaml"
-    data = json.loads(render(check_graph(graph("basic-lrs-bucket"), source=source), "sarif"))
+    stack_file = read_stack_config(source).file
+    data = json.loads(render(check_graph(graph("basic-lrs-bucket"), source=source, stack_file=stack_file,
+                                         program_dir=ON_ACK), "sarif"))
     assert not list(_sarif_validator().iter_errors(data))
-    loc = data["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
-    assert loc["artifactLocation"]["uri"].endswith("tests/programs/milvus-on-ack/Pulumi.basic-lrs-bucket.yaml")
-    assert loc["region"] == {"startLine": 1}
+    result = next(r for r in data["runs"][0]["results"] if r["ruleId"] == "object-storage-zone-redundant")
+    loc = result["locations"][0]["physicalLocation"]
+    uri = loc["artifactLocation"]["uri"]
+    path = Path(uri.removeprefix("file://")) if uri.startswith("file://") else Path.cwd() / uri
+    program_line = path.read_text().splitlines()[loc["region"]["startLine"] - 1]
+    assert path.resolve().is_relative_to(ON_ACK.resolve())
+    assert "Bucket(" in program_line  # the line that registers the offending bucket
+    related = result["relatedLocations"][0]["physicalLocation"]
+    assert related["artifactLocation"]["uri"].endswith("tests/programs/milvus-on-ack/Pulumi.basic-lrs-bucket.yaml")
+    assert related["region"]["startLine"] >= 1
 
 
 def test_sarif_of_a_clean_run_is_valid_and_lists_every_rule():

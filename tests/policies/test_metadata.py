@@ -49,6 +49,7 @@ EXPECTED = {
     "network-isolated": "mandatory",
     "stateful-resources-protected": "mandatory",
     "allowed-regions": "mandatory",
+    "node-pool-rolls-one-node-at-a-time": "advisory",
 }
 
 

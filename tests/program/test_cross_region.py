@@ -27,6 +27,11 @@ def region_of(g: Graph, r) -> str:
     return provider.inputs["region"]
 
 
+def cron_region(r) -> str:
+    """The region of a backup CronJob, from its name (milvus-<region>-backup-cron)."""
+    return next(region for region in (HZ, SH) if r.urn.endswith(f"::milvus-{region}-backup-cron"))
+
+
 def switched(tmp_path: Path, **changes) -> Graph:
     data = yaml.safe_load(STACK.read_text())
     data["config"].update({f"milvus-zones:{k}": v for k, v in changes.items()})
@@ -125,10 +130,19 @@ def test_backups_replicate_to_the_other_region(g):
     assert crr[HZ]["destination"] == {"bucket": "acme-milvus-xr-shanghai", "location": "oss-cn-shanghai"}
     assert crr[SH]["destination"] == {"bucket": "acme-milvus-xr-hangzhou", "location": "oss-cn-hangzhou"}
     assert all(c["prefixSet"] == {"prefixes": ["backup/"]} for c in crr.values())
-    (cron,) = g.of_type("kubernetes:batch/v1:CronJob")
-    assert "serviceAccountName" in cron.inputs["spec"]["jobTemplate"]["spec"]["template"]["spec"]
-    (config,) = [c for c in g.of_type("kubernetes:core/v1:ConfigMap") if "backup.yaml" in c.inputs.get("data", {})]
-    assert "__MILVUS_PASSWORD__" in config.inputs["data"]["backup.yaml"]  # filled in only inside the pod
+
+    # Each region defines the backup CronJob; only the primary's runs, so a switchover replaces nothing.
+    crons = {cron_region(c): c.inputs["spec"] for c in g.of_type("kubernetes:batch/v1:CronJob")}
+    assert {r: c["suspend"] for r, c in crons.items()} == {HZ: False, SH: True}
+    for region, cron in crons.items():
+        env = {e["name"]: e.get("value") for e in cron["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["env"]}
+        assert env["BACKUP_NAME_PREFIX"] == f"milvus_{region.replace('-', '_')}"
+
+
+def test_switchover_moves_the_running_backup_to_the_new_primary(after_switchover):
+    h = after_switchover
+    crons = {cron_region(c): c.inputs["spec"]["suspend"] for c in h.of_type("kubernetes:batch/v1:CronJob")}
+    assert crons == {HZ: True, SH: False}
 
 
 def test_switchover_swaps_roles_and_replaces_no_stateful_resource(g, after_switchover):

@@ -102,6 +102,7 @@ def deploy(prefix, zones, quorum_zones, compute_pools, bucket_name, region):
             multi_az_policy=multi_az_policy,
             # A pool that may grow relaunches compute in its other zone (basic mode's recovery).
             scaling_config={"enable": True, "min_size": size, "max_size": max_size} if max_size else None,
+            management={"enable": True, "auto_upgrade": False, "max_unavailable": 1, "surge": 1},
             tags=tags,
         )
 

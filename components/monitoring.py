@@ -1,0 +1,52 @@
+"""Monitoring of one deployment: PodMonitors for Milvus and etcd, the alert rules, and the dashboard.
+
+Prometheus Operator's CRDs (monitoring.coreos.com/v1) must exist in the cluster: Alibaba Cloud
+Managed Service for Prometheus (ARMS, the ack-arms-prometheus component) reads ServiceMonitors and
+PodMonitors once enabled in its console, and PrometheusRules once their sync is enabled
+(docs/operations.md); a self-run Prometheus Operator reads them as they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TypedDict
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from milvus_zones.planning.plan import TopologyPlan
+from milvus_zones.rendering import monitoring as mon
+
+
+class MonitoringArgs(TypedDict):
+    plan: TopologyPlan
+    """The deployment's plan; its `monitoring` holds the extra labels and whether to ship the dashboard."""
+    k8s_provider: pulumi.ProviderResource
+    """Kubernetes provider of the cluster."""
+    wait_for: Sequence[pulumi.Resource]
+    """The Milvus release(s): the namespace must exist."""
+
+
+class Monitoring(pulumi.ComponentResource):
+    """PodMonitor `<name>-milvus` (every Milvus pod, with its resource group), PodMonitor `<name>-etcd`,
+    PrometheusRule `<name>-alerts`, and, with `grafanaDashboard`, the Milvus dashboard ConfigMap."""
+
+    def __init__(self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("milvus-zones:index:Monitoring", name, {}, opts)
+        plan = args["plan"]
+        assert plan.monitoring is not None
+        in_cluster = pulumi.ResourceOptions(parent=self, provider=args["k8s_provider"],
+                                            depends_on=list(args["wait_for"]))
+        for m in mon.pod_monitors(plan):
+            suffix = m["metadata"]["name"].removeprefix(f"{plan.name}-")
+            k8s.apiextensions.CustomResource(
+                f"{name}-podmonitor-{suffix}", api_version=m["apiVersion"], kind=m["kind"],
+                metadata=m["metadata"], spec=m["spec"], opts=in_cluster)
+        rule = mon.prometheus_rule(plan)
+        k8s.apiextensions.CustomResource(
+            f"{name}-rules", api_version=rule["apiVersion"], kind=rule["kind"], metadata=rule["metadata"],
+            spec=rule["spec"], opts=in_cluster)
+        if plan.monitoring.grafana_dashboard:
+            cm = mon.dashboard_config_map(plan)
+            k8s.core.v1.ConfigMap(f"{name}-dashboard", metadata=cm["metadata"], data=cm["data"], opts=in_cluster)
+        self.register_outputs({})

@@ -1,0 +1,145 @@
+"""MilvusZones as a team uses it: settings validated like the stack config, their own providers, an
+existing VPC and cluster, two instances in one program; each path planned offline and policy-checked."""
+
+from pathlib import Path
+
+import pytest
+from milvus_zones.components.milvus_zones import MilvusZonesArgs, settings_spec
+from typer.testing import CliRunner
+
+from milvus_zones.cli import app
+from milvus_zones.engine import offline
+from milvus_zones.engine.offline import ProgramError, run_program
+from milvus_zones.engine.stacks import resolve_stack
+from milvus_zones.planning.stackconfig import PROGRAM_KEYS, SPEC_KEYS
+
+REPO = Path(__file__).resolve().parents[2]
+EMBED = REPO / "tests" / "programs" / "team-embed"
+PROVIDER = "pulumi:providers:alicloud"
+SWITCH = "alicloud:vpc/switch:Switch"
+NODE_POOL = "alicloud:cs/nodePool:NodePool"
+CLUSTER = "alicloud:cs/managedKubernetes:ManagedKubernetes"
+
+
+def embed(stack: str):
+    return run_program(EMBED, resolve_stack(stack, EMBED))
+
+
+def _camel(key: str) -> str:
+    head, *rest = key.split("_")
+    return head + "".join(p.capitalize() for p in rest)
+
+
+def test_args_are_the_stack_settings():
+    # One list of settings: every stack config key is an arg (camelCase there, snake_case here), and the
+    # args beyond them are the credentials and providers a program passes.
+    args = {_camel(k) for k in MilvusZonesArgs.__annotations__}
+    assert args - {"regionProviders"} == set(SPEC_KEYS) | PROGRAM_KEYS
+
+
+def test_a_bad_setting_is_refused_naming_it_in_both_spellings():
+    with pytest.raises(Exception) as e:
+        settings_spec("m", {"mode": "multi-zone-ha", "region": "cn-hangzhou", "zones": ["cn-hangzhou-h"],
+                            "compute_node_count": 3, "bucket_name": "b-ucket"})
+    message = str(e.value)
+    assert "MilvusZones m: invalid settings" in message
+    assert "computeNodeCount (compute_node_count): multi-zone-ha needs a multiple of 2" in message
+    assert "zones: mode multi-zone-ha needs exactly 3 zone(s)" in message
+
+
+def test_an_unknown_arg_names_the_allowed_ones():
+    with pytest.raises(Exception, match=r"computeNodes \(compute_nodes\): unknown setting \(did you mean 'computeNodeCount'"):
+        settings_spec("m", {"mode": "single-zone", "region": "cn-hangzhou", "zones": ["cn-hangzhou-h"],
+                            "bucket_name": "bucket-a", "compute_nodes": 2})
+
+
+def test_a_bad_setting_under_the_engine_is_one_message_and_nothing_is_registered():
+    with pytest.raises(ProgramError) as e:
+        embed("wrong-zone")
+    message = str(e.value)
+    assert message.startswith("MilvusZones search: invalid settings:")
+    assert "existingVpc.nodeVswitches.cn-hangzhou-k" in message and "Traceback" not in message
+
+
+def test_the_teams_provider_is_used_and_none_is_built():
+    g = embed("existing-vpc")
+    providers = [r for r in g.resources if r.type == PROVIDER]
+    assert [p.name for p in providers] == ["team-hangzhou"]
+    team = providers[0]
+    alicloud = [r for r in g.resources if r.custom and r.type.startswith("alicloud:")]
+    assert alicloud and all(r.provider.startswith(team.urn) for r in alicloud)
+
+
+def test_existing_vpc_creates_only_the_missing_vswitches_and_no_vpc():
+    g = embed("existing-vpc")
+    assert not g.of_type("alicloud:vpc/network:Network")
+    created = {r.inputs["zoneId"] for r in g.of_type(SWITCH) if not r.external and r.inputs["cidrBlock"].startswith("10.60.")
+               and r.name.split("-")[-2] == "node"}
+    assert created == {"cn-hangzhou-j"}
+    read = {r.id: r.outputs["zoneId"] for r in g.of_type(SWITCH) if r.external}
+    assert read == {"vsw-bp1teamnodeh000001": "cn-hangzhou-h", "vsw-bp1teamnodei000001": "cn-hangzhou-i"}
+    # Nothing routes through NAT gateways of ours: the team's VPC has its own egress.
+    assert not g.of_type("alicloud:vpc/natGateway:NatGateway")
+    # Node pools take the existing vSwitches, by dependency on what was read.
+    h = next(p for p in g.of_type(NODE_POOL) if p.name.endswith("compute-h"))
+    assert h.inputs["vswitchIds"] == ["vsw-bp1teamnodeh000001"]
+    assert any(d.endswith("search-net-node-h") for d in h.property_dependencies["vswitchIds"])
+
+
+def test_a_vswitch_in_another_zone_stops_the_program(monkeypatch):
+    real = offline.OfflineMocks.new_resource
+
+    def cloud(self, args):
+        rid, outputs = real(self, args)
+        if args.typ == SWITCH and args.resource_id == "vsw-bp1teamnodei000001":
+            outputs["zoneId"] = "cn-hangzhou-k"  # the cloud says where it really is
+        return rid, outputs
+
+    monkeypatch.setattr(offline.OfflineMocks, "new_resource", cloud)
+    with pytest.raises(ProgramError, match=r"vSwitch vsw-bp1teamnodei000001 \(given for the node vSwitch of zone "
+                                           r"cn-hangzhou-i\) is in zone cn-hangzhou-k"):
+        embed("existing-vpc")
+
+
+def test_existing_cluster_gets_node_pools_only_through_the_teams_kubernetes_provider():
+    g = embed("existing-cluster")
+    assert not g.of_type(CLUSTER)
+    assert not [s for s in g.of_type(SWITCH) if not s.external]  # every zone's node vSwitch was given
+    assert {p.inputs["clusterId"] for p in g.of_type(NODE_POOL)} == {"c0123456789abcdef0123456789abcdef"}
+    k8s_providers = [r for r in g.resources if r.type == "pulumi:providers:kubernetes"]
+    assert [p.name for p in k8s_providers] == ["team-cluster"]
+    release = g.of_type("kubernetes:helm.sh/v3:Release")[0]
+    assert release.provider.startswith(k8s_providers[0].urn)
+    # The OSS role trusts the existing cluster's RRSA OIDC provider, looked up, not guessed.
+    role = g.of_type("alicloud:ram/role:Role")[0]
+    assert "ack-rrsa-c0123456789abcdef0123456789abcdef" in role.inputs["assumeRolePolicyDocument"]
+
+
+def test_two_instances_in_one_program_do_not_collide():
+    g = embed("two-instances")
+    urns = [r.urn for r in g.resources]
+    assert len(urns) == len(set(urns))
+    assert {r.name for r in g.resources if r.type == PROVIDER} == {"search-cn-hangzhou", "staging-cn-hangzhou"}
+    assert sorted(r.inputs["bucket"] for r in g.of_type("alicloud:oss/bucket:Bucket")) == [
+        "team-search-vectors", "team-staging-vectors"]
+    # Helm names the Service <release>-milvus unless the release name contains "milvus" (chart _helpers.tpl fullname).
+    assert g.outputs == {"search": "search-milvus.milvus.svc:19530", "staging": "staging-milvus.milvus.svc:19530"}
+
+
+@pytest.mark.parametrize("stack", ["existing-vpc", "existing-cluster"])
+def test_the_policy_pack_passes_each_embedding(stack):
+    result = CliRunner().invoke(app, ["check", stack, "--program", str(EMBED)])
+    assert result.exit_code == 0, result.output
+    assert "PASSED" in result.output
+
+
+@pytest.mark.parametrize("stack", ["existing-vpc", "existing-cluster"])
+def test_the_projects_own_byo_stacks_pass_the_pack(stack):
+    result = CliRunner().invoke(app, ["check", stack, "--program", str(REPO)])
+    assert result.exit_code == 0, result.output
+
+
+def test_bad_embedding_exits_2():
+    result = CliRunner().invoke(app, ["check", "wrong-zone", "--program", str(EMBED)])
+    assert result.exit_code == 2
+    assert "existingVpc.nodeVswitches.cn-hangzhou-k" in result.output
