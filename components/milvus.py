@@ -15,6 +15,7 @@ from milvus_zones.components.script_job import ScriptJob
 
 from milvus_zones.planning.catalog import JOB_IMAGE, oss_endpoint
 from milvus_zones.planning.plan import ZONE_LABEL, FailoverPlan, TopologyPlan
+from milvus_zones.planning.sizing import FAILOVER
 from milvus_zones.rendering.extra_values import ExtraValuesError, merge_under, unknown_keys, workload_keys
 from milvus_zones.rendering.helm_values import (
     CHART_FACTS,
@@ -311,8 +312,9 @@ class Milvus(pulumi.ComponentResource):
                             "livenessProbe": probe,
                             "readinessProbe": {**probe, "httpGet": {"path": "/readyz", "port": "http"},
                                                "periodSeconds": 5},
-                            "resources": {"requests": {"cpu": "20m", "memory": "48Mi"},
-                                          "limits": {"cpu": "200m", "memory": "128Mi"}},
+                            # Requests as the node sizing counts them; memory limit = request (not evicted first).
+                            "resources": {"requests": {"cpu": f"{FAILOVER.cpu_m}m", "memory": f"{FAILOVER.memory_mi}Mi"},
+                                          "limits": {"cpu": "200m", "memory": f"{FAILOVER.memory_mi}Mi"}},
                             "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
                                                 "privileged": False, "capabilities": {"drop": ["ALL"]}},
                             "volumeMounts": [{"name": "job", "mountPath": "/job", "readOnly": True}],

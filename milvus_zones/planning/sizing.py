@@ -126,7 +126,7 @@ PROFILES: dict[str, Profile] = {
     "kafka.zookeeper": Profile(1, Resources(100, 512), "quorum"),
 }
 COMPONENTS = tuple(PROFILES)
-# The zone-failover controller (components/milvus.py sets its own resources): counted, not sized here.
+# The WAL pinning controller's requests (components/milvus.py applies them): counted, not sized here.
 FAILOVER = Resources(50, 128)
 
 _CPU_RE = re.compile(r"^(\d+(?:\.\d+)?)(m?)$")
