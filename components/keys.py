@@ -1,6 +1,5 @@
 """The one way the components create a KMS key: rotated yearly, deletion-protected, protected in Pulumi."""
 
-from __future__ import annotations
 
 import pulumi
 import pulumi_alicloud as alicloud

@@ -92,6 +92,25 @@ class MonitoringArgs(TypedDict):
     """Provision the Milvus dashboard as a ConfigMap for the Grafana sidecar (default false)."""
 
 
+class SecurityArgs(TypedDict):
+    """Cloud-side security defaults, each on unless turned off (docs/security.md)."""
+
+    node_disk_encryption: NotRequired[bool]
+    """Encrypt node pool system disks (aes-256, ECS' default service key)."""
+    secrets_encryption: NotRequired[bool]
+    """Encrypt ACK Secrets with a KMS key the stack creates (rotation and deletion protection on)."""
+    control_plane_logs: NotRequired[bool]
+    """Ship the control plane's logs (apiserver, kcm, scheduler, ccm, events) to Log Service."""
+    control_plane_log_ttl_days: NotRequired[int]
+    """Retention of the control-plane logs, days."""
+    bucket_access_logging: NotRequired[bool]
+    """Deliver the data bucket's access logs to a log bucket of the stack."""
+    bucket_kms_key: NotRequired[bool]
+    """Encrypt the data bucket with a customer-managed KMS key of the stack instead of OSS-managed keys (default off)."""
+    kms_pending_window_days: NotRequired[int]
+    """Days a deleted KMS key of the stack stays recoverable (KMS allows 7 to 366)."""
+
+
 class ExistingVpcArgs(TypedDict):
     """A VPC the team already has. Only the vSwitches it does not list are created, in its CIDR."""
 
@@ -189,6 +208,8 @@ class MilvusZonesArgs(TypedDict):
     """Scheduled backups and their retention."""
     monitoring: NotRequired[MonitoringArgs]
     """Monitors, alert rules and the Milvus dashboard."""
+    security: NotRequired[SecurityArgs]
+    """Cloud-side security defaults: disk and Secrets encryption, control-plane logs, bucket access logs and key."""
     region_providers: NotRequired[dict[str, alicloud.Provider]]
     """cross-region-ha: region -> the team's alicloud provider for that region (opts.providers holds one only)."""
 
@@ -447,7 +468,8 @@ def _deploy_time(value: Any) -> Any:
 
 # Settings that are objects of named fields (not maps keyed by zones or tags): their keys are spelled
 # camelCase before validation, so a message names a key the way the stack config and other languages do.
-_OBJECT_SETTINGS = frozenset({"network", "peer", "existingVpc", "existingCluster", "clientAccess", "backup", "monitoring"})
+_OBJECT_SETTINGS = frozenset({"network", "peer", "existingVpc", "existingCluster", "clientAccess", "backup", "monitoring",
+                              "security"})
 
 
 def _camel_keys(value: Any) -> Any:

@@ -121,7 +121,7 @@ def test_two_instances_in_one_program_do_not_collide():
     assert len(urns) == len(set(urns))
     assert {r.name for r in g.resources if r.type == PROVIDER} == {"search-cn-hangzhou", "staging-cn-hangzhou"}
     assert sorted(r.inputs["bucket"] for r in g.of_type("alicloud:oss/bucket:Bucket")) == [
-        "team-search-vectors", "team-staging-vectors"]
+        "team-search-vectors", "team-search-vectors-logs", "team-staging-vectors", "team-staging-vectors-logs"]
     # Helm names the Service <release>-milvus unless the release name contains "milvus" (chart _helpers.tpl fullname).
     assert g.outputs == {"search": "search-milvus.milvus.svc:19530", "staging": "staging-milvus.milvus.svc:19530"}
 

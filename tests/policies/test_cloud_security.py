@@ -153,7 +153,8 @@ def test_library_bucket_key_setting_satisfies_the_opt_in_rule(tmp_path):
     g = run_program(REPO, resolve_stack(str(path)))
     assert not check(g, on).violations
     (key,) = [r for r in g.resources if r.type == "alicloud:kms/key:Key" and r.name.endswith("bucket-key")]
-    (policy,) = [r for r in g.resources if r.type == "alicloud:ram/policy:Policy"]
+    # Milvus' own role (the backup role's policy, milvus-backup-policy, reads Milvus' prefix only).
+    (policy,) = [r for r in g.resources if r.type == "alicloud:ram/policy:Policy" and r.name.endswith("-oss-policy")]
     statement = json.loads(policy.inputs["policyDocument"])["Statement"][0]
     assert statement["Action"] == ["kms:GenerateDataKey", "kms:Decrypt"]
     assert statement["Resource"] == [key.outputs["arn"]]

@@ -18,8 +18,9 @@ BASE = {
 
 
 def spec(**overrides):
-    return spec_from_config({**BASE, **{f"milvus-zones:{k}": json.dumps(v) if isinstance(v, dict) else v
-                                        for k, v in overrides.items()}})
+    config = {**BASE, **{f"milvus-zones:{k}": json.dumps(v) if isinstance(v, dict) else v
+                         for k, v in overrides.items()}}
+    return spec_from_config({k: v for k, v in config.items() if v is not None})  # None: the key left out
 
 
 def problems(**overrides) -> list[tuple[str, str]]:
@@ -73,11 +74,11 @@ def test_retention_out_of_range_is_refused(days):
 def test_unknown_backup_key_names_what_is_allowed():
     ((key, message),) = problems(backup={"keep": 3})
     assert key == "backup.keep"
-    assert message == "unknown setting; allowed: enabled, schedule, retentionDays"
+    assert message == "unknown setting of backup; allowed: enabled, schedule, retentionDays"
 
 
 def test_the_managed_backend_takes_enabled_only():
-    managed = {"backend": "managed"}
+    managed = {"backend": "managed", "bucketName": None}  # the managed backend refuses a bucket of its own
     assert spec(**managed, backup={"enabled": False}).backup.enabled is False
     found = problems(**managed, backup={"schedule": "0 * * * *", "retentionDays": 3})
     assert [k for k, _ in found] == ["backup.schedule", "backup.retentionDays"]

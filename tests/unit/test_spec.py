@@ -199,7 +199,7 @@ def test_security_defaults_are_on_and_validated():
             "milvus-zones:bucketName": "acme-milvus"}
     s = spec_from_config(base).security
     assert s == SecuritySpec() and s.secrets_encryption and s.bucket_access_logging and not s.bucket_kms_key
-    cases = (('{"bucketKms": true}', "security.bucketKms: unknown setting (did you mean 'bucketKmsKey'?)"),
+    cases = (('{"bucketKms": true}', "security.bucketKms: unknown setting of security (did you mean 'bucketKmsKey'?)"),
              ('{"kmsPendingWindowDays": 3}', "security.kmsPendingWindowDays: Input should be greater than or equal to 7"),
              ('{"controlPlaneLogs": "sometimes"}', "security.controlPlaneLogs: Input should be a valid boolean"))
     for bad, expected in cases:
