@@ -82,14 +82,12 @@ class BackupArgs(TypedDict):
 
 
 class MonitoringArgs(TypedDict):
-    """Monitors, alert rules and the Milvus dashboard (needs the Prometheus Operator's CRDs)."""
+    """Monitors and alert rules (needs the Prometheus Operator's CRDs)."""
 
     enabled: NotRequired[bool]
     """Create PodMonitors and PrometheusRules (default false)."""
     labels: NotRequired[dict[str, str]]
     """Extra labels on the monitors and rules, to match a Prometheus' selectors (e.g. release)."""
-    grafana_dashboard: NotRequired[bool]
-    """Provision the Milvus dashboard as a ConfigMap for the Grafana sidecar (default false)."""
 
 
 class SecurityArgs(TypedDict):
@@ -207,7 +205,7 @@ class MilvusZonesArgs(TypedDict):
     backup: NotRequired[BackupArgs]
     """Scheduled backups and their retention."""
     monitoring: NotRequired[MonitoringArgs]
-    """Monitors, alert rules and the Milvus dashboard."""
+    """Monitors and alert rules."""
     security: NotRequired[SecurityArgs]
     """Cloud-side security defaults: disk and Secrets encryption, control-plane logs, bucket access logs and key."""
     region_providers: NotRequired[dict[str, alicloud.Provider]]

@@ -1,4 +1,4 @@
-"""Monitoring of one deployment: PodMonitors for Milvus and etcd, the alert rules, and the dashboard.
+"""Monitoring of one deployment: PodMonitors for Milvus and etcd, and the alert rules.
 
 Prometheus Operator's CRDs (monitoring.coreos.com/v1) must exist in the cluster: Alibaba Cloud
 Managed Service for Prometheus (ARMS, the ack-arms-prometheus component) reads ServiceMonitors and
@@ -19,7 +19,7 @@ from milvus_zones.rendering import monitoring as mon
 
 class MonitoringArgs(TypedDict):
     plan: TopologyPlan
-    """The deployment's plan; its `monitoring` holds the extra labels and whether to ship the dashboard."""
+    """The deployment's plan; its `monitoring` holds the extra labels."""
     k8s_provider: pulumi.ProviderResource
     """Kubernetes provider of the cluster."""
     wait_for: Sequence[pulumi.Resource]
@@ -28,7 +28,7 @@ class MonitoringArgs(TypedDict):
 
 class Monitoring(pulumi.ComponentResource):
     """PodMonitor `<name>-milvus` (every Milvus pod, with its resource group), PodMonitor `<name>-etcd`,
-    PrometheusRule `<name>-alerts`, and, with `grafanaDashboard`, the Milvus dashboard ConfigMap."""
+    and PrometheusRule `<name>-alerts`."""
 
     def __init__(self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("milvus-zones:index:Monitoring", name, {}, opts)
@@ -45,7 +45,4 @@ class Monitoring(pulumi.ComponentResource):
         k8s.apiextensions.CustomResource(
             f"{name}-rules", api_version=rule["apiVersion"], kind=rule["kind"], metadata=rule["metadata"],
             spec=rule["spec"], opts=in_cluster)
-        if plan.monitoring.grafana_dashboard:
-            cm = mon.dashboard_config_map(plan)
-            k8s.core.v1.ConfigMap(f"{name}-dashboard", metadata=cm["metadata"], data=cm["data"], opts=in_cluster)
         self.register_outputs({})

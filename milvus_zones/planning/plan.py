@@ -171,7 +171,6 @@ class BackupPlan:
 @dataclass(frozen=True)
 class MonitoringPlan:
     labels: dict[str, str]  # extra labels on every monitor and rule (a Prometheus' selectors)
-    grafana_dashboard: bool
 
 
 BACKUP_ROOT = "backup"
@@ -248,7 +247,7 @@ class TopologyPlan:
     cdc: bool = False
     # Scheduled milvus-backup runs (None when backups are off or on the managed backend).
     backup: BackupPlan | None = None
-    # PodMonitors, alert rules and the dashboard (None when monitoring is off).
+    # PodMonitors and alert rules (None when monitoring is off).
     monitoring: MonitoringPlan | None = None
     # Registry (host[/path]) every image is pulled from instead of Docker Hub; None for Docker Hub.
     image_registry: str | None = None
@@ -436,8 +435,7 @@ def plan(spec: DeploymentSpec, name: str = "milvus") -> TopologyPlan:
         failover=failover,
         proxy_load_balancer=mode is Mode.MULTI_ZONE_HA,
         backup=plan_backup(spec, name),
-        monitoring=(MonitoringPlan(dict(spec.monitoring.labels), spec.monitoring.grafana_dashboard)
-                    if spec.monitoring.enabled else None),
+        monitoring=MonitoringPlan(dict(spec.monitoring.labels)) if spec.monitoring.enabled else None,
         image_registry=spec.image_registry,
     )
     return with_sizing(topology, spec)

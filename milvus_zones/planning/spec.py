@@ -261,9 +261,6 @@ class MonitoringSpec(_Model):
         default_factory=dict,
         description="Extra labels on the monitors and rules, to match a Prometheus' selectors (e.g. release).",
     )
-    grafana_dashboard: bool = Field(
-        default=False, description="Provision the Milvus dashboard as a ConfigMap for the Grafana sidecar."
-    )
 
 # Where a component is given a value that only exists at deploy time (a pulumi.Output), the spec sees
 # this marker instead: the rules check where an id is used, never its value, so they still apply.
@@ -405,7 +402,7 @@ class DeploymentSpec(_Model):
         description="cross-region-ha, unplanned failover: promote primaryRegion without waiting for the lost region.",
     )
     backup: BackupSpec = Field(default_factory=BackupSpec, description="Scheduled backups and their retention.")
-    monitoring: MonitoringSpec = Field(default_factory=MonitoringSpec, description="Monitors, alert rules, dashboard.")
+    monitoring: MonitoringSpec = Field(default_factory=MonitoringSpec, description="Monitors and alert rules.")
     existing_vpc: ExistingVpcSpec | None = Field(
         default=None, description="Bring your own VPC: {vpcId, nodeVswitches, podVswitches}; only missing vSwitches are created."
     )

@@ -1,4 +1,4 @@
-"""Prometheus Operator objects for one deployment: PodMonitors, the alert rules, the dashboard. Pure.
+"""Prometheus Operator objects for one deployment: PodMonitors and the alert rules. Pure.
 
 Metric names, each checked at its source:
 - Milvus v2.6.16 (bigsheeper/milvus adf8243f), pkg/metrics: `milvus_wal_info{node_id, channel_name,
@@ -21,10 +21,6 @@ can copy the pod label `milvus.io/resource-group` onto every series (`podTargetL
 
 from __future__ import annotations
 
-import json
-from importlib import resources
-from typing import Any
-
 from milvus_zones.planning.plan import TopologyPlan
 from milvus_zones.rendering.backup_manifests import BACKUP_DEADLINE_S
 from milvus_zones.rendering.backup_manifests import NAME as BACKUP_NAME
@@ -38,7 +34,6 @@ from milvus_zones.rendering.helm_values import (
 
 RG_POD_LABEL = "milvus.io/resource-group"
 RG_SERIES_LABEL = "milvus_io_resource_group"  # what prometheus-operator makes of RG_POD_LABEL
-DASHBOARD_LABEL = {"grafana_dashboard": "1"}  # the Grafana sidecar's (k8s-sidecar) default LABEL
 RUNBOOK = "docs/operations.md"
 FAILOVER_DEPLOYMENT = "milvus-zones-failover"  # components/milvus.py FAILOVER_NAME
 
@@ -226,19 +221,4 @@ def prometheus_rule(plan: TopologyPlan, runbook_base: str = RUNBOOK) -> dict:
 def runbook_anchors(groups: list[dict]) -> set[str]:
     return {r["annotations"]["runbook_url"].rsplit("#", 1)[1] for g in groups for r in g["rules"]}
 
-
-def dashboard() -> str:
-    """The Milvus dashboard (milvus deployments/monitor/grafana/milvus-dashboard.json, Apache-2.0)."""
-    text = resources.files("milvus_zones.rendering.dashboards").joinpath("milvus-dashboard.json").read_text()
-    json.loads(text)  # shipped data: fail at plan time, not in Grafana, if it is damaged
-    return text
-
-
-def dashboard_config_map(plan: TopologyPlan) -> dict[str, Any]:
-    assert plan.monitoring is not None
-    return {
-        "metadata": {"name": f"{plan.name}-milvus-dashboard", "namespace": plan.namespace,
-                     "labels": {**DASHBOARD_LABEL, **plan.monitoring.labels}},
-        "data": {"milvus-dashboard.json": dashboard()},
-    }
 
