@@ -257,7 +257,7 @@ class MilvusZones(pulumi.ComponentResource):
     primary_zone: pulumi.Output[str]
     """The primary zone (first region)."""
     milvus_version: pulumi.Output[str]
-    """Milvus version and the chart that installs it, e.g. "2.6.15 (chart 5.0.19)"; the minor on managed."""
+    """Milvus version and the chart that installs it, e.g. "2.6.22 (chart 5.0.19)"; the minor on managed."""
     vpc_id: pulumi.Output[str]
     """VPC of the (first region's) deployment, created or given."""
     cluster_id: pulumi.Output[str]
@@ -445,7 +445,8 @@ def _bring_your_own(args: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _version(topology) -> str:
-    return f"{topology.chart.app_version} (chart {topology.chart.chart_version})"
+    # The image the release runs (the catalog's pin or milvusImageTag), not the chart's default appVersion.
+    return f"{topology.milvus_image.tag.removeprefix('v')} (chart {topology.chart.chart_version})"
 
 
 def _is_deploy_time(value: Any) -> bool:

@@ -143,3 +143,11 @@ def test_bad_embedding_exits_2():
     result = CliRunner().invoke(app, ["check", "wrong-zone", "--program", str(EMBED)])
     assert result.exit_code == 2
     assert "existingVpc.nodeVswitches.cn-hangzhou-k" in result.output
+
+
+def test_milvus_version_output_is_the_image_the_release_runs():
+    g = run_program(REPO, resolve_stack(str(REPO / "stacks" / "Pulumi.multi-zone-ha.yaml")))
+    (release,) = g.of_type("kubernetes:helm.sh/v3:Release")
+    tag = release.inputs["values"]["image"]["all"]["tag"].split("@")[0].removeprefix("v")
+    assert g.outputs["milvusVersion"] == f"{tag} (chart 5.0.19)"
+    assert tuple(map(int, tag.split("."))) >= (2, 6, 16)
