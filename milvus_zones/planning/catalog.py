@@ -27,71 +27,21 @@ CHARTS: dict[str, ChartPin] = {
 }
 
 # ---- images -------------------------------------------------------------------------------------
-
-DOCKER_HUB = "docker.io"
-_DIGEST_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
-
-
-@dataclass(frozen=True)
-class Image:
-    """A container image: its path under a registry, its tag, and its digest when a public source names it.
-
-    `digest` is only ever one read in a named public source (`source`); an image without one is
-    pulled by tag (docs/images.md lists which are which). The registry is the stack's
-    `imageRegistry` (an ACR instance or mirror holding the same paths), Docker Hub by default.
-    """
-
-    repository: str  # path under the registry, e.g. "milvusdb/milvus" ("library/python" for official images)
-    tag: str
-    digest: str | None = None
-    source: str = ""  # where the tag and the digest were read
-
-    def __post_init__(self) -> None:
-        if self.digest is not None and not _DIGEST_RE.match(self.digest):
-            raise ValueError(f"{self.repository}: digest must be sha256:<64 hex>; got {self.digest!r}")
-
-    @property
-    def reference_tag(self) -> str:
-        """What goes after `repository:` in a chart's `tag` key: `tag@digest` pins the content."""
-        return f"{self.tag}@{self.digest}" if self.digest else self.tag
-
-    def ref(self, registry: str | None = None) -> str:
-        """Full reference, e.g. docker.io/milvusdb/milvus:v2.6.22@sha256:..."""
-        return f"{registry or DOCKER_HUB}/{self.repository}:{self.reference_tag}"
-
+# The image catalog (tags, digests and their sources) is one model, shared with the policy pack:
+# milvus_zones_policies/model/images.py (docs/images.md lists it).
+from milvus_zones_policies.model.images import (  # noqa: E402, F401  (defined once, in the pack)
+    BACKUP_IMAGE,
+    CHART_IMAGES,
+    DOCKER_HUB,
+    JOB_IMAGE,
+    MILVUS_IMAGES,
+    Image,
+)
 
 # The first Milvus with streaming-node resource groups (milvus-io/milvus#48632), the automatic WAL
 # fallback (#49552), the batch management API and built-in CDC (web-content v2.6.x
 # site/en/userGuide/tools/milvus-cdc/set_up_cdc_replication.md: "Milvus v2.6.16 or later").
 HA_FEATURES_MIN_VERSION = (2, 6, 16)
-
-# The Milvus image each minor runs. 2.6: the newest patch in the official release notes
-# (milvus-io/web-content v2.6.x/site/en/release_notes.md, "v2.6.22, Release date: August 4, 2026"),
-# past 2.6.16 (features above), 2.6.17 (GetReplicateConfiguration forwarded by the proxy service,
-# milvus-io/milvus#49810, read by the replication Job) and 2.6.20 (#51147 rebalance on a primary-group
-# change, #50860 cluster-level load settings no longer override user replicas). Chart 5.0.19 renders
-# `image.all.repository:image.all.tag` for every Milvus container (templates/*-deployment.yaml), so
-# a newer 2.6 patch runs on the same chart and values. 2.5 and 2.4 run their chart's own appVersion.
-# The 2.6.22 digest: Milvus QA's 2.6.22 -> 3.0.2 compatibility report (2026-09-18) pins
-# harbor.milvus.io/milvusdb/milvus:v2.6.22@sha256:0c4247a0..., Zilliz's mirror of Docker Hub's
-# milvusdb/milvus; one source, not checked against Docker Hub from here (docs/images.md).
-MILVUS_IMAGES: dict[str, Image] = {
-    "2.4": Image("milvusdb/milvus", "v2.4.17", source="chart milvus-4.2.25 values.yaml image.all.tag"),
-    "2.5": Image("milvusdb/milvus", "v2.5.16", source="chart milvus-4.2.58 values.yaml image.all.tag"),
-    "2.6": Image(
-        "milvusdb/milvus", "v2.6.22",
-        digest="sha256:0c4247a007eca14e539b84a11ae3970ca332595bf599c82594a5681ef0a88fb3",
-        source="web-content v2.6.x release_notes.md (tag); Milvus QA 2.6.22->3.0.2 report (digest)",
-    ),
-}
-
-# The image of the project's own Jobs (resource groups, replication): three independent public
-# Dockerfiles pin this tag to the same digest.
-JOB_IMAGE = Image(
-    "library/python", "3.11.11-slim-bookworm",
-    digest="sha256:081075da77b2b55c23c088251026fb69a7b2bf92471e491ff5fd75c192fd38e5",
-    source="Docker official image python; digest as pinned by three unrelated public Dockerfiles",
-)
 
 
 @dataclass(frozen=True)

@@ -26,10 +26,9 @@ import re
 from importlib import resources
 from typing import Any
 
-from milvus_zones.planning.catalog import oss_endpoint, with_registry
+from milvus_zones.planning.catalog import BACKUP_IMAGE, oss_endpoint, with_registry
 from milvus_zones.planning.plan import BackupPlan, TopologyPlan
 
-BACKUP_IMAGE = "milvusdb/milvus-backup:v0.5.16"
 BINARY = "/app/milvus-backup"
 NAME = "milvus-zones-backup"  # CronJob, ConfigMap and the Jobs' label value
 SERVICE_ACCOUNT = "milvus-backup"
@@ -106,7 +105,7 @@ def pod_spec(plan: TopologyPlan, password_secret: str, command: list[str], env: 
         },
         "containers": [{
             "name": "milvus-backup",
-            "image": with_registry(BACKUP_IMAGE, plan.image_registry),
+            "image": with_registry(f"{BACKUP_IMAGE.repository}:{BACKUP_IMAGE.reference_tag}", plan.image_registry),
             "command": command,
             "env": [
                 {"name": "MILVUS_PASSWORD",

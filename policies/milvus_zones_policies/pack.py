@@ -28,7 +28,7 @@ from .ha import (
     ha_compute_zones_symmetric,
     ha_milvus_version_supported,
 )
-from .image import milvus_image_has_ha_features
+from .image import images_pinned_by_digest, milvus_image_has_ha_features
 from .kms import kms_key_deletion_protected, kms_key_enabled, kms_key_rotation
 from .maintenance import node_pool_rolls_one_node_at_a_time
 from .managed import (
@@ -152,6 +152,7 @@ ALL_POLICIES: list[Policy] = [
     workloads_sized,
     workloads_hardened,
     network_isolated,
+    images_pinned_by_digest,
     # maintenance (docs/operations.md)
     node_pool_rolls_one_node_at_a_time,
 ]
