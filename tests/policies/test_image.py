@@ -3,7 +3,7 @@
 import json
 
 from milvus_zones_policies.model.images import tag_only
-from policytest import check, edited, graph, messages, skipped, violated
+from support.policytest import check, edited, graph, messages, skipped, violated
 
 POLICY = "milvus-image-has-ha-features"
 
@@ -61,7 +61,7 @@ BACKUP_TAG_ONLY = "milvusdb/milvus-backup:v0.5.17"
 
 
 def _library(stack):
-    from policytest import REPO, _run
+    from support.policytest import REPO, _run
 
     return _run(REPO.resolve(), (REPO / "stacks" / f"Pulumi.{stack}.yaml").resolve(), False)
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from chart import available, render_stack, stack_graph
+from support.chart import available, render_stack, stack_graph
 
 ROOT = Path(__file__).resolve().parents[2]
 HARDENING = ROOT / "docs" / "hardening.md"
