@@ -676,6 +676,7 @@ class DeploymentSpec(_Model):
             return pinned
         # A user's tag carries only the user's digest (a mirror may serve other digests of the same tag).
         return Image(pinned.repository, self.milvus_image_tag, self.milvus_image_digest,
+                     kind="unknown" if self.milvus_image_digest else None,
                      source="stack settings milvusImageTag/milvusImageDigest")
 
     def _bring_your_own_problems(self) -> list[tuple[str, str]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ._policy import ADVISORY, MANDATORY, PolicyConfigSchema, releases_or_skip, stack_policy
+from ._policy import MANDATORY, OPT_IN, PolicyConfigSchema, releases_or_skip, stack_policy
 from .model.deployment import CHART_MILVUS, WAL_GROUPS_SINCE, plain
 from .model.images import CHART_IMAGES, tag_only
 from .model.values import dig, is_list, truthy
@@ -106,8 +106,9 @@ def _tag_only_allows(image: str, allowed: set[str]) -> bool:
                 "so a re-pushed tag cannot change what runs: the Milvus releases' images (image.all.tag and the "
                 "subcharts' images, the chart defaults included), and the containers of its Jobs, CronJobs, "
                 "Deployments, StatefulSets, DaemonSets and Pods. Images no trustworthy source gives a digest for are "
-                "allowed by tag: config `tagOnly`, by default the image catalog's unverified list (docs/images.md).",
-    level=ADVISORY,
+                "allowed by tag: config `tagOnly`, by default the image catalog's unverified list (docs/images.md). "
+                "Opt-in: hand-written programs commonly run a chart's default images, by tag.",
+    level=OPT_IN,
     remediation="Reference the image as repository:tag@sha256:<digest> (read the digest with `docker buildx "
                 "imagetools inspect`), set milvusImageDigest with milvusImageTag, or list the image in the "
                 "policy's `tagOnly` config.",

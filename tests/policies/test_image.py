@@ -55,7 +55,7 @@ def test_cross_region_program_with_a_cdc_image_passes():
     assert POLICY not in violated(check(graph("xr-compliant")), None)
 
 
-# -- images-pinned-by-digest --------------------------------------------------------------------
+# -- images-pinned-by-digest (opt-in: turned on by the pack config) ------------------------------
 IMAGES = "images-pinned-by-digest"
 BACKUP_TAG_ONLY = "milvusdb/milvus-backup:v0.5.17"
 
@@ -66,51 +66,57 @@ def _library(stack):
     return _run(REPO.resolve(), (REPO / "stacks" / f"Pulumi.{stack}.yaml").resolve(), False)
 
 
+def _on(tmp_path, level="advisory", **config):
+    path = tmp_path / f"{level}-{len(config)}-{'-'.join(map(str, config.get('tagOnly', [])))[:40]}.json".replace("/", "_")
+    path.write_text(json.dumps({IMAGES: {"enforcementLevel": level, **config}}))
+    return path
+
+
 def _backup_image(image):
     def change(props):
         props["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["image"] = image
     return change
 
 
-def test_stacks_run_only_pinned_or_catalog_unverified_images():
+def test_off_by_default():
+    g = edited(_library("multi-zone-ha"), "milvus-backup-cron", _backup_image(BACKUP_TAG_ONLY), "CronJob")
+    assert IMAGES not in violated(check(g), None)
+
+
+def test_stacks_run_only_pinned_or_catalog_unverified_images(tmp_path):
     for stack in ("multi-zone-ha", "existing-cluster"):  # 2.6 on Woodpecker; 2.5 with Pulsar v3 and etcd by tag
-        report = check(_library(stack))
+        report = check(_library(stack), _on(tmp_path, "mandatory"))
         assert IMAGES not in violated(report, None), messages(report, IMAGES)
 
 
-def test_a_milvus_tag_without_its_digest_is_reported():
+def test_a_milvus_tag_without_its_digest_is_reported(tmp_path):
     def untag(props):
         props["values"]["image"]["all"]["tag"] = "v2.6.22"
-    report = check(edited(_library("multi-zone-ha"), "milvus-milvus-milvus", untag, "Release"))
+    report = check(edited(_library("multi-zone-ha"), "milvus-milvus-milvus", untag, "Release"), _on(tmp_path))
     assert IMAGES in violated(report, "advisory")
     assert "milvusdb/milvus:v2.6.22 (image.all) by tag only" in messages(report, IMAGES)[0]
 
 
-def test_the_chart_default_milvus_image_is_reported():
+def test_the_chart_default_milvus_image_is_reported(tmp_path):
     def drop_tag(props):
         props["values"]["image"]["all"].pop("tag")
-    report = check(edited(_library("multi-zone-ha"), "milvus-milvus-milvus", drop_tag, "Release"))
+    report = check(edited(_library("multi-zone-ha"), "milvus-milvus-milvus", drop_tag, "Release"), _on(tmp_path))
     assert "milvusdb/milvus:v2.6.15" in messages(report, IMAGES)[0]
 
 
 def test_a_workload_image_by_tag_is_reported_unless_the_config_allows_it(tmp_path):
     g = edited(_library("multi-zone-ha"), "milvus-backup-cron", _backup_image(BACKUP_TAG_ONLY), "CronJob")
-    report = check(g)
+    report = check(g, _on(tmp_path))
     assert IMAGES in violated(report, "advisory")
     assert f"CronJob milvus-backup-cron runs {BACKUP_TAG_ONLY}" in messages(report, IMAGES)[0]
-    mandatory = tmp_path / "mandatory.json"
-    mandatory.write_text(json.dumps({IMAGES: "mandatory"}))
-    assert IMAGES in violated(check(g, mandatory))
-    allowed = tmp_path / "allowed.json"
+    assert IMAGES in violated(check(g, _on(tmp_path, "mandatory")))
     # The list replaces the default one (the catalog's unverified images: etcd here).
-    allowed.write_text(json.dumps({IMAGES: {"tagOnly": [*tag_only(), BACKUP_TAG_ONLY]}}))
-    assert IMAGES not in violated(check(g, allowed), None)
-    only_backup = tmp_path / "only-backup.json"
-    only_backup.write_text(json.dumps({IMAGES: {"tagOnly": [BACKUP_TAG_ONLY]}}))
-    assert any("milvusdb/etcd:3.5.25-r1 (etcd.image)" in m for m in messages(check(g, only_backup), IMAGES))
+    assert IMAGES not in violated(check(g, _on(tmp_path, tagOnly=[*tag_only(), BACKUP_TAG_ONLY])), None)
+    only_backup = messages(check(g, _on(tmp_path, tagOnly=[BACKUP_TAG_ONLY])), IMAGES)
+    assert any("milvusdb/etcd:3.5.25-r1 (etcd.image)" in m for m in only_backup)
 
 
-def test_a_workload_image_by_digest_passes():
+def test_a_workload_image_by_digest_passes(tmp_path):
     g = edited(_library("multi-zone-ha"), "milvus-backup-cron",
                _backup_image(f"{BACKUP_TAG_ONLY}@sha256:{'0' * 64}"), "CronJob")
-    assert IMAGES not in violated(check(g), None)
+    assert IMAGES not in violated(check(g, _on(tmp_path)), None)

@@ -78,7 +78,7 @@ EXPECTED = {
     "workloads-sized": "mandatory",
     "workloads-hardened": "mandatory",
     "network-isolated": "mandatory",
-    "images-pinned-by-digest": "advisory",
+    "images-pinned-by-digest": "disabled",
     "stateful-resources-protected": "mandatory",
     "allowed-regions": "mandatory",
     "node-pool-rolls-one-node-at-a-time": "advisory",
