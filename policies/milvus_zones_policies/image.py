@@ -132,7 +132,7 @@ def images_pinned_by_digest(args, report, topology):
         pod = (spec.get("template") or {}).get("spec") if "template" in spec else spec
         pod = pod if isinstance(pod, dict) else {}
         for c in [*(pod.get("containers") or []), *(pod.get("initContainers") or [])]:
-            image = c.get("image") if isinstance(c, dict) else None
-            if isinstance(image, str) and not _DIGEST.search(image) and not _tag_only_allows(image, allowed):
-                report(f"{res.resource_type.rsplit(':', 1)[-1]} {res.name} runs {image} (container "
+            ref = c.get("image") if isinstance(c, dict) else None
+            if isinstance(ref, str) and not _DIGEST.search(ref) and not _tag_only_allows(ref, allowed):
+                report(f"{res.resource_type.rsplit(':', 1)[-1]} {res.name} runs {ref} (container "
                        f"{c.get('name')}) by tag only; pin it by digest.", res.urn)
