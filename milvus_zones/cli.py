@@ -350,7 +350,6 @@ def diff(
     from milvus_zones.analysis import diff as differ
     from milvus_zones.analysis import diff_reports
     from milvus_zones.engine.gitbase import resolve_base
-    from milvus_zones.engine.offline import run_program
 
     _check_output(output)
     program = _project(program)
@@ -374,10 +373,10 @@ def diff(
                     copy = Path(tmp) / stack_cfg.path.name  # the same stack name, so the same URNs
                     copy.write_text(found.text)
                     try:
-                        old_cfg = resolve_stack(str(copy), program)
+                        old_cfg, before = _load(str(copy), program)
                     except ProgramError as e:
-                        raise ProgramError(f"--base {found.label}: {_error_text(e)}") from None
-                    before = run_program(program, old_cfg)
+                        raise ProgramError(f"--base {found.label}: "
+                                           + _error_text(e).replace(str(copy), found.label)) from None
             refusals = _upgrade_problems(old_cfg, stack_cfg, program, found.label) if old_cfg is not None else []
         except ProgramError as e:
             typer.echo(f"error: {name}: {_error_text(e)}", err=True)
