@@ -194,3 +194,14 @@ def test_a_stack_new_at_the_base_is_all_create(repo, tmp_path):
     assert result.exit_code == 0
     assert doc["summary"]["create"] > 0 and doc["summary"]["delete"] == 0
     assert any("the stack is new" in n for n in doc["notes"])
+
+
+def test_switchover_refuses_what_diff_calls_data_loss(on_25, tmp_path):
+    from milvus_zones.operations.switchover import check_no_replacement
+
+    assert check_no_replacement(graph_of("multi-zone-ha"), graph_of("multi-zone-ha")) == []
+    found = check_no_replacement(graph(on_25), graph_of("multi-zone-ha"))
+    assert any(f.endswith("::milvus-milvus-milvus-i would be deleted") for f in found)
+    moved = variant(tmp_path, network={"vpcCidr": "10.31.0.0/16", "serviceCidr": "172.16.0.0/20"})
+    # vSwitches are not stateful: a CIDR change replaces them, the protected cluster only updates.
+    assert check_no_replacement(graph_of("multi-zone-ha"), graph(moved)) == []
