@@ -539,6 +539,29 @@ def switchover(
         typer.echo(f"(not written: rerun with --write to update {stack_cfg.path})")
 
 
+@app.command("deployed-tag")
+def deployed_tag(stack: StackArg, program: ProgramOpt = None) -> None:
+    """Print the `pulumi stack tag set` that records what this stack file deploys, for the pack's
+    upgrade-from-deployed policy: run it after each successful `pulumi up`."""
+    import shlex
+
+    from milvus_zones.engine.offline import config_for_program, read_project
+    from milvus_zones.planning.spec import SpecError
+    from milvus_zones.planning.stackconfig import format_problems, spec_from_config
+    from milvus_zones.planning.upgrade import deployed_tag as tag_of
+
+    program = _project(program)
+    try:
+        stack_cfg = resolve_stack(stack, program)
+        spec = spec_from_config(config_for_program(read_project(program), stack_cfg)[0])
+    except ProgramError as e:
+        raise _fail(_error_text(e)) from None
+    except SpecError as e:
+        raise _fail(f"invalid stack configuration:\n{format_problems(e)}") from None
+    name, value = tag_of(spec)
+    typer.echo(f"pulumi stack tag set {name} {shlex.quote(value)} -s {shlex.quote(stack_cfg.stack)}")
+
+
 def _csv(values: list[str] | None) -> tuple[str, ...]:
     return tuple(v.strip() for item in values or [] for v in item.split(",") if v.strip())
 

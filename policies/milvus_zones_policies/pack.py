@@ -72,6 +72,7 @@ from .storage import (
     bucket_private,
     bucket_versioned,
 )
+from .upgrades import upgrade_from_deployed
 from .workloads import network_isolated, workloads_hardened, workloads_sized
 from .zones import (
     compute_zone_count,
@@ -148,6 +149,7 @@ ALL_POLICIES: list[Policy] = [
     no_plaintext_credentials,
     etcd_persistent_with_pdb,
     stateful_resources_protected,
+    upgrade_from_deployed,
     allowed_regions,
     workloads_sized,
     workloads_hardened,

@@ -79,6 +79,7 @@ EXPECTED = {
     "workloads-hardened": "mandatory",
     "network-isolated": "mandatory",
     "stateful-resources-protected": "mandatory",
+    "upgrade-from-deployed": "mandatory",
     "allowed-regions": "mandatory",
     "node-pool-rolls-one-node-at-a-time": "advisory",
 }
