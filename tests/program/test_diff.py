@@ -205,3 +205,27 @@ def test_switchover_refuses_what_diff_calls_data_loss(on_25, tmp_path):
     moved = variant(tmp_path, network={"vpcCidr": "10.31.0.0/16", "serviceCidr": "172.16.0.0/20"})
     # vSwitches are not stateful: a CIDR change replaces them, the protected cluster only updates.
     assert check_no_replacement(graph_of("multi-zone-ha"), graph(moved)) == []
+
+
+def test_an_in_place_upgrade_is_safe_but_asks_for_a_backup_first(tmp_path):
+    single = PROJECT_DIR / "stacks" / "Pulumi.single-zone.yaml"
+    (tmp_path / "old").mkdir()
+    (tmp_path / "new").mkdir()
+    old = tmp_path / "old" / single.name
+    old.write_text(single.read_text().replace('milvusVersion: "2.6"', 'milvusVersion: "2.5"'))
+    new = tmp_path / "new" / single.name
+    new.write_text(single.read_text().replace('milvusVersion: "2.6"', 'milvusVersion: "2.6"\n  milvus-zones:messageService: pulsar'))
+    result = runner.invoke(app, ["diff", str(new), "--base", str(old), "-f", "json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    release = next(s for s in doc["steps"] if s["type"] == "kubernetes:helm.sh/v3:Release")
+    assert release["op"] == "update" and not doc["dataLoss"] and not doc["upgradeRefusals"]
+    assert doc["backupFirst"]["reason"] == "Milvus upgrade 2.5 -> 2.6, image v2.5.16 -> v2.6.22"
+
+
+def test_deployed_tag_prints_the_stack_tag_command():
+    result = runner.invoke(app, ["deployed-tag", "multi-zone-ha"])
+    assert result.exit_code == 0
+    assert result.stdout.strip() == (
+        "pulumi stack tag set milvus-zones:deployed milvus=2.6,wal=woodpecker,bucket=acme-milvus-multi-zone-ha,"
+        "root=milvus,etcdGi=20,quorumPerZone=1,mode=multi-zone-ha,backend=self-hosted -s multi-zone-ha")
