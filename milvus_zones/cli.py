@@ -382,13 +382,28 @@ def diff(
             typer.echo(f"error: {name}: {_error_text(e)}", err=True)
             bad = True
             continue
-        results.append(differ.diff_stack(before, after, found.label,
-                                         [(p.key.split(":", 1)[1], p.message) for p in refusals],
-                                         _version_change(old_cfg, stack_cfg, program)))
+        result = differ.diff_stack(before, after, found.label, [(p.key.split(":", 1)[1], p.message) for p in refusals],
+                                   _version_change(old_cfg, stack_cfg, program))
+        result.notes += _secret_notes(old_cfg, stack_cfg)
+        results.append(result)
     if results:
         _emit(diff_reports.render(results, format.value), output)
     code = differ.exit_code(results)
     raise typer.Exit(code if code == 3 else (2 if bad else code))
+
+
+def _secret_notes(old_cfg, stack_cfg) -> list[str]:
+    """Encrypted values the plan cannot compare: set, removed or re-encrypted since the base."""
+    if old_cfg is None or old_cfg.file is None or stack_cfg.file is None:
+        return []
+    a, b = old_cfg.file.values, stack_cfg.file.values
+    out = []
+    for key in sorted(old_cfg.secure_keys | stack_cfg.secure_keys):
+        if a.get(key) != b.get(key):
+            what = "set" if key not in a else "removed" if key not in b else "re-encrypted"
+            out.append(f"secret {key} was {what} since the base (offline its value cannot be compared; "
+                       "the resources that read it are updated by `pulumi up` if it changed)")
+    return out
 
 
 def _version_change(old_cfg, stack_cfg, program: Path) -> str:

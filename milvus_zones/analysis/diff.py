@@ -169,12 +169,13 @@ def diff_graphs(before: Graph | None, after: Graph, stateful_types: frozenset[st
     entries: list[DiffEntry] = []
     unknown: set[str] = set()
 
-    def flags(r: Resource) -> dict[str, bool]:
-        return {"stateful": r.type in stateful_types, "protected": r.protect or r.retain_on_delete}
+    def entry(r: Resource, action: str, changes: tuple[Change, ...] = (), reasons: tuple[str, ...] = ()) -> DiffEntry:
+        return DiffEntry(r.urn, r.type, r.name, action, changes, reasons, stateful=r.type in stateful_types,
+                         protected=r.protect or r.retain_on_delete)
 
     for urn, r in new.items():
         if urn not in old:
-            entries.append(DiffEntry(urn, r.type, r.name, "create", **flags(r)))
+            entries.append(entry(r, "create"))
             continue
         o = old[urn]
         raw = _changes(o, r)
@@ -185,7 +186,8 @@ def diff_graphs(before: Graph | None, after: Graph, stateful_types: frozenset[st
         if patterns is None:
             unknown.add(r.type)
             patterns = []
-        changes, reasons = [], []
+        changes: list[Change] = []
+        reasons: list[str] = []
         for path, a, b in raw:
             forces = any(_matches(path, p) for p in patterns)
             secret = _masked(o.inputs, path) or _masked(r.inputs, path)
@@ -196,11 +198,10 @@ def diff_graphs(before: Graph | None, after: Graph, stateful_types: frozenset[st
         if provider_changed:
             reasons.append("provider")
         action = "replace" if reasons else "update"
-        entries.append(DiffEntry(urn, r.type, r.name, action, tuple(changes), tuple(reasons),
-                                 **flags(r if action != "delete" else o)))
+        entries.append(entry(r, action, tuple(changes), tuple(reasons)))
     for urn, o in old.items():
         if urn not in new:
-            entries.append(DiffEntry(urn, o.type, o.name, "delete", **flags(o)))
+            entries.append(entry(o, "delete"))
     return entries, sorted(unknown)
 
 

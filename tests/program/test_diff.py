@@ -229,3 +229,14 @@ def test_deployed_tag_prints_the_stack_tag_command():
     assert result.stdout.strip() == (
         "pulumi stack tag set milvus-zones:deployed milvus=2.6,wal=woodpecker,bucket=acme-milvus-multi-zone-ha,"
         "root=milvus,etcdGi=20,quorumPerZone=1,mode=multi-zone-ha,backend=self-hosted -s multi-zone-ha")
+
+
+def test_an_encrypted_value_set_since_the_base_is_noted(tmp_path):
+    new = tmp_path / HA.name
+    new.write_text(HA.read_text().replace('  milvus-zones:milvusVersion: "2.6"',
+                                          '  milvus-zones:milvusVersion: "2.6"\n  milvus-zones:rootPassword:\n'
+                                          '    secure: v1:AAAA:BBBB'))
+    result = runner.invoke(app, ["diff", str(new), "--base", str(HA)])
+    assert result.exit_code == 0, result.output
+    assert "note: secret milvus-zones:rootPassword was set since the base" in result.stdout
+    assert "v1:AAAA" not in result.stdout
