@@ -19,12 +19,15 @@ _WAL = {"pulsar": "pulsar", "pulsarv3": "pulsar", "externalPulsar": "pulsar", "k
         "externalKafka": "kafka", "woodpecker": "woodpecker"}
 
 
-def proposed(topology) -> Running:
-    """What the proposed resources would run, read as the pack reads releases and instances."""
+def proposed(topology, bucket: str | None = None) -> Running:
+    """What the proposed resources would run, read as the pack reads releases and instances. With several
+    releases (cross-region-ha: one per region, each on its region's bucket) the one on `bucket`, the
+    deployed bucket, when a release still uses it; else the first that runs etcd."""
     mode = topology.mode()
     if not topology.releases:
         return Running(mode=mode, backend="managed" if topology.instances else None)
-    rel = next((r for r in topology.releases if r.etcd_enabled), topology.releases[0])
+    rel = next((r for r in topology.releases if bucket is not None and r.bucket_name == bucket),
+               next((r for r in topology.releases if r.etcd_enabled), topology.releases[0]))
     minor, _ = rel.milvus_minor()
     size = re.fullmatch(r"(\d+)Gi", str(rel.get("etcd", "persistence", "size", default="")))
     root = rel.get("externalS3", "rootPath")
@@ -57,5 +60,5 @@ def upgrade_from_deployed(args, report, topology):
     except ValueError as e:
         report(f"stack tag {DEPLOYED_TAG}={tag!r} cannot be read: {e}; set it with `milvus-zones deployed-tag`.")
         return
-    for key, message in refusals(deployed, proposed(topology)):
+    for key, message in refusals(deployed, proposed(topology, deployed.bucket_name)):
         report(f"milvus-zones:{key}: from the deployed state ({DEPLOYED_TAG}={tag}): {message}.")

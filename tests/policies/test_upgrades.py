@@ -37,7 +37,7 @@ def run(name: str, tag: str | None):
 def test_the_pack_reads_what_the_spec_deploys(name):
     spec, graph = stack(name)
     expected = running(spec)
-    seen = proposed(Topology.of(from_graph(graph)))
+    seen = proposed(Topology.of(from_graph(graph)), spec.bucket_name)
     assert seen == Running(**{**expected.__dict__, "quorum_nodes_per_zone": None})
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from graphs import PROJECT_DIR, STACKS, graph_of
+from support.graphs import PROJECT_DIR, STACKS, graph_of
 from typer.testing import CliRunner
 
 from milvus_zones.analysis.diff import diff_graphs, diff_stack, replace_rules
