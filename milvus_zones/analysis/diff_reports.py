@@ -78,12 +78,18 @@ def render_markdown(d: StackDiff) -> str:
         lines.append("")
     else:
         lines += ["No changes.", ""]
-    verdict = _verdict(d)
-    if verdict:
-        block = []
-        for line in verdict:
-            block.append(f"    {line}" if line.startswith("  ") else f"\n{line}\n")
-        lines += ["".join(block).strip("\n"), ""]
+    if d.upgrade:
+        lines += ["**Refused by the upgrade rules** (`milvus_zones/planning/upgrade.py`):", ""]
+        lines += [f"- `milvus-zones:{k}`: {_md_cell(m)}" for k, m in d.upgrade] + [""]
+    if d.data_loss:
+        lines += [f"**Data loss**: {len(d.data_loss)} stateful or protected resource(s) would be replaced or deleted:", ""]
+        lines += [f"- {e.action} `{e.urn}`" for e in d.data_loss] + [""]
+    if d.backup_reason:
+        lines += [f"**Before applying** ({d.backup_reason}), take a backup and wait for it:", ""]
+        lines += ["```bash", *d.backup, "```", ""] if d.backup else []
+    notes = d.notes + ([f"no replace-on-change data for {', '.join(d.unknown_types)} (shown as updates)"]
+                       if d.unknown_types else [])
+    lines += [f"> note: {n}" for n in notes] + ([""] if notes else [])
     return "\n".join(lines) + "\n"
 
 

@@ -119,6 +119,13 @@ def test_formats(on_25):
     assert md.exit_code == 3
     assert md.stdout.startswith("### `multi-zone-ha`: diff against")
     assert "| **delete** [stateful, protected] | `milvus-milvus-milvus-i` |" in md.stdout
+    from markdown_it import MarkdownIt
+
+    tokens = MarkdownIt("commonmark").enable("table").parse(md.stdout)
+    fences = [t.content for t in tokens if t.type == "fence"]
+    assert fences and "kubectl -n milvus create job --from=cronjob/milvus-zones-backup pre-upgrade-$STAMP" in fences[0]
+    assert sum(t.type == "table_open" for t in tokens) == 1
+    assert md.stdout.endswith("\n\n")  # concatenable, like check's sections
     js = runner.invoke(app, ["diff", "multi-zone-ha", "--base", str(on_25), "-f", "json"])
     doc = json.loads(js.stdout)
     assert doc["exitCode"] == 3 and doc["summary"]["delete"] >= 1
