@@ -448,10 +448,7 @@ class FailuresFormat(StrEnum):
     markdown = "markdown"
 
 
-class CompareFormat(StrEnum):
-    text = "text"
-    markdown = "markdown"
-    json = "json"
+CompareFormat = DiffFormat  # the same three reports
 
 
 @app.command()
