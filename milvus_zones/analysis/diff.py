@@ -162,8 +162,8 @@ def _changes(old: Resource, new: Resource) -> list[tuple[str, Any, Any]]:
 
 def diff_graphs(before: Graph | None, after: Graph, stateful_types: frozenset[str] = STATEFUL_TYPES,
                 ) -> tuple[list[DiffEntry], list[str]]:
-    """Entries for every custom resource created, updated, replaced or deleted (providers included), in the
-    order of `after` then the deleted ones; and the types seen without replace data."""
+    """Entries for every custom resource created, updated, replaced or deleted (providers included), by
+    action then URN; and the types seen without replace data."""
     old = {r.urn: r for r in (before.resources if before else []) if r.custom and not r.external}
     new = {r.urn: r for r in after.resources if r.custom and not r.external}
     entries: list[DiffEntry] = []
@@ -202,6 +202,8 @@ def diff_graphs(before: Graph | None, after: Graph, stateful_types: frozenset[st
     for urn, o in old.items():
         if urn not in new:
             entries.append(entry(o, "delete"))
+    # A stable order (the program registers resources concurrently): by action, then URN.
+    entries.sort(key=lambda e: (ACTIONS.index(e.action), e.urn))
     return entries, sorted(unknown)
 
 
