@@ -201,7 +201,7 @@ class MilvusZonesArgs(TypedDict):
     client_access: NotRequired[ClientAccessArgs]
     """NetworkPolicy: CIDRs and namespaces allowed to Milvus' client port (default: the VPC CIDR)."""
     monitoring_namespace: NotRequired[str]
-    """NetworkPolicy: the namespace allowed to scrape metrics (port 9091)."""
+    """NetworkPolicy: the namespace allowed to scrape metrics (Milvus 9091, etcd 2381, failover controller 8080)."""
     backup: NotRequired[BackupArgs]
     """Scheduled backups and their retention."""
     monitoring: NotRequired[MonitoringArgs]

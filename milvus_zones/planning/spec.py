@@ -373,7 +373,8 @@ class DeploymentSpec(_Model):
         description="NetworkPolicy: CIDRs and namespaces allowed to Milvus' client port (default: the VPC CIDR).",
     )
     monitoring_namespace: str = Field(
-        default="monitoring", description="NetworkPolicy: the namespace allowed to scrape metrics (port 9091)."
+        default="monitoring",
+        description="NetworkPolicy: the namespace allowed to scrape metrics (Milvus 9091, etcd 2381, failover controller 8080).",
     )
     managed_query_cu: Annotated[int, Field(ge=1, le=256)] = Field(
         default=8, description="Managed backend: compute units of each query node replica."

@@ -11,8 +11,9 @@ Ingress only: the namespace denies every ingress by default, then
 - Milvus pods take any port from each other; the client port (19530: gRPC and RESTful) from the
   namespace itself, the CIDRs and namespaces of `clientAccess` (default: the VPC) and, behind a load
   balancer, its health checks; the metrics/management port (9091) from the namespace itself and the
-  monitoring namespace only (its /management API has no authentication).
-Egress stays open: Milvus needs DNS, OSS and the RRSA token exchange with STS.
+  monitoring namespace only (its /management API has no authentication);
+- the monitoring namespace reaches exactly the metrics ports: Milvus 9091, etcd's metrics-only
+  listener 2381 (never the client port 2379) and the failover controller's 8080.
 """
 
 from __future__ import annotations
@@ -21,12 +22,13 @@ from typing import Any
 
 from milvus_zones.planning.plan import TopologyPlan
 from milvus_zones.planning.spec import MessageService
-from milvus_zones.rendering.helm_values import CHART_FACTS, COMPONENT_LABELS, ReleaseSpec
+from milvus_zones.rendering.helm_values import CHART_FACTS, COMPONENT_LABELS, ETCD_METRICS_PORT, ReleaseSpec
 from milvus_zones.rendering.postrender import RG_LABEL
 
 CLIENT_PORT = 19530  # proxy: gRPC and the RESTful API
 METRICS_PORT = 9091  # every component: /metrics, /healthz, /management
 ETCD_PORTS = (2379, 2380)
+FAILOVER_PORT = 8080  # the failover controller: /healthz, /readyz, /metrics, /status (components/milvus.py)
 NAMESPACE_LABEL = "kubernetes.io/metadata.name"  # set by Kubernetes on every namespace (>= 1.22)
 # Source range of Alibaba Cloud load balancer health checks and forwarding (CLB/NLB docs: allow
 # 100.64.0.0/10 in security groups of backends).
@@ -80,17 +82,23 @@ def network_policies(plan: TopologyPlan, specs: list[ReleaseSpec], peer_cidrs: t
     clients += [{"namespaceSelector": {"matchLabels": {NAMESPACE_LABEL: n}}} for n in access.client_namespaces]
     if plan.proxy_load_balancer:
         clients.append({"ipBlock": {"cidr": LB_HEALTH_CHECK_CIDR}})
-    metrics = [same_namespace, {"namespaceSelector": {"matchLabels": {NAMESPACE_LABEL: access.monitoring_namespace}}}]
+    monitoring = {"namespaceSelector": {"matchLabels": {NAMESPACE_LABEL: access.monitoring_namespace}}}
+    metrics = [same_namespace, monitoring]
     policies = [
         _policy(plan, "milvus-zones-default-deny", {}, []),
-        _policy(plan, "milvus-zones-etcd", {"matchLabels": etcd},
-                [{"from": [_pods(MILVUS_PODS), _pods(etcd), _pods(FAILOVER_SELECTOR)], "ports": _ports(*ETCD_PORTS)}]),
+        _policy(plan, "milvus-zones-etcd", {"matchLabels": etcd}, [
+            {"from": [_pods(MILVUS_PODS), _pods(etcd), _pods(FAILOVER_SELECTOR)], "ports": _ports(*ETCD_PORTS)},
+            {"from": [monitoring], "ports": _ports(ETCD_METRICS_PORT)},
+        ]),
         _policy(plan, "milvus-zones-milvus", {"matchLabels": MILVUS_PODS}, [
             {"from": [_pods(MILVUS_PODS)]},
             {"from": clients, "ports": _ports(CLIENT_PORT)},
             {"from": metrics, "ports": _ports(METRICS_PORT)},
         ]),
     ]
+    if plan.failover is not None:
+        policies.append(_policy(plan, "milvus-zones-failover", {"matchLabels": FAILOVER_SELECTOR},
+                                [{"from": [monitoring], "ports": _ports(FAILOVER_PORT)}]))
     for i, selector in enumerate(message_service_selectors(plan, primary)):
         members = [{"podSelector": s} for s in message_service_selectors(plan, primary)]
         policies.append(_policy(plan, f"milvus-zones-message-service-{i}", selector,

@@ -99,11 +99,30 @@ def test_each_zones_replica_is_watched_through_its_own_deployment():
 
 
 def test_the_milvus_pod_monitor_carries_the_resource_group_label():
-    milvus, etcd = mon.pod_monitors(PLANS["multi-zone-ha-2.5:milvus"])
+    (milvus,) = mon.pod_monitors(PLANS["multi-zone-ha-2.5:milvus"])  # 2.5: no WAL to pin, no controller
     assert milvus["spec"]["podTargetLabels"] == ["component", "milvus.io/resource-group"]
     (instances,) = [e["values"] for e in milvus["spec"]["selector"]["matchExpressions"]
                     if e["key"] == "app.kubernetes.io/instance"]
     assert instances == ["milvus", "milvus-i"]
-    assert etcd["spec"]["podMetricsEndpoints"][0]["port"] == "client"
-    assert etcd["spec"]["selector"]["matchLabels"]["app.kubernetes.io/instance"] == "milvus"
+    _, failover = mon.pod_monitors(PLANS["multi-zone-ha:milvus"])
+    assert failover["spec"]["podMetricsEndpoints"][0]["port"] == "http"
+    assert failover["spec"]["selector"]["matchLabels"] == {"app.kubernetes.io/name": "milvus-zones-failover"}
+    # No controller, no monitor of it.
+    assert [m["metadata"]["name"] for m in mon.pod_monitors(PLANS["single-zone:milvus"])] == ["milvus-milvus"]
+
+
+def test_etcd_is_scraped_on_its_metrics_listener_never_the_client_port():
+    from milvus_zones.rendering.helm_values import ETCD_METRICS_PORT
+
+    p = PLANS["multi-zone-ha-2.5:milvus"]
+    service, monitor = mon.etcd_metrics_service(p), mon.etcd_service_monitor(p)
+    assert service["spec"]["selector"] == {"app.kubernetes.io/name": "etcd", "app.kubernetes.io/instance": "milvus"}
+    assert service["spec"]["ports"] == [{"name": "metrics", "port": ETCD_METRICS_PORT, "targetPort": ETCD_METRICS_PORT,
+                                         "protocol": "TCP"}]
+    assert ETCD_METRICS_PORT not in (2379, 2380)
+    assert service["spec"]["publishNotReadyAddresses"] is True  # a member without a leader is still scraped
+    selected = monitor["spec"]["selector"]["matchLabels"]
+    assert all(service["metadata"]["labels"].get(k) == v for k, v in selected.items())
+    assert monitor["spec"]["endpoints"][0]["port"] == "metrics"
+    assert monitor["spec"]["namespaceSelector"] == {"matchNames": [p.namespace]}
 
