@@ -81,6 +81,15 @@ class BackupArgs(TypedDict):
     """Days a backup is kept before the cleanup deletes it (default 7)."""
 
 
+class GrafanaArgs(TypedDict):
+    """Milvus' dashboard imported by grafana-operator (GrafanaDashboard, by URL at the running image's tag)."""
+
+    instance_labels: dict[str, str]
+    """Labels of the Grafana resource(s) to import into (the dashboard's instanceSelector)."""
+    folder: NotRequired[str]
+    """Grafana folder of the dashboard (default Milvus)."""
+
+
 class MonitoringArgs(TypedDict):
     """Monitors and alert rules (needs the Prometheus Operator's CRDs)."""
 
@@ -88,6 +97,8 @@ class MonitoringArgs(TypedDict):
     """Create PodMonitors and PrometheusRules (default false)."""
     labels: NotRequired[dict[str, str]]
     """Extra labels on the monitors and rules, to match a Prometheus' selectors (e.g. release)."""
+    grafana: NotRequired[GrafanaArgs]
+    """Provision Milvus' dashboard into a grafana-operator Grafana (needs enabled)."""
 
 
 class SecurityArgs(TypedDict):

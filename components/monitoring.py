@@ -30,7 +30,8 @@ class MonitoringArgs(TypedDict):
 class Monitoring(pulumi.ComponentResource):
     """PodMonitor `<name>-milvus` (every Milvus pod, with its resource group), PodMonitor
     `<name>-failover` (where the mode runs the controller), Service `<etcd>-metrics` with ServiceMonitor
-    `<name>-etcd`, and PrometheusRule `<name>-alerts`."""
+    `<name>-etcd`, PrometheusRule `<name>-alerts`, and with `grafana` a GrafanaDashboard `<name>-milvus`
+    (grafana-operator) importing Milvus' own dashboard from its URL at the running image's tag."""
 
     def __init__(self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("milvus-zones:index:Monitoring", name, {}, opts)
@@ -51,6 +52,11 @@ class Monitoring(pulumi.ComponentResource):
             f"{name}-servicemonitor-etcd", api_version=monitor["apiVersion"], kind=monitor["kind"],
             metadata=monitor["metadata"], spec=monitor["spec"],
             opts=pulumi.ResourceOptions.merge(in_cluster, pulumi.ResourceOptions(depends_on=[etcd_metrics])))
+        dashboard = mon.grafana_dashboard(plan)
+        if dashboard is not None:
+            k8s.apiextensions.CustomResource(
+                f"{name}-grafana-dashboard", api_version=dashboard["apiVersion"], kind=dashboard["kind"],
+                metadata=dashboard["metadata"], spec=dashboard["spec"], opts=in_cluster)
         rule = mon.prometheus_rule(plan)
         k8s.apiextensions.CustomResource(
             f"{name}-rules", api_version=rule["apiVersion"], kind=rule["kind"], metadata=rule["metadata"],

@@ -171,6 +171,8 @@ class BackupPlan:
 @dataclass(frozen=True)
 class MonitoringPlan:
     labels: dict[str, str]  # extra labels on every monitor and rule (a Prometheus' selectors)
+    grafana_labels: dict[str, str] | None = None  # the Grafana(s) to import Milvus' dashboard into
+    grafana_folder: str = "Milvus"
 
 
 BACKUP_ROOT = "backup"
@@ -435,7 +437,11 @@ def plan(spec: DeploymentSpec, name: str = "milvus") -> TopologyPlan:
         failover=failover,
         proxy_load_balancer=mode is Mode.MULTI_ZONE_HA,
         backup=plan_backup(spec, name),
-        monitoring=MonitoringPlan(dict(spec.monitoring.labels)) if spec.monitoring.enabled else None,
+        monitoring=MonitoringPlan(
+            dict(spec.monitoring.labels),
+            dict(spec.monitoring.grafana.instance_labels) if spec.monitoring.grafana else None,
+            spec.monitoring.grafana.folder if spec.monitoring.grafana else "Milvus",
+        ) if spec.monitoring.enabled else None,
         image_registry=spec.image_registry,
     )
     return with_sizing(topology, spec)

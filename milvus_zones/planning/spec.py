@@ -253,6 +253,22 @@ class BackupSpec(_Model):
         return self
 
 
+class GrafanaSpec(_Model):
+    """Milvus' own dashboard, provisioned by reference into a Grafana run by grafana-operator."""
+
+    instance_labels: dict[str, str] = Field(
+        description="Labels of the Grafana resource(s) to import into (the GrafanaDashboard's instanceSelector).",
+    )
+    folder: str = Field(default="Milvus", description="Grafana folder of the dashboard.")
+
+    @field_validator("instance_labels")
+    @classmethod
+    def _labels(cls, v: dict[str, str]) -> dict[str, str]:
+        if not v:
+            raise ValueError("name at least one label of your Grafana resource, e.g. {dashboards: grafana}")
+        return v
+
+
 class MonitoringSpec(_Model):
     """Prometheus Operator objects for Milvus, etcd and the backups (ARMS reads them too)."""
 
@@ -261,6 +277,16 @@ class MonitoringSpec(_Model):
         default_factory=dict,
         description="Extra labels on the monitors and rules, to match a Prometheus' selectors (e.g. release).",
     )
+    grafana: GrafanaSpec | None = Field(
+        default=None,
+        description="Provision Milvus' dashboard into a grafana-operator Grafana: {instanceLabels, folder (Milvus)}.",
+    )
+
+    @model_validator(mode="after")
+    def _grafana_needs_metrics(self) -> MonitoringSpec:
+        if self.grafana is not None and not self.enabled:
+            raise ValueError("grafana needs enabled: true (the dashboard reads the series the monitors collect)")
+        return self
 
 # Where a component is given a value that only exists at deploy time (a pulumi.Output), the spec sees
 # this marker instead: the rules check where an id is used, never its value, so they still apply.

@@ -263,6 +263,43 @@ def _backup_rules(plan: TopologyPlan, base: str) -> list[dict]:
     ]
 
 
+# Milvus' own dashboard, by reference (never copied here): deployments/monitor/grafana/milvus-dashboard.json
+# in milvus-io/milvus at the tag of the image the deployment runs (path read on the 2.6 and 2.5
+# branches of the bigsheeper/milvus mirror, 5b99e980 and the 2.5 head; the mirror carries no tags).
+# It selects its data source through a `datasource` template variable (type prometheus) and the
+# namespace through label_values(go_info, namespace): no __inputs to map.
+DASHBOARD_PATH = "deployments/monitor/grafana/milvus-dashboard.json"
+
+
+def dashboard_url(plan: TopologyPlan) -> str:
+    return f"https://raw.githubusercontent.com/milvus-io/milvus/{plan.milvus_image.tag}/{DASHBOARD_PATH}"
+
+
+def grafana_dashboard(plan: TopologyPlan) -> dict | None:
+    """A grafana-operator GrafanaDashboard that imports Milvus' dashboard from its URL.
+
+    Fields as grafana-operator v5.24.0 defines them (api/v1beta1/grafanadashboard_types.go
+    GrafanaDashboardSpec, common.go GrafanaCommonSpec, content.go GrafanaContentSpec; group
+    grafana.integreatly.org, version v1beta1): `instanceSelector` (a LabelSelector, required),
+    `allowCrossNamespaceImport` (the Grafana usually runs in another namespace), `folder`, `url`
+    (pattern ^https?://.+$), `resyncPeriod`."""
+    assert plan.monitoring is not None
+    if plan.monitoring.grafana_labels is None:
+        return None
+    return {
+        "apiVersion": "grafana.integreatly.org/v1beta1",
+        "kind": "GrafanaDashboard",
+        "metadata": {"name": f"{plan.name}-milvus", "namespace": plan.namespace, "labels": dict(plan.monitoring.labels)},
+        "spec": {
+            "instanceSelector": {"matchLabels": dict(plan.monitoring.grafana_labels)},
+            "allowCrossNamespaceImport": True,
+            "folder": plan.monitoring.grafana_folder,
+            "url": dashboard_url(plan),
+            "resyncPeriod": "24h",
+        },
+    }
+
+
 def prometheus_rule(plan: TopologyPlan, runbook_base: str = RUNBOOK) -> dict:
     assert plan.monitoring is not None
     return {

@@ -126,3 +126,62 @@ def test_etcd_is_scraped_on_its_metrics_listener_never_the_client_port():
     assert monitor["spec"]["endpoints"][0]["port"] == "metrics"
     assert monitor["spec"]["namespaceSelector"] == {"matchNames": [p.namespace]}
 
+
+
+# grafana-operator v5.24.0 api/v1beta1: GrafanaDashboardSpec (grafanadashboard_types.go) inlines
+# GrafanaCommonSpec (common.go) and GrafanaContentSpec (content.go); these are their json names.
+GRAFANA_DASHBOARD_FIELDS = {
+    "resyncPeriod", "instanceSelector", "allowCrossNamespaceImport", "suspend",  # common
+    "uid", "json", "gzipJson", "url", "urlAuthorization", "jsonnet", "jsonnetLib", "configMapRef", "grafanaCom",
+    "oci", "contentCacheDuration", "datasources", "envs", "envFrom",  # content
+    "folder", "folderUID", "folderRef", "plugins",  # dashboard
+}
+GRAFANA_REQUIRED = {"instanceSelector"}
+
+
+def test_the_grafana_dashboard_references_milvus_own_file_at_the_running_tag():
+    p = plan_of("multi-zone-ha", monitoring={"enabled": True, "grafana": {"instanceLabels": {"dashboards": "grafana"}}})[0]
+    d = mon.grafana_dashboard(p)
+    assert d["apiVersion"] == "grafana.integreatly.org/v1beta1" and d["kind"] == "GrafanaDashboard"
+    spec = d["spec"]
+    assert set(spec) <= GRAFANA_DASHBOARD_FIELDS and set(spec) >= GRAFANA_REQUIRED
+    assert re.fullmatch(r"^https?://.+$", spec["url"])  # the CRD's pattern
+    assert re.fullmatch(r"^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$", spec["resyncPeriod"])
+    assert not {"folderUID", "folderRef"} & set(spec)  # the CRD refuses folder beside them
+    assert spec["url"] == ("https://raw.githubusercontent.com/milvus-io/milvus/v2.6.22/"
+                           "deployments/monitor/grafana/milvus-dashboard.json")
+    assert spec["instanceSelector"] == {"matchLabels": {"dashboards": "grafana"}}
+    assert spec["folder"] == "Milvus"
+    # The 2.5 stack imports the dashboard of the Milvus it runs.
+    p25 = plan_of("multi-zone-ha", milvusVersion="2.5",
+                  monitoring={"enabled": True, "grafana": {"instanceLabels": {"a": "b"}, "folder": "DB"}})[0]
+    assert f"/milvus-io/milvus/{p25.milvus_image.tag}/" in mon.grafana_dashboard(p25)["spec"]["url"]
+    assert p25.milvus_image.tag.startswith("v2.5.")
+    assert mon.grafana_dashboard(PLANS["multi-zone-ha:milvus"]) is None  # not asked for
+
+
+@pytest.mark.parametrize(("grafana", "enabled", "message"), [
+    ({"instanceLabels": {}}, True, "name at least one label"),
+    ({"instanceLabels": {"a": "b"}}, False, "grafana needs enabled: true"),
+    ({"folder": "x"}, True, "instanceLabels"),
+])
+def test_bad_grafana_settings_are_refused_naming_the_setting(grafana, enabled, message):
+    from milvus_zones.planning.stackconfig import SpecError
+
+    with pytest.raises(SpecError) as err:
+        plan_of("single-zone", monitoring={"enabled": enabled, "grafana": grafana})
+    assert "monitoring" in str(err.value) and message in str(err.value)
+
+
+def test_the_stack_creates_the_monitoring_objects(tmp_path):
+    from milvus_zones.engine.offline import run_program
+
+    data = yaml.safe_load((ROOT / "stacks" / "Pulumi.multi-zone-ha.yaml").read_text())
+    data["config"]["milvus-zones:monitoring"] = {"enabled": True, "grafana": {"instanceLabels": {"dashboards": "g"}}}
+    path = tmp_path / "Pulumi.multi-zone-ha.yaml"
+    path.write_text(yaml.safe_dump(data))
+    g = run_program(ROOT, resolve_stack(str(path)))
+    kinds = {r.inputs.get("kind") for r in g.resources if r.type.startswith("kubernetes:")}
+    assert {"PodMonitor", "ServiceMonitor", "PrometheusRule", "GrafanaDashboard"} <= kinds
+    (svc,) = [r for r in g.resources if r.type == "kubernetes:core/v1:Service" and r.name.endswith("-etcd-metrics")]
+    assert svc.inputs["spec"]["ports"][0]["port"] == 2381
