@@ -90,6 +90,19 @@ class GrafanaArgs(TypedDict):
     """Grafana folder of the dashboard (default Milvus)."""
 
 
+class EgressIsolationArgs(TypedDict):
+    """NetworkPolicy egress of the Milvus namespace, each on unless false (docs/hardening.md)."""
+
+    restricted: NotRequired[bool]
+    """Deny egress by default, then allow what the workloads need."""
+    dns: NotRequired[bool]
+    """DNS to kube-dns and ACK's NodeLocal DNSCache."""
+    cloud_apis: NotRequired[bool]
+    """HTTPS outside the VPC and the service CIDR (OSS, STS for RRSA, PyPI for the Jobs)."""
+    api_server: NotRequired[bool]
+    """The failover controller to the Kubernetes API server."""
+
+
 class MonitoringArgs(TypedDict):
     """Monitors and alert rules (needs the Prometheus Operator's CRDs)."""
 
@@ -211,6 +224,8 @@ class MilvusZonesArgs(TypedDict):
     """Per-component requests = limits, {component: {cpu, memory}}, instead of the sizes derived from the pools."""
     client_access: NotRequired[ClientAccessArgs]
     """NetworkPolicy: CIDRs and namespaces allowed to Milvus' client port (default: the VPC CIDR)."""
+    egress_isolation: NotRequired[EgressIsolationArgs]
+    """NetworkPolicy egress: {restricted, dns, cloud_apis, api_server}, each on unless false."""
     monitoring_namespace: NotRequired[str]
     """NetworkPolicy: the namespace allowed to scrape metrics (Milvus 9091, etcd 2381, failover controller 8080)."""
     backup: NotRequired[BackupArgs]
@@ -479,7 +494,7 @@ def _deploy_time(value: Any) -> Any:
 # Settings that are objects of named fields (not maps keyed by zones or tags): their keys are spelled
 # camelCase before validation, so a message names a key the way the stack config and other languages do.
 _OBJECT_SETTINGS = frozenset({"network", "peer", "existingVpc", "existingCluster", "clientAccess", "backup", "monitoring",
-                              "security"})
+                              "security", "egressIsolation"})
 
 
 def _camel_keys(value: Any) -> Any:

@@ -137,6 +137,11 @@ class AccessPlan:
     client_cidrs: tuple[str, ...]  # sources allowed to the client port
     client_namespaces: tuple[str, ...]
     monitoring_namespace: str  # the only namespace besides Milvus' own allowed to the metrics port
+    # Egress NetworkPolicies (EgressIsolationSpec): deny by default, then DNS, HTTPS to cloud APIs, the API server.
+    egress_restricted: bool = True
+    egress_dns: bool = True
+    egress_cloud_apis: bool = True
+    egress_api_server: bool = True
 
 
 @dataclass(frozen=True)
@@ -432,6 +437,10 @@ def plan(spec: DeploymentSpec, name: str = "milvus") -> TopologyPlan:
                                else [spec.network.vpc_cidr]),
             client_namespaces=tuple(spec.client_access.namespaces),
             monitoring_namespace=spec.monitoring_namespace,
+            egress_restricted=spec.egress_isolation.restricted,
+            egress_dns=spec.egress_isolation.dns,
+            egress_cloud_apis=spec.egress_isolation.cloud_apis,
+            egress_api_server=spec.egress_isolation.api_server,
         ),
         tags=tags,
         failover=failover,

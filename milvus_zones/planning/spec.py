@@ -166,6 +166,29 @@ class ClientAccessSpec(_Model):
         return v
 
 
+class EgressIsolationSpec(_Model):
+    """Egress NetworkPolicies of the Milvus namespace, each on unless set false (docs/hardening.md)."""
+
+    restricted: bool = Field(
+        default=True,
+        description="Deny egress by default, then allow what the workloads need (Milvus to etcd, the message service "
+                    "and its peers; etcd to its members; the Jobs to Milvus); false leaves egress open.",
+    )
+    dns: bool = Field(
+        default=True,
+        description="DNS (UDP/TCP 53) to kube-dns in kube-system and ACK's NodeLocal DNSCache (169.254.20.10).",
+    )
+    cloud_apis: bool = Field(
+        default=True,
+        description="HTTPS (443) outside the VPC and the service CIDR for Milvus, the backup and the Jobs: the OSS "
+                    "internal endpoint, STS for RRSA, PyPI for the Jobs (not expressible as fixed CIDRs).",
+    )
+    api_server: bool = Field(
+        default=True,
+        description="The failover controller to the Kubernetes API server (6443 in the VPC, 443 on the kubernetes Service).",
+    )
+
+
 class ResourceOverride(_Model):
     """Requests = limits of one component's pods (Kubernetes quantities)."""
 
@@ -397,6 +420,10 @@ class DeploymentSpec(_Model):
     client_access: ClientAccessSpec = Field(
         default_factory=ClientAccessSpec,
         description="NetworkPolicy: CIDRs and namespaces allowed to Milvus' client port (default: the VPC CIDR).",
+    )
+    egress_isolation: EgressIsolationSpec = Field(
+        default_factory=EgressIsolationSpec,
+        description="NetworkPolicy egress: {restricted, dns, cloudApis, apiServer}, each on unless false.",
     )
     monitoring_namespace: str = Field(
         default="monitoring",

@@ -14,14 +14,34 @@ Ingress only: the namespace denies every ingress by default, then
   monitoring namespace only (its /management API has no authentication);
 - the monitoring namespace reaches exactly the metrics ports: Milvus 9091, etcd's metrics-only
   listener 2381 (never the client port 2379) and the failover controller's 8080.
+
+Egress (`egressIsolation`, each part a setting; `egress_policies`): the namespace denies every egress
+by default, then
+- every pod: DNS, UDP/TCP 53, to kube-dns (kube-system, `k8s-app: kube-dns`) and ACK's NodeLocal
+  DNSCache (169.254.20.10, ACK docs "Use the NodeLocal DNSCache component");
+- Milvus: other Milvus pods, etcd 2379, the message service's members, the other region's proxies
+  (19530, cross-region CDC);
+- etcd: its members (2379, 2380); the message service: its members;
+- the failover controller: etcd 2379 and the API server (the `kubernetes` Service's ClusterIP on 443,
+  the first address of the service CIDR, and 6443 in the VPC, where ACK's API server load balancer
+  sits; policies see the address after kube-proxy's translation, so both are listed);
+- the backup and restore Jobs: Milvus 19530 and 9091 (GC pause); our script Jobs: Milvus 19530 here
+  and in the other region (the proxies' load balancers are VPC addresses);
+- HTTPS (443) for Milvus, the backup/restore Jobs and the script Jobs to 0.0.0.0/0 except the VPC
+  and the service CIDR. What they call there (the OSS internal endpoint oss-<region>-internal, STS
+  for RRSA's token exchange, sts-vpc.<region>.aliyuncs.com or sts.aliyuncs.com, PyPI for the Jobs'
+  client) resolves to Alibaba service addresses that are neither in the VPC nor published as CIDRs,
+  so no narrower block is honest; the exceptions keep this rule from reaching pods or nodes.
 """
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 from milvus_zones.planning.plan import TopologyPlan
 from milvus_zones.planning.spec import MessageService
+from milvus_zones.rendering import backup_manifests as bm
 from milvus_zones.rendering.helm_values import CHART_FACTS, COMPONENT_LABELS, ETCD_METRICS_PORT, ReleaseSpec
 from milvus_zones.rendering.postrender import RG_LABEL
 
@@ -34,11 +54,26 @@ NAMESPACE_LABEL = "kubernetes.io/metadata.name"  # set by Kubernetes on every na
 # 100.64.0.0/10 in security groups of backends).
 LB_HEALTH_CHECK_CIDR = "100.64.0.0/10"
 FAILOVER_SELECTOR = {"app.kubernetes.io/name": "milvus-zones-failover"}
+JOB_SELECTOR = {"app.kubernetes.io/name": "milvus-zones-job"}  # components/script_job.py's pods
+BACKUP_SELECTORS = ({bm.APP_LABEL: bm.NAME}, {bm.APP_LABEL: bm.RESTORE_NAME})  # the backup and restore pods
+KUBE_DNS = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+            "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}
+NODE_LOCAL_DNS = "169.254.20.10/32"
+API_SERVER_PORT = 6443  # ACK's API server behind its intranet load balancer in the VPC
 MILVUS_PODS = {"app.kubernetes.io/name": "milvus"}  # the chart's milvus.matchLabels name, every release
 
 
 def _meta(plan: TopologyPlan, name: str) -> dict:
     return {"name": name, "namespace": plan.namespace, "labels": {"app.kubernetes.io/managed-by": "milvus-zones"}}
+
+
+def _egress(plan: TopologyPlan, name: str, selector: dict, egress: list[dict]) -> dict:
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": _meta(plan, name),
+        "spec": {"podSelector": selector, "policyTypes": ["Egress"], "egress": egress},
+    }
 
 
 def _policy(plan: TopologyPlan, name: str, selector: dict, ingress: list[dict]) -> dict:
@@ -103,6 +138,54 @@ def network_policies(plan: TopologyPlan, specs: list[ReleaseSpec], peer_cidrs: t
         members = [{"podSelector": s} for s in message_service_selectors(plan, primary)]
         policies.append(_policy(plan, f"milvus-zones-message-service-{i}", selector,
                                 [{"from": [_pods(MILVUS_PODS), *members]}]))
+    return policies + egress_policies(plan, specs, peer_cidrs)
+
+
+def egress_policies(plan: TopologyPlan, specs: list[ReleaseSpec], peer_cidrs: tuple[str, ...] = ()) -> list[dict]:
+    """What each workload may open (module docstring); none when `egressIsolation.restricted` is off."""
+    access = plan.access
+    if not access.egress_restricted:
+        return []
+    primary = specs[0].name
+    etcd = {"app.kubernetes.io/name": "etcd", "app.kubernetes.io/instance": primary}
+    members = [{"podSelector": s} for s in message_service_selectors(plan, primary)]
+    peers = [{"ipBlock": {"cidr": c}} for c in dict.fromkeys(peer_cidrs)]
+    https = {"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": [plan.vpc_cidr, plan.service_cidr]}}],
+             "ports": _ports(443)}
+    cloud = [https] if access.egress_cloud_apis else []
+    milvus_ports = _ports(CLIENT_PORT, METRICS_PORT)
+    policies = [_egress(plan, "milvus-zones-default-deny-egress", {}, [])]
+    if access.egress_dns:
+        policies.append(_egress(plan, "milvus-zones-dns", {}, [{
+            "to": [KUBE_DNS, {"ipBlock": {"cidr": NODE_LOCAL_DNS}}],
+            "ports": [{"protocol": proto, "port": 53} for proto in ("UDP", "TCP")],
+        }]))
+    policies.append(_egress(plan, "milvus-zones-milvus-egress", {"matchLabels": MILVUS_PODS}, [
+        {"to": [_pods(MILVUS_PODS), *members]},
+        {"to": [_pods(etcd)], "ports": _ports(ETCD_PORTS[0])},
+        *([{"to": peers, "ports": _ports(CLIENT_PORT)}] if peers else []),
+        *cloud,
+    ]))
+    policies.append(_egress(plan, "milvus-zones-etcd-egress", {"matchLabels": etcd},
+                            [{"to": [_pods(etcd)], "ports": _ports(*ETCD_PORTS)}]))
+    for i, selector in enumerate(message_service_selectors(plan, primary)):
+        policies.append(_egress(plan, f"milvus-zones-message-service-{i}-egress", selector, [{"to": members}]))
+    if plan.failover is not None:
+        api = [{"to": [{"ipBlock": {"cidr": f"{ipaddress.ip_network(plan.service_cidr)[1]}/32"}}], "ports": _ports(443)},
+               {"to": [{"ipBlock": {"cidr": plan.vpc_cidr}}], "ports": _ports(API_SERVER_PORT)}]
+        policies.append(_egress(plan, "milvus-zones-failover-egress", {"matchLabels": FAILOVER_SELECTOR}, [
+            {"to": [_pods(etcd)], "ports": _ports(ETCD_PORTS[0])},
+            *(api if access.egress_api_server else []),
+        ]))
+    for selector in BACKUP_SELECTORS:
+        policies.append(_egress(plan, f"{selector[bm.APP_LABEL]}-egress", {"matchLabels": selector},
+                                [{"to": [_pods(MILVUS_PODS)], "ports": milvus_ports}, *cloud]))
+    policies.append(_egress(plan, "milvus-zones-job-egress", {"matchLabels": JOB_SELECTOR}, [
+        {"to": [_pods(MILVUS_PODS)], "ports": _ports(CLIENT_PORT)},
+        # The replication Job reaches both regions' proxies through their load balancers (VPC addresses).
+        {"to": [{"ipBlock": {"cidr": plan.vpc_cidr}}, *peers], "ports": _ports(CLIENT_PORT)},
+        *cloud,
+    ]))
     return policies
 
 
