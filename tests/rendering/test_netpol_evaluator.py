@@ -3,7 +3,7 @@ only once selected, additive rules, AND within one peer, OR between peers, ipBlo
 
 from __future__ import annotations
 
-from netpol import External, Pod, allowed
+from support.netpol import External, Pod, allowed
 
 
 def _np(ns: str, selector: dict, ingress: list | None = None, egress: list | None = None,
