@@ -67,22 +67,18 @@ def _meta(plan: TopologyPlan, name: str) -> dict:
     return {"name": name, "namespace": plan.namespace, "labels": {"app.kubernetes.io/managed-by": "milvus-zones"}}
 
 
-def _egress(plan: TopologyPlan, name: str, selector: dict, egress: list[dict]) -> dict:
+def _policy(plan: TopologyPlan, name: str, selector: dict, rules: list[dict], direction: str = "Ingress") -> dict:
+    """One NetworkPolicy of one direction ("Ingress" or "Egress") with its rules."""
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",
         "metadata": _meta(plan, name),
-        "spec": {"podSelector": selector, "policyTypes": ["Egress"], "egress": egress},
+        "spec": {"podSelector": selector, "policyTypes": [direction], direction.lower(): rules},
     }
 
 
-def _policy(plan: TopologyPlan, name: str, selector: dict, ingress: list[dict]) -> dict:
-    return {
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "NetworkPolicy",
-        "metadata": _meta(plan, name),
-        "spec": {"podSelector": selector, "policyTypes": ["Ingress"], "ingress": ingress},
-    }
+def _egress(plan: TopologyPlan, name: str, selector: dict, rules: list[dict]) -> dict:
+    return _policy(plan, name, selector, rules, "Egress")
 
 
 def _pods(labels: dict) -> dict:
