@@ -57,6 +57,7 @@ from .nodepool import (
 )
 from .protection import stateful_resources_protected
 from .ram import (
+    ram_bucket_key_granted,
     ram_no_admin_attachments,
     ram_policy_attached,
     ram_policy_least_privilege,
@@ -130,6 +131,7 @@ ALL_POLICIES: list[Policy] = [
     kms_key_enabled,
     ram_rrsa_trust_scoped,
     ram_policy_least_privilege,
+    ram_bucket_key_granted,
     ram_no_admin_attachments,
     ram_policy_attached,
     security_group_ingress_restricted,

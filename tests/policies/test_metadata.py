@@ -57,6 +57,7 @@ EXPECTED = {
     "kms-key-enabled": "mandatory",
     "ram-rrsa-trust-scoped": "mandatory",
     "ram-policy-least-privilege": "mandatory",
+    "ram-bucket-key-granted": "mandatory",
     "ram-no-admin-attachments": "mandatory",
     "ram-policy-attached": "advisory",
     "security-group-ingress-restricted": "mandatory",
