@@ -57,6 +57,7 @@ EXPECTED = {
     "kms-key-enabled": "mandatory",
     "ram-rrsa-trust-scoped": "mandatory",
     "ram-policy-least-privilege": "mandatory",
+    "ram-bucket-key-granted": "mandatory",
     "ram-no-admin-attachments": "mandatory",
     "ram-policy-attached": "advisory",
     "security-group-ingress-restricted": "mandatory",
@@ -80,6 +81,7 @@ EXPECTED = {
     "network-isolated": "mandatory",
     "images-pinned-by-digest": "disabled",
     "stateful-resources-protected": "mandatory",
+    "upgrade-from-deployed": "mandatory",
     "allowed-regions": "mandatory",
     "node-pool-rolls-one-node-at-a-time": "advisory",
 }
