@@ -17,6 +17,10 @@ from typing import Any
 
 import yaml
 
+# CLUSTER_LABEL: shared by the pods of all releases of one deployment (Option A's Service selects on it);
+# defined once, in the policy pack's model (part of this distribution).
+from milvus_zones_policies.model.names import CLUSTER_LABEL
+
 from milvus_zones.planning.catalog import CHART_IMAGE_KEYS, HA_FEATURES_MIN_VERSION, version_tuple
 from milvus_zones.planning.plan import (
     MODE_TAG,
@@ -60,8 +64,6 @@ ANN_ZONE_MAPS = "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-zone-maps
 # ACK CCM: reuse an existing load balancer, and let CCM manage its listeners.
 ANN_LB_ID = "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-id"
 ANN_LB_OVERRIDE_LISTENERS = "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-force-override-listeners"
-# Label shared by the pods of all releases of one deployment (Option A's Service selects on it).
-from milvus_zones_policies.model.names import CLUSTER_LABEL  # noqa: E402  (defined once, in the pack)
 
 # 2.5 resource groups match query nodes by node label: MILVUS_SERVER_LABEL_<KEY>=<value> gives the
 # node label KEY; "AZ" does not start with a role name (design brief, section 3).
