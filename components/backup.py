@@ -1,5 +1,5 @@
 """Scheduled backups with milvus-backup (every self-hosted mode), and their copy to the other region
-(cross-region-ha). What runs in the cluster is rendered by milvus_zones.backup_manifests."""
+(cross-region-ha). What runs in the cluster is rendered by milvus_zones.rendering.backup_manifests."""
 
 import json
 from collections.abc import Mapping, Sequence
@@ -12,7 +12,6 @@ from milvus_zones.components.storage import prefix_policy, trust_policy
 
 from milvus_zones.planning.plan import BackupReplicationPlan, TopologyPlan
 from milvus_zones.rendering import backup_manifests as bm
-from milvus_zones.rendering.helm_values import RRSA_ROLE_ANNOTATION
 
 
 class BackupArgs(TypedDict):
@@ -83,31 +82,21 @@ class Backup(pulumi.ComponentResource):
 
         in_cluster = pulumi.ResourceOptions(parent=self, provider=args["k8s_provider"],
                                             depends_on=list(args["wait_for"]))
-        labels = {bm.APP_LABEL: bm.NAME}
+        sa = bm.service_account(plan, role.role_name)
         account = k8s.core.v1.ServiceAccount(
-            f"{name}-sa",
-            metadata={"name": bm.SERVICE_ACCOUNT, "namespace": plan.namespace, "labels": labels,
-                      "annotations": {RRSA_ROLE_ANNOTATION: role.role_name}},
-            automount_service_account_token=False,
+            f"{name}-sa", metadata=sa["metadata"], automount_service_account_token=sa["automountServiceAccountToken"],
             opts=pulumi.ResourceOptions.merge(in_cluster, pulumi.ResourceOptions(depends_on=[attachment])),
         )
-        config = k8s.core.v1.ConfigMap(
-            f"{name}-config",
-            metadata={"name": bm.NAME, "namespace": plan.namespace, "labels": labels},
-            data={"backup.yaml": pulumi.Output.from_input(args["bucket"]).apply(
-                lambda b: bm.backup_config(plan, b, args["fullname"]))},
-            opts=in_cluster,
-        )
-        script = k8s.core.v1.ConfigMap(
-            f"{name}-script",
-            metadata={"name": f"{bm.NAME}-script", "namespace": plan.namespace, "labels": labels},
-            data={"backup.sh": bm.backup_script()},
-            opts=in_cluster,
-        )
+        backup_yaml = pulumi.Output.from_input(args["bucket"]).apply(lambda b: bm.backup_config(plan, b, args["fullname"]))
+        config_manifest = bm.config_map(plan, backup_yaml)
+        config = k8s.core.v1.ConfigMap(f"{name}-config", metadata=config_manifest["metadata"],
+                                       data=config_manifest["data"], opts=in_cluster)
+        script_manifest = bm.script_config_map(plan)
+        script = k8s.core.v1.ConfigMap(f"{name}-script", metadata=script_manifest["metadata"],
+                                       data=script_manifest["data"], opts=in_cluster)
+        cron_manifest = bm.cronjob(plan, args["password_secret"])
         cron = k8s.batch.v1.CronJob(
-            f"{name}-cron",
-            metadata={"name": bm.NAME, "namespace": plan.namespace, "labels": labels},
-            spec=bm.cronjob_spec(plan, args["password_secret"]),
+            f"{name}-cron", metadata=cron_manifest["metadata"], spec=cron_manifest["spec"],
             opts=pulumi.ResourceOptions.merge(in_cluster,
                                               pulumi.ResourceOptions(depends_on=[account, config, script])),
         )

@@ -1,11 +1,12 @@
-"""The Milvus Helm release(s), with values generated from the plan."""
+"""The Milvus Helm release(s), with values generated from the plan.
 
-import functools
-import hashlib
-import json
+Every Kubernetes object here is built by a pure function of milvus_zones.rendering (tests call them
+without Pulumi); this component only turns each into its resource, in order.
+"""
+
+import operator
 import sys
 from collections.abc import Sequence
-from importlib import resources
 from pathlib import Path
 from typing import Any, NotRequired, TypedDict
 
@@ -13,37 +14,20 @@ import pulumi
 import pulumi_kubernetes as k8s
 from milvus_zones.components.script_job import ScriptJob
 
-from milvus_zones.planning.catalog import JOB_IMAGE, oss_endpoint
-from milvus_zones.planning.plan import ZONE_LABEL, FailoverPlan, TopologyPlan
-from milvus_zones.planning.sizing import FAILOVER
+from milvus_zones.planning.plan import FailoverPlan, TopologyPlan
+from milvus_zones.rendering import failover_manifests as failover
+from milvus_zones.rendering import job_manifests as jobs
+from milvus_zones.rendering import milvus_manifests as mm
 from milvus_zones.rendering.extra_values import ExtraValuesError, merge_under, unknown_keys, workload_keys
-from milvus_zones.rendering.helm_values import (
-    CHART_FACTS,
-    PASSWORD_SECRET,
-    ReleaseContext,
-    etcd_member_endpoints,
-    node_failure_tolerations,
-    releases,
-    resource_group_configs,
-)
-from milvus_zones.rendering.isolation import FAILOVER_PORT, disruption_budgets, network_policies
+from milvus_zones.rendering.helm_values import CHART_FACTS, PASSWORD_SECRET, release_template, releases, with_cloud_ids
+from milvus_zones.rendering.isolation import disruption_budgets, network_policies
 
-SERVICE_ACCOUNT = "milvus"
-RETAIN_STORAGE_CLASS = "milvus-zones-disk-retain"
-# ACK's pod-identity webhook injects RRSA credentials into pods of namespaces carrying this label.
-RRSA_INJECTION_LABEL = "pod-identity.alibabacloud.com/injection"
-# The Job that creates Milvus 2.5's node-filtered resource groups: a pinned Python image and client.
-# Up to 900 s waiting for Milvus to answer (MILVUS_WAIT_SECONDS), then three calls of at most 60 s.
-RESOURCE_GROUP_JOB_DEADLINE_S = 1800
-JOB_PYMILVUS = "pymilvus==2.5.18"  # the client of the 2.5 server whose resource groups the Job creates
-# The WAL pinning controller (milvus_zones/jobs/failover.py): standard library only, so no install step.
-FAILOVER_NAME = "milvus-zones-failover"  # its Deployment, ServiceAccount, Role and Lease
-from milvus_zones_policies.model.names import FAILOVER_LABEL  # noqa: E402  (defined once, in the pack)
-
-
-def _merged_values(shapes: list, index: int, extra: dict[str, Any], components: frozenset[str]) -> dict[str, Any]:
-    """The values of release `index` with the team's helmValues merged under them."""
-    return merge_under(shapes[index].values, extra, components)
+# Kept importable from here (deployment.py, cross_region.py and programs use them).
+SERVICE_ACCOUNT = mm.SERVICE_ACCOUNT
+RETAIN_STORAGE_CLASS = mm.RETAIN_STORAGE_CLASS
+FAILOVER_NAME = failover.NAME
+__all__ = ["FAILOVER_NAME", "PASSWORD_SECRET", "RETAIN_STORAGE_CLASS", "SERVICE_ACCOUNT", "Milvus", "MilvusArgs",
+           "helm_values_problems", "postrender_command"]
 
 
 def postrender_command() -> str:
@@ -72,21 +56,6 @@ class MilvusArgs(TypedDict):
     """Extra chart values, merged under ours in every release; a key ours set is refused."""
 
 
-def _context(plan: TopologyPlan, role_name: str, vswitch_ids: dict[str, str], lb_id: str | None,
-             peer_cidrs: tuple[str, ...]) -> ReleaseContext:
-    return ReleaseContext(
-        role_name=role_name,
-        service_account=SERVICE_ACCOUNT,
-        password_secret=PASSWORD_SECRET,
-        oss_endpoint=oss_endpoint(plan.region),
-        vpc_cidr=plan.vpc_cidr,
-        lb_vswitch_ids=vswitch_ids,
-        storage_class=RETAIN_STORAGE_CLASS,
-        lb_id=lb_id,
-        peer_cidrs=peer_cidrs,
-    )
-
-
 def helm_values_problems(plan: TopologyPlan, extra: dict[str, Any]) -> list[tuple[str, str]]:
     """(key under helmValues, message) for extra chart values this plan refuses: unknown to the pinned
     chart, or colliding with a value of ours. Pure: run it before registering anything."""
@@ -95,7 +64,8 @@ def helm_values_problems(plan: TopologyPlan, extra: dict[str, Any]) -> list[tupl
     problems = unknown_keys(extra, plan.chart.chart_version)
     if problems:
         return problems
-    ctx = _context(plan, "", {z: "" for z in plan.compute_zones}, "lb" if plan.proxy_load_balancer else None, ())
+    # Only keys matter here: any ids will do.
+    ctx = mm.release_context(plan, "", {z: "" for z in plan.compute_zones}, "lb" if plan.proxy_load_balancer else None, ())
     components = workload_keys(plan.chart.chart_version)
     for spec in releases(plan, ctx):
         try:
@@ -124,40 +94,29 @@ class Milvus(pulumi.ComponentResource):
         provider = args["provider"]
         in_cluster = pulumi.ResourceOptions(parent=self, provider=provider)
 
-        ns = k8s.core.v1.Namespace(
-            f"{name}-ns",
-            metadata={"name": plan.namespace, "labels": {RRSA_INJECTION_LABEL: "on"}},
-            opts=in_cluster,
-        )
+        peer_cidrs = tuple(args.get("peer_cidrs", ()))
+
+        ns_manifest = mm.namespace(plan)
+        ns = k8s.core.v1.Namespace(f"{name}-ns", metadata=ns_manifest["metadata"], opts=in_cluster)
+        secret_manifest = mm.root_password_secret(ns.metadata.name, pulumi.Output.secret(args["root_password"]))
         secret = k8s.core.v1.Secret(
-            f"{name}-root-password",
-            metadata={"name": PASSWORD_SECRET, "namespace": ns.metadata.name},
-            type="Opaque",
-            string_data={"password": pulumi.Output.secret(args["root_password"])},
-            opts=in_cluster,
+            f"{name}-root-password", metadata=secret_manifest["metadata"], type=secret_manifest["type"],
+            string_data=secret_manifest["stringData"], opts=in_cluster,
         )
+        sc = mm.retain_storage_class()
         storage_class = k8s.storage.v1.StorageClass(
-            f"{name}-disk-retain",
-            metadata={"name": RETAIN_STORAGE_CLASS},
-            provisioner="diskplugin.csi.alibabacloud.com",
-            parameters={"type": "cloud_essd,cloud_ssd", "fstype": "ext4"},
-            reclaim_policy="Retain",
-            # Zonal disks: bind only once the pod is scheduled, so the disk lands in the pod's zone.
-            volume_binding_mode="WaitForFirstConsumer",
-            allow_volume_expansion=True,
-            opts=in_cluster,
+            f"{name}-disk-retain", metadata=sc["metadata"], provisioner=sc["provisioner"], parameters=sc["parameters"],
+            reclaim_policy=sc["reclaimPolicy"], volume_binding_mode=sc["volumeBindingMode"],
+            allow_volume_expansion=sc["allowVolumeExpansion"], opts=in_cluster,
         )
 
-        def context(role_name: str, vswitch_ids: dict[str, str], lb_id: str | None = None) -> ReleaseContext:
-            return _context(plan, role_name, vswitch_ids, lb_id, tuple(args.get("peer_cidrs", ())))
-
-        # The set of releases depends on the plan only; their values also need resource ids.
-        shape = releases(plan, context("", {z: "" for z in plan.compute_zones}))
+        # Built once: names and values from the plan; the cloud ids they name are added when known.
+        template = release_template(plan, mm.release_context(plan, "", {}, None, peer_cidrs))
         extra = dict(args.get("helm_values") or {})
         components = workload_keys(plan.chart.chart_version)
         vswitches = pulumi.Output.all(**{z: args["node_vswitch_ids"][z] for z in plan.compute_zones})
-        inputs = pulumi.Output.all(args["role_name"], vswitches, args.get("load_balancer_id")).apply(
-            lambda a: releases(plan, context(a[0], a[1], a[2]))
+        values = pulumi.Output.all(args["role_name"], vswitches, args.get("load_balancer_id")).apply(
+            lambda a: [merge_under(spec.values, extra, components) for spec in with_cloud_ids(plan, template, *a)]
         )
         # Ingress isolation before any pod starts (enforced by Terway's NetworkPolicy support).
         policies = [
@@ -165,10 +124,10 @@ class Milvus(pulumi.ComponentResource):
                 f"{name}-{m['metadata']['name']}", metadata=m["metadata"], spec=m["spec"],
                 opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[ns]),
             )
-            for m in network_policies(plan, shape, tuple(args.get("peer_cidrs", ())))
+            for m in network_policies(plan, template, peer_cidrs)
         ]
         created: list[k8s.helm.v3.Release] = []
-        for i, spec in enumerate(shape):
+        for i, spec in enumerate(template):
             created.append(
                 k8s.helm.v3.Release(
                     f"{name}-{spec.name}",
@@ -177,7 +136,7 @@ class Milvus(pulumi.ComponentResource):
                     version=spec.version,
                     repository_opts={"repo": spec.repo},
                     namespace=ns.metadata.name,
-                    values=inputs.apply(functools.partial(_merged_values, index=i, extra=extra, components=components)),
+                    values=values.apply(operator.itemgetter(i)),
                     postrender=postrender_command() if spec.postrender else None,
                     timeout=1800,
                     max_history=10,
@@ -190,45 +149,33 @@ class Milvus(pulumi.ComponentResource):
                 )
             )
 
-        for m in disruption_budgets(plan, shape):
+        for m in disruption_budgets(plan, template):
             k8s.policy.v1.PodDisruptionBudget(
                 f"{name}-pdb-{m['metadata']['name']}", metadata=m["metadata"], spec=m["spec"],
                 opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[ns]),
             )
 
         if plan.resource_groups and not CHART_FACTS[plan.chart.chart_version].replica_resource_groups:
-            self._resource_group_job(name, plan, shape[0].fullname, ns, created, in_cluster)
+            self._resource_group_job(name, plan, template[0].fullname, ns, created, in_cluster)
         if plan.failover is not None:
-            self._failover_controller(name, plan, plan.failover, shape[0].name, ns, created, in_cluster)
+            self._failover_controller(name, plan, plan.failover, template[0].name, ns, created, in_cluster)
 
-        self.fullname = shape[0].fullname
+        self.fullname = template[0].fullname
         self.release_names = pulumi.Output.all(*[r.name for r in created])
         self.namespace = ns.metadata.name
-        self.endpoint = pulumi.Output.concat(shape[0].fullname, ".", plan.namespace, ".svc:19530")
+        self.endpoint = pulumi.Output.concat(template[0].fullname, ".", plan.namespace, ".svc:19530")
         self.register_outputs(
             {"release_names": self.release_names, "namespace": self.namespace, "endpoint": self.endpoint}
         )
 
     def _resource_group_job(self, name, plan: TopologyPlan, service: str, ns, created, in_cluster) -> None:
         """Milvus 2.5 creates node-filtered resource groups only through its API: run that once after install."""
+        job = jobs.resource_group_job(plan, service)
         ScriptJob(
             f"{name}-resource-groups",
-            {
-                "script": "resource_groups.py",
-                "namespace": ns.metadata.name,
-                "env": [
-                    {"name": "MILVUS_URI", "value": f"http://{service}.{plan.namespace}.svc:19530"},
-                    {"name": "MILVUS_USER", "value": "root"},
-                    {"name": "MILVUS_PASSWORD",
-                     "valueFrom": {"secretKeyRef": {"name": PASSWORD_SECRET, "key": "password"}}},
-                    {"name": "RESOURCE_GROUPS", "value": json.dumps(resource_group_configs(plan), sort_keys=True)},
-                ],
-                "requirement": JOB_PYMILVUS,
-                "image": JOB_IMAGE.ref(plan.image_registry),
-                "deadline_seconds": RESOURCE_GROUP_JOB_DEADLINE_S,
-                "node_selector": plan.component("proxy").node_selector,
-                "wait_for": created,
-            },
+            {"script": job["script"], "namespace": ns.metadata.name, "env": job["env"], "requirement": job["requirement"],
+             "image": job["image"], "deadline_seconds": job["deadline_seconds"], "node_selector": job["node_selector"],
+             "wait_for": created},
             provider=in_cluster.provider,
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -236,92 +183,22 @@ class Milvus(pulumi.ComponentResource):
     def _failover_controller(self, name, plan: TopologyPlan, fo: FailoverPlan, release: str, ns, created,
                              in_cluster) -> None:
         """Two replicas on the quorum pools, one per zone, one of them acting (a Lease): docs/failover-controller.md."""
-        script = resources.files("milvus_zones.jobs").joinpath("failover.py").read_text()
-        digest = hashlib.sha256(script.encode()).hexdigest()[:8]
-        labels = {"app.kubernetes.io/name": FAILOVER_NAME, FAILOVER_LABEL: fo.action}
-        meta = {"name": FAILOVER_NAME, "namespace": ns.metadata.name, "labels": labels}
-        config_map = k8s.core.v1.ConfigMap(
-            f"{name}-failover-script",
-            metadata={"name": f"{FAILOVER_NAME}-{digest}", "namespace": ns.metadata.name},
-            data={"failover.py": script},
-            opts=in_cluster,
-        )
-        account = k8s.core.v1.ServiceAccount(f"{name}-failover-sa", metadata=meta, opts=in_cluster)
-        # Its Lease, and nothing else: what it watches and writes is in etcd. `create` cannot be limited
-        # to a name (RBAC knows no name before the object exists).
-        role = k8s.rbac.v1.Role(f"{name}-failover-role", metadata=meta, rules=[
-            {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "resourceNames": [FAILOVER_NAME],
-             "verbs": ["get", "update"]},
-            {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["create"]},
-        ], opts=in_cluster)
+        namespace = ns.metadata.name
+        cm = failover.config_map(namespace)
+        config_map = k8s.core.v1.ConfigMap(f"{name}-failover-script", metadata=cm["metadata"], data=cm["data"],
+                                           opts=in_cluster)
+        sa = failover.service_account(fo, namespace)
+        account = k8s.core.v1.ServiceAccount(f"{name}-failover-sa", metadata=sa["metadata"], opts=in_cluster)
+        r = failover.role(fo, namespace)
+        role = k8s.rbac.v1.Role(f"{name}-failover-role", metadata=r["metadata"], rules=r["rules"], opts=in_cluster)
+        rb = failover.role_binding(plan, fo, namespace)
         bindings = [k8s.rbac.v1.RoleBinding(
-            f"{name}-failover-rb", metadata=meta,
-            role_ref={"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": FAILOVER_NAME},
-            subjects=[{"kind": "ServiceAccount", "name": FAILOVER_NAME, "namespace": plan.namespace}],
+            f"{name}-failover-rb", metadata=rb["metadata"], role_ref=rb["roleRef"], subjects=rb["subjects"],
             opts=pulumi.ResourceOptions(parent=self, provider=in_cluster.provider, depends_on=[role, account]),
         )]
-        env = [
-            {"name": "NAMESPACE", "value": plan.namespace},
-            {"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
-            {"name": "LEASE_NAME", "value": FAILOVER_NAME},
-            {"name": "GROUPS", "value": json.dumps(list(fo.groups))},
-            {"name": "ETCD_ENDPOINTS",
-             "value": json.dumps(etcd_member_endpoints(release, plan.namespace, plan.etcd.replicas))},
-            {"name": "ETCD_ROOT_PATH", "value": plan.name},  # helm_values sets etcd.rootPath to it
-            {"name": "PROBE_INTERVAL_SECONDS", "value": str(fo.probe_interval_s)},
-            {"name": "FAILURE_THRESHOLD", "value": str(fo.failure_threshold)},
-            {"name": "LEASE_DURATION_SECONDS", "value": str(fo.lease_duration_s)},
-            {"name": "RENEW_DEADLINE_SECONDS", "value": str(fo.renew_deadline_s)},
-            {"name": "HTTP_PORT", "value": str(FAILOVER_PORT)},
-            {"name": "PYTHONDONTWRITEBYTECODE", "value": "1"},  # read-only root filesystem
-        ]
-        probe = {"httpGet": {"path": "/healthz", "port": "http"}, "periodSeconds": 10, "timeoutSeconds": 2,
-                 "failureThreshold": 3}
+        d = failover.deployment(plan, fo, release, namespace, config_map.metadata.name)
         k8s.apps.v1.Deployment(
-            f"{name}-failover",
-            metadata=meta,
-            spec={
-                "replicas": fo.replicas,
-                "selector": {"matchLabels": labels},
-                "template": {
-                    "metadata": {"labels": labels, "annotations": {
-                        "prometheus.io/scrape": "true", "prometheus.io/port": str(FAILOVER_PORT),
-                        "prometheus.io/path": "/metrics"}},
-                    "spec": {
-                        "serviceAccountName": FAILOVER_NAME,
-                        "enableServiceLinks": False,
-                        "nodeSelector": dict(fo.node_selector),
-                        "tolerations": [
-                            {"key": fo.toleration.key, "operator": "Equal", "value": fo.toleration.value,
-                             "effect": fo.toleration.effect},
-                            *node_failure_tolerations(),
-                        ],
-                        "topologySpreadConstraints": [{
-                            "maxSkew": 1, "topologyKey": ZONE_LABEL, "whenUnsatisfiable": "DoNotSchedule",
-                            "labelSelector": {"matchLabels": labels},
-                        }],
-                        "securityContext": {"runAsNonRoot": True, "runAsUser": 65534, "runAsGroup": 65534,
-                                            "seccompProfile": {"type": "RuntimeDefault"}},
-                        "containers": [{
-                            "name": "failover",
-                            "image": JOB_IMAGE.ref(plan.image_registry),
-                            "command": ["python", "/job/failover.py"],
-                            "env": env,
-                            "ports": [{"name": "http", "containerPort": FAILOVER_PORT, "protocol": "TCP"}],
-                            "livenessProbe": probe,
-                            "readinessProbe": {**probe, "httpGet": {"path": "/readyz", "port": "http"},
-                                               "periodSeconds": 5},
-                            # Requests as the node sizing counts them; memory limit = request (not evicted first).
-                            "resources": {"requests": {"cpu": f"{FAILOVER.cpu_m}m", "memory": f"{FAILOVER.memory_mi}Mi"},
-                                          "limits": {"cpu": "200m", "memory": f"{FAILOVER.memory_mi}Mi"}},
-                            "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
-                                                "privileged": False, "capabilities": {"drop": ["ALL"]}},
-                            "volumeMounts": [{"name": "job", "mountPath": "/job", "readOnly": True}],
-                        }],
-                        "volumes": [{"name": "job", "configMap": {"name": config_map.metadata.name}}],
-                    },
-                },
-            },
+            f"{name}-failover", metadata=d["metadata"], spec=d["spec"],
             opts=pulumi.ResourceOptions(parent=self, provider=in_cluster.provider,
                                         depends_on=[*created, config_map, *bindings]),
         )

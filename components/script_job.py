@@ -1,18 +1,15 @@
-"""A Kubernetes Job that runs one of milvus_zones/jobs/*.py in the cluster, after what it needs."""
+"""A Kubernetes Job that runs one of milvus_zones/jobs/*.py in the cluster, after what it needs
+(its objects: milvus_zones.rendering.job_manifests)."""
 
-import hashlib
 from collections.abc import Mapping, Sequence
-from importlib import resources
 from typing import TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from milvus_zones.rendering.isolation import JOB_SELECTOR
+from milvus_zones.rendering import job_manifests as jm
 
-HELPER = "retry.py"  # shared by the scripts, mounted beside each
 PYMILVUS = "pymilvus==2.6.17"  # update_replicate_configuration with force_promote
-BACKOFF_LIMIT = 3
 
 
 class ScriptJobArgs(TypedDict):
@@ -46,51 +43,20 @@ class ScriptJob(pulumi.ComponentResource):
     def __init__(self, name: str, args: ScriptJobArgs, provider: k8s.Provider,
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__("milvus-zones:index:ScriptJob", name, {}, opts)
-        jobs = resources.files("milvus_zones.jobs")
-        script = jobs.joinpath(args["script"]).read_text()
-        helper = jobs.joinpath(HELPER).read_text()
-        fingerprint = repr(sorted((str(e.get("name")), repr(e.get("value"))) for e in args["env"]))
-        digest = hashlib.sha256((script + helper + fingerprint + args["requirement"]).encode()).hexdigest()[:8]
-        base = f"milvus-zones-{args['script'].removesuffix('.py').replace('_', '-')}-{digest}"
         in_cluster = pulumi.ResourceOptions(parent=self, provider=provider)
-        config_map = k8s.core.v1.ConfigMap(
-            f"{name}-script",
-            metadata={"name": base, "namespace": args["namespace"]},
-            data={args["script"]: script, HELPER: helper},
-            opts=in_cluster,
-        )
+        script, env, requirement = args["script"], args["env"], args["requirement"]
+        cm = jm.script_config_map(script, args["namespace"], env, requirement)
+        config_map = k8s.core.v1.ConfigMap(f"{name}-script", metadata=cm["metadata"], data=cm["data"], opts=in_cluster)
+        manifest = jm.script_job(script, args["namespace"], env, requirement, args["node_selector"], args["image"],
+                                 args["deadline_seconds"], config_map.metadata.name)
+        deadline = args["deadline_seconds"]
         job = k8s.batch.v1.Job(
-            f"{name}-job",
-            metadata={"name": base, "namespace": args["namespace"]},
-            spec={
-                # Retries stay within the deadline: a script that cannot finish fails the Job (and
-                # `pulumi up`) with its last message instead of running on.
-                "backoffLimit": BACKOFF_LIMIT,
-                "activeDeadlineSeconds": args["deadline_seconds"],
-                "template": {
-                    # The label the namespace's egress NetworkPolicy for our Jobs selects (isolation.py).
-                    "metadata": {"labels": dict(JOB_SELECTOR)},
-                    "spec": {
-                        "restartPolicy": "OnFailure",
-                        "nodeSelector": dict(args["node_selector"]),
-                        "containers": [{
-                            "name": "run",
-                            "image": args["image"],
-                            "command": ["sh", "-c", f"pip install --no-cache-dir --quiet '{args['requirement']}' && "
-                                                    f"python /job/{args['script']}"],
-                            "env": [dict(e) for e in args["env"]],
-                            "volumeMounts": [{"name": "job", "mountPath": "/job", "readOnly": True}],
-                        }],
-                        "volumes": [{"name": "job", "configMap": {"name": config_map.metadata.name}}],
-                    }
-                },
-            },
+            f"{name}-job", metadata=manifest["metadata"], spec=manifest["spec"],
             # pulumi-kubernetes waits for a Job to complete, 10 minutes by default (batch/v1 Job await);
             # wait as long as the Job may run, so `pulumi up` reports the Job's own outcome.
             opts=pulumi.ResourceOptions(
                 parent=self, provider=provider, depends_on=[*args["wait_for"], config_map],
-                custom_timeouts=pulumi.CustomTimeouts(create=f"{args['deadline_seconds'] + 120}s",
-                                                      update=f"{args['deadline_seconds'] + 120}s"),
+                custom_timeouts=pulumi.CustomTimeouts(create=f"{deadline + 120}s", update=f"{deadline + 120}s"),
             ),
         )
         self.job_name = job.metadata.name

@@ -7,13 +7,11 @@ tests/policies/test_parity.py fails when the table in the docs differs from what
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "policies"))
+from milvus_zones_policies import parity_markdown  # installed with the project (pyproject's packages)
 
-from milvus_zones_policies import parity_markdown  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 BEGIN, END = "<!-- parity-table:begin (scripts/parity_table.py) -->", "<!-- parity-table:end -->"
 

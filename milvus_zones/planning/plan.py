@@ -13,6 +13,13 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+# Tags and labels the stacks and the policy pack agree on are defined once, in the pack's model (the
+# pack is part of this distribution: pyproject's packages).
+from milvus_zones_policies.model.names import MODE_KEY as MODE_TAG
+from milvus_zones_policies.model.names import POOL_LABEL, ROLE_LABEL
+from milvus_zones_policies.model.names import REGION_MODE_KEY as REGION_MODE_TAG
+from milvus_zones_policies.model.names import REGION_ROLE_KEY as REGION_ROLE_TAG
+
 from milvus_zones.planning.catalog import CHARTS, ChartPin, Image
 from milvus_zones.planning.spec import Backend, DeploymentSpec, MessageService, Mode, Redundancy
 
@@ -21,10 +28,6 @@ if TYPE_CHECKING:
 
 ZONE_LABEL = "topology.kubernetes.io/zone"
 HOST_LABEL = "kubernetes.io/hostname"
-from milvus_zones_policies.model.names import MODE_KEY as MODE_TAG  # noqa: E402  (defined once, in the pack)
-from milvus_zones_policies.model.names import POOL_LABEL, ROLE_LABEL  # noqa: E402
-from milvus_zones_policies.model.names import REGION_MODE_KEY as REGION_MODE_TAG  # noqa: E402
-from milvus_zones_policies.model.names import REGION_ROLE_KEY as REGION_ROLE_TAG  # noqa: E402
 
 
 class Role(StrEnum):

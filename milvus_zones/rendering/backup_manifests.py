@@ -28,6 +28,7 @@ from typing import Any
 
 from milvus_zones.planning.catalog import BACKUP_IMAGE, oss_endpoint, with_registry
 from milvus_zones.planning.plan import BackupPlan, TopologyPlan
+from milvus_zones.rendering.helm_values import RRSA_ROLE_ANNOTATION
 
 BINARY = "/app/milvus-backup"
 NAME = "milvus-zones-backup"  # CronJob, ConfigMap and the Jobs' label value
@@ -159,6 +160,34 @@ def cronjob_spec(plan: TopologyPlan, password_secret: str) -> dict:
             },
         },
     }
+
+
+def service_account(plan: TopologyPlan, role_name: Any) -> dict[str, Any]:
+    """The account the backup pods run as; `role_name` (the RAM role's, known once Pulumi created it)
+    is the role ACK's pod-identity webhook hands it through RRSA."""
+    return {"apiVersion": "v1", "kind": "ServiceAccount",
+            "metadata": {"name": SERVICE_ACCOUNT, "namespace": plan.namespace, "labels": {APP_LABEL: NAME},
+                         "annotations": {RRSA_ROLE_ANNOTATION: role_name}},
+            "automountServiceAccountToken": False}
+
+
+def config_map(plan: TopologyPlan, backup_yaml: Any) -> dict[str, Any]:
+    """milvus-backup's backup.yaml (backup_config, rendered once the bucket's name is known)."""
+    return {"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": NAME, "namespace": plan.namespace, "labels": {APP_LABEL: NAME}},
+            "data": {"backup.yaml": backup_yaml}}
+
+
+def script_config_map(plan: TopologyPlan) -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": f"{NAME}-script", "namespace": plan.namespace, "labels": {APP_LABEL: NAME}},
+            "data": {"backup.sh": backup_script()}}
+
+
+def cronjob(plan: TopologyPlan, password_secret: str) -> dict[str, Any]:
+    return {"apiVersion": "batch/v1", "kind": "CronJob",
+            "metadata": {"name": NAME, "namespace": plan.namespace, "labels": {APP_LABEL: NAME}},
+            "spec": cronjob_spec(plan, password_secret)}
 
 
 def restore_command(backup_name: str, filters: tuple[str, ...] = (), suffix: str | None = None,

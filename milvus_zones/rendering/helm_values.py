@@ -11,11 +11,17 @@ docs/ha-resource-groups.md.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import json
 from dataclasses import dataclass
 from typing import Any
 
 import yaml
+
+# CLUSTER_LABEL: shared by the pods of all releases of one deployment (Option A's Service selects on it);
+# defined once, in the policy pack's model (part of this distribution).
+from milvus_zones_policies.model.names import CLUSTER_LABEL
 
 from milvus_zones.planning.catalog import CHART_IMAGE_KEYS, HA_FEATURES_MIN_VERSION, version_tuple
 from milvus_zones.planning.plan import (
@@ -60,8 +66,6 @@ ANN_ZONE_MAPS = "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-zone-maps
 # ACK CCM: reuse an existing load balancer, and let CCM manage its listeners.
 ANN_LB_ID = "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-id"
 ANN_LB_OVERRIDE_LISTENERS = "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-force-override-listeners"
-# Label shared by the pods of all releases of one deployment (Option A's Service selects on it).
-from milvus_zones_policies.model.names import CLUSTER_LABEL  # noqa: E402  (defined once, in the pack)
 
 # 2.5 resource groups match query nodes by node label: MILVUS_SERVER_LABEL_<KEY>=<value> gives the
 # node label KEY; "AZ" does not start with a role name (design brief, section 3).
@@ -123,6 +127,9 @@ ETCD_METRICS_PORT = 2381
 
 @dataclass(frozen=True)
 class ReleaseContext:
+    """What the values need beyond the plan. role_name, lb_vswitch_ids and lb_id name cloud resources,
+    known only once Pulumi created them: `release_template` reads none of them, `with_cloud_ids` adds them."""
+
     role_name: str  # RAM role Milvus assumes through ACK RRSA (pod-identity webhook annotation)
     service_account: str  # Kubernetes service account name for Milvus pods, e.g. "milvus"
     password_secret: str  # Secret in plan.namespace with key "password": the root password
@@ -549,12 +556,9 @@ def _set_root_password(plan: TopologyPlan, values: dict, ctx: ReleaseContext) ->
 def _service(plan: TopologyPlan, ctx: ReleaseContext, selector: dict[str, str] | None = None) -> dict:
     if not plan.proxy_load_balancer:
         return {"type": "ClusterIP"}
-    missing = [z for z in plan.compute_zones if z not in ctx.lb_vswitch_ids]
-    if missing:
-        raise ValueError(f"lb_vswitch_ids has no vSwitch for compute zone(s) {', '.join(missing)}")
+    # The NLB's zone mappings (or the NLB it reuses): with_cloud_ids.
     annotations = {
         ANN_ADDRESS_TYPE: "intranet",
-        ANN_ZONE_MAPS: ",".join(f"{z}:{ctx.lb_vswitch_ids[z]}" for z in plan.compute_zones),
         ANN_LB_CLASS: NLB_CLASS,
         # TCP health checks of each proxy: a lost zone's proxies leave the NLB within seconds.
         ANN_HEALTH + "health-check-flag": "on",
@@ -562,12 +566,6 @@ def _service(plan: TopologyPlan, ctx: ReleaseContext, selector: dict[str, str] |
         **{ANN_HEALTH + ("health-check-" + k if k in ("interval", "connect-timeout") else k): str(v)
            for k, v in NLB_HEALTH_CHECK.items()},
     }
-    if ctx.lb_id:
-        # Reuse the NLB Pulumi created (its DNS name is known to the stack): CCM adds the listeners;
-        # the zone mappings are the NLB's own.
-        annotations.pop(ANN_ZONE_MAPS)
-        annotations[ANN_LB_ID] = ctx.lb_id
-        annotations[ANN_LB_OVERRIDE_LISTENERS] = "true"
     if selector is not None:
         annotations[ANN_SERVICE_SELECTOR] = json.dumps(selector, sort_keys=True)
     # Cross-region, the other region's CDC connects through the interconnect, from its own VPC CIDR.
@@ -608,10 +606,8 @@ def _mode_labels(plan: TopologyPlan) -> dict[str, str]:
 
 
 def _service_account(ctx: ReleaseContext, create: bool) -> dict:
-    sa: dict[str, Any] = {"create": create, "name": ctx.service_account}
-    if create:
-        sa["annotations"] = {RRSA_ROLE_ANNOTATION: ctx.role_name}
-    return sa
+    # The RRSA role annotation of the account the chart creates: with_cloud_ids.
+    return {"create": create, "name": ctx.service_account}
 
 
 def _spec(plan: TopologyPlan, name: str, values: dict, postrender: bool) -> ReleaseSpec:
@@ -768,12 +764,46 @@ def _option_a(plan: TopologyPlan, ctx: ReleaseContext, facts: ChartFacts) -> lis
     return specs
 
 
-def releases(plan: TopologyPlan, ctx: ReleaseContext) -> list[ReleaseSpec]:
-    """The Helm release(s) of this deployment, primary first."""
+def release_template(plan: TopologyPlan, ctx: ReleaseContext) -> list[ReleaseSpec]:
+    """The Helm release(s) of this deployment, primary first: names, charts and every value except
+    those naming cloud resources (ctx's role_name, lb_vswitch_ids, lb_id are not read). Known before
+    Pulumi creates anything, so the program names its releases, PDBs and NetworkPolicies from it."""
     facts = _facts(plan)
     if plan.mode is Mode.MULTI_ZONE_HA and not facts.replica_resource_groups:
         return _option_a(plan, ctx, facts)
     return [_single_release(plan, ctx, facts)]
+
+
+def with_cloud_ids(plan: TopologyPlan, template: list[ReleaseSpec], role_name: str, lb_vswitch_ids: dict[str, str],
+                   lb_id: str | None = None) -> list[ReleaseSpec]:
+    """The template's releases with the ids of the cloud resources their values name (a new copy):
+    the RAM role of the ServiceAccount the chart creates, and the proxies' NLB zone mappings, or the
+    NLB Pulumi created when `lb_id` is set (cross-region-ha: its DNS name is known to the stack, CCM
+    adds the listeners, the zone mappings are the NLB's own)."""
+    out = []
+    for spec in template:
+        values = copy.deepcopy(spec.values)
+        account = values.get("serviceAccount") or {}
+        if account.get("create"):
+            account["annotations"] = {RRSA_ROLE_ANNOTATION: role_name}
+        service = values.get("service") or {}
+        if service.get("type") == "LoadBalancer":
+            missing = [z for z in plan.compute_zones if z not in lb_vswitch_ids]
+            if missing:
+                raise ValueError(f"lb_vswitch_ids has no vSwitch for compute zone(s) {', '.join(missing)}")
+            annotations = service["annotations"]
+            if lb_id:
+                annotations[ANN_LB_ID] = lb_id
+                annotations[ANN_LB_OVERRIDE_LISTENERS] = "true"
+            else:
+                annotations[ANN_ZONE_MAPS] = ",".join(f"{z}:{lb_vswitch_ids[z]}" for z in plan.compute_zones)
+        out.append(dataclasses.replace(spec, values=values))
+    return out
+
+
+def releases(plan: TopologyPlan, ctx: ReleaseContext) -> list[ReleaseSpec]:
+    """The Helm release(s) of this deployment, primary first, every value set."""
+    return with_cloud_ids(plan, release_template(plan, ctx), ctx.role_name, ctx.lb_vswitch_ids, ctx.lb_id)
 
 
 def resource_group_configs(plan: TopologyPlan) -> dict[str, dict]:
@@ -799,6 +829,8 @@ __all__ = [
     "ReleaseSpec",
     "etcd_member_endpoints",
     "node_failure_tolerations",
+    "release_template",
     "releases",
     "resource_group_configs",
+    "with_cloud_ids",
 ]

@@ -42,19 +42,19 @@ from typing import Any
 from milvus_zones.planning.plan import TopologyPlan
 from milvus_zones.planning.spec import MessageService
 from milvus_zones.rendering import backup_manifests as bm
+from milvus_zones.rendering.failover_manifests import PORT as FAILOVER_PORT
 from milvus_zones.rendering.helm_values import CHART_FACTS, COMPONENT_LABELS, ETCD_METRICS_PORT, ReleaseSpec
+from milvus_zones.rendering.job_manifests import JOB_SELECTOR
 from milvus_zones.rendering.postrender import RG_LABEL
 
 CLIENT_PORT = 19530  # proxy: gRPC and the RESTful API
 METRICS_PORT = 9091  # every component: /metrics, /healthz, /management
 ETCD_PORTS = (2379, 2380)
-FAILOVER_PORT = 8080  # the failover controller: /healthz, /readyz, /metrics, /status (components/milvus.py)
 NAMESPACE_LABEL = "kubernetes.io/metadata.name"  # set by Kubernetes on every namespace (>= 1.22)
 # Source range of Alibaba Cloud load balancer health checks and forwarding (CLB/NLB docs: allow
 # 100.64.0.0/10 in security groups of backends).
 LB_HEALTH_CHECK_CIDR = "100.64.0.0/10"
 FAILOVER_SELECTOR = {"app.kubernetes.io/name": "milvus-zones-failover"}
-JOB_SELECTOR = {"app.kubernetes.io/name": "milvus-zones-job"}  # components/script_job.py's pods
 BACKUP_SELECTORS = ({bm.APP_LABEL: bm.NAME}, {bm.APP_LABEL: bm.RESTORE_NAME})  # the backup and restore pods
 KUBE_DNS = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
             "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}

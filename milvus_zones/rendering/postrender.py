@@ -38,14 +38,16 @@ from typing import Any
 
 import yaml
 
-RG_LABEL = "milvus.io/resource-group"
-from milvus_zones_policies.model.names import (  # noqa: E402  (defined once, in the pack)
+# The annotations it reads are defined once, in the policy pack's model (part of this distribution).
+from milvus_zones_policies.model.names import (
     ANN_HARDENING,
     ANN_LB_CLASS,
     ANN_RG_SELECTORS,
     ANN_SERVICE_SELECTOR,
     ANN_WORKLOAD_PATCHES,
 )
+
+RG_LABEL = "milvus.io/resource-group"
 
 WORKLOAD_KINDS = frozenset({"Deployment", "StatefulSet"})
 
