@@ -39,7 +39,7 @@ from milvus_zones.rendering.helm_values import (
     ReleaseContext,
     ReleaseSpec,
     etcd_statefulset,
-    releases,
+    release_template,
 )
 from milvus_zones.rendering.isolation import FAILOVER_SELECTOR
 
@@ -52,7 +52,7 @@ FAILOVER_DEPLOYMENT = "milvus-zones-failover"  # components/milvus.py FAILOVER_N
 def release_shape(plan: TopologyPlan) -> list[ReleaseSpec]:
     """The releases (names and values) without cloud ids: names depend on the plan only."""
     ctx = ReleaseContext("", "milvus", "", "", plan.vpc_cidr, {z: "" for z in plan.compute_zones})
-    return releases(plan, ctx)
+    return release_template(plan, ctx)  # the context's cloud ids are not read
 
 
 def query_deployments(plan: TopologyPlan) -> dict[str, tuple[str, str]]:
