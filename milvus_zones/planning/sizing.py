@@ -13,7 +13,9 @@ What lands on a pool, per mode:
   and, after the other zone is lost, every replica of the zone-spread components (proxies,
   mixCoordinator, data/index nodes, CDC): the surviving zone must carry the whole cluster;
 - quorum pools: the etcd members and message-service members of their zone (single-zone: all of
-  them, one per node) and the failover controller's replica.
+  them, one per node) and the failover controller's replica;
+- the pools the proxies run on (every compute pool): room for the project's own Jobs (JOB, JOB_PODS),
+  which run on the proxies' node selector and would otherwise stay Pending on nodes the Milvus pods fill.
 A configuration that does not fit is refused with the setting to change.
 """
 
@@ -128,6 +130,20 @@ PROFILES: dict[str, Profile] = {
 COMPONENTS = tuple(PROFILES)
 # The WAL pinning controller's requests (components/milvus.py applies them): counted, not sized here.
 FAILOVER = Resources(50, 128)
+# Requests of one pod of the project's own Jobs: the backup CronJob's and a restore Job's
+# (rendering/backup_manifests.py) and a ScriptJob's (rendering/job_manifests.py), memory limit = request.
+# An allowance, not a measurement: milvus-backup copies objects inside OSS (server-side), and a
+# ScriptJob is pip installing pymilvus and its wheels, then one Python process holding a gRPC client.
+JOB = Resources(250, 512)
+JOB_CPU_LIMIT_M = 1000  # CPU is compressible: a Job may use idle cores and is throttled back to its request
+# The most Job pods that may run at once on the proxies' pool(s), each reserved on every such pool
+# (in multi-zone-ha the survivor of a zone loss still runs them):
+# - the backup CronJob's pod: concurrencyPolicy Forbid, one run at a time (backoffLimit 1 retries after it);
+# - a restore Job: an operator starts it whenever needed, also during a backup run (up to its 4 h
+#   deadline), and nothing makes it wait: a restore must not stay Pending for room;
+# - the one ScriptJob of a `pulumi up`: the 2.5 resource-group Job (multi-zone-ha on chart 4.2) or the
+#   cross-region replication Job (2.6 only): never both in one cluster.
+JOB_PODS = 3
 
 _CPU_RE = re.compile(r"^(\d+(?:\.\d+)?)(m?)$")
 _MEMORY_RE = re.compile(r"^(\d+)(Mi|Gi|Ti)$")
@@ -165,6 +181,7 @@ class PoolLoad:
     pods: tuple[tuple[str, int], ...]  # (component, replicas on this pool in the case sized for)
     case: str  # "normal" or "zone loss"
     busiest_node: Resources  # requests of the fullest node after sizing
+    reserved: Resources  # pods with a size of their own on the pool, in total (our Jobs, the failover controller)
 
 
 @dataclass(frozen=True)
@@ -194,6 +211,7 @@ def _placements(plan: TopologyPlan) -> list[tuple[NodePoolPlan, list[tuple[str, 
     out: list[tuple[NodePoolPlan, list[tuple[str, int]], list[Resources], str]] = []
     comps = {c.name: c.replicas for c in plan.components}
     extra = {"cdc": 1} if plan.cdc else {}
+    jobs = plan.component("proxy").node_selector.items()  # our Jobs run where the proxies do
     for pool in plan.pools(Role.COMPUTE):
         n = pool.desired_size
         if plan.resource_groups:
@@ -209,7 +227,7 @@ def _placements(plan: TopologyPlan) -> list[tuple[NodePoolPlan, list[tuple[str, 
             if "queryNode" not in comps:
                 pods.append(("queryNode", n))
             case = "normal" if plan.mode is Mode.SINGLE_ZONE else "zone loss (relaunched)"
-        out.append((pool, pods, [], case))
+        out.append((pool, pods, [JOB] * JOB_PODS if jobs <= pool.labels.items() else [], case))
     for pool in plan.pools(Role.QUORUM):
         zones = len(plan.quorum_zones)
         per_zone = math.ceil(plan.etcd.replicas / zones)
@@ -262,7 +280,7 @@ def size(plan: TopologyPlan, overrides: dict[str, Resources] | None = None) -> S
                     (alloc.cpu_m - b.fixed.cpu_m) * w // weight // 10 * 10,
                     (alloc.memory_mi - b.fixed.memory_mi) * w // weight // 64 * 64,
                 ))
-        placed.append((pool, pods, case, alloc, bins))
+        placed.append((pool, pods, case, alloc, bins, sum(fixed, ZERO)))
 
     components = {n: o for n, o in overrides.items() if any(n == m for _, pods, *_ in placed for m, _ in pods)}
     for name, shares in candidates.items():
@@ -275,7 +293,7 @@ def size(plan: TopologyPlan, overrides: dict[str, Resources] | None = None) -> S
         components[name] = got
 
     loads = []
-    for pool, pods, case, alloc, bins in placed:
+    for pool, pods, case, alloc, bins, reserved in placed:
         used = [sum((components[n] for n in b.names if n not in overrides), b.fixed) for b in bins]
         for u, b in zip(used, bins, strict=True):
             if not u.fits(alloc):  # only overrides can push a node over: shares are cut to fit
@@ -283,7 +301,7 @@ def size(plan: TopologyPlan, overrides: dict[str, Resources] | None = None) -> S
                                   (f"node pool {pool.key} ({pool.instance_type}): one node would need {u}, "
                                    f"more than its {alloc} allocatable"))])
         loads.append(PoolLoad(pool.key, pool.instance_type, pool.desired_size, alloc, tuple(pods), case,
-                              max(used)))
+                              max(used), reserved))
     return SizingPlan(components, tuple(loads))
 
 
