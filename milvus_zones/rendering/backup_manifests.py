@@ -28,6 +28,7 @@ from typing import Any
 
 from milvus_zones.planning.catalog import BACKUP_IMAGE, oss_endpoint, with_registry
 from milvus_zones.planning.plan import BackupPlan, TopologyPlan
+from milvus_zones.planning.sizing import JOB, JOB_CPU_LIMIT_M
 from milvus_zones.rendering.helm_values import RRSA_ROLE_ANNOTATION
 
 BINARY = "/app/milvus-backup"
@@ -113,8 +114,9 @@ def pod_spec(plan: TopologyPlan, password_secret: str, command: list[str], env: 
                  "valueFrom": {"secretKeyRef": {"name": password_secret, "key": "password"}}},
                 *env,
             ],
-            "resources": {"requests": {"cpu": "250m", "memory": "256Mi"},
-                          "limits": {"cpu": "2", "memory": "2Gi"}},
+            # What sizing reserves for our Jobs on the proxies' pools; memory limit = request.
+            "resources": {"requests": {"cpu": f"{JOB.cpu_m}m", "memory": f"{JOB.memory_mi}Mi"},
+                          "limits": {"cpu": f"{JOB_CPU_LIMIT_M}m", "memory": f"{JOB.memory_mi}Mi"}},
             "securityContext": {
                 "allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
                 "capabilities": {"drop": ["ALL"]},

@@ -13,6 +13,9 @@ from milvus_zones.planning.catalog import INSTANCE_TYPES, InstanceType
 from milvus_zones.planning.plan import Role, plan, plan_cross_region
 from milvus_zones.planning.sizing import (
     COMPONENTS,
+    FAILOVER,
+    JOB,
+    JOB_PODS,
     Resources,
     allocatable,
     parse_cpu,
@@ -77,6 +80,30 @@ def test_ha_sizes_each_zone_for_the_other_zones_loss():
             assert pods["queryNode"] == 2 and pods["proxy"] == 2 and pods["mixCoordinator"] == 2 and pods["dataNode"] == 2
 
 
+@pytest.mark.parametrize("mode", list(Mode)[:3])
+def test_the_proxies_pools_keep_room_for_our_jobs(mode):
+    # Our Jobs (backup, restore, ScriptJobs) run on the proxies' node selector: after Milvus' requests,
+    # in the case each pool is sized for (a zone loss in the HA modes), JOB_PODS of them still fit.
+    spec = _spec(mode=mode, zones=ZONES[:1] if mode is Mode.SINGLE_ZONE else ZONES, milvus_version="2.6")
+    p = plan(spec)
+    selector = p.component("proxy").node_selector.items()
+    pools = {pool.key: pool for pool in p.pools(Role.COMPUTE)}
+    job_pools = [load for load in p.sizing.pools if load.pool in pools and selector <= pools[load.pool].labels.items()]
+    assert job_pools and len(job_pools) == len(pools)
+    for load in job_pools:
+        milvus = Resources(0, 0)
+        for name, count in load.pods:
+            milvus = milvus + Resources(p.sizing.of(name).cpu_m * count, p.sizing.of(name).memory_mi * count)
+        free = Resources(load.allocatable.cpu_m * load.nodes - milvus.cpu_m,
+                         load.allocatable.memory_mi * load.nodes - milvus.memory_mi)
+        room = Resources(JOB.cpu_m * JOB_PODS, JOB.memory_mi * JOB_PODS)
+        assert room.fits(free), (load.pool, free)
+        assert load.reserved == room
+    # Where the proxies do not run (quorum pools) nothing is reserved for the Jobs.
+    quorum = {pool.key for pool in p.pools(Role.QUORUM)}
+    assert all(load.reserved in (Resources(0, 0), FAILOVER) for load in p.sizing.pools if load.pool in quorum)
+
+
 def test_a_pool_too_small_for_the_survivor_is_refused_naming_the_setting():
     with pytest.raises(SpecError) as e:
         plan(_spec(compute_instance_type="ecs.c7.large"))
@@ -96,8 +123,8 @@ def test_pulsar_on_a_small_quorum_type_is_refused():
 
 
 def test_overrides_are_used_and_still_have_to_fit():
-    p = plan(_spec(resources={"queryNode": {"cpu": "4", "memory": "16Gi"}, "proxy": {"cpu": "500m", "memory": "1Gi"}}))
-    assert p.sizing.of("queryNode") == Resources(4000, 16384)
+    p = plan(_spec(resources={"queryNode": {"cpu": "3.5", "memory": "16Gi"}, "proxy": {"cpu": "500m", "memory": "1Gi"}}))
+    assert p.sizing.of("queryNode") == Resources(3500, 16384)
     assert p.sizing.of("proxy") == Resources(500, 1024)
     _fits(p)
     with pytest.raises(SpecError) as e:
@@ -162,6 +189,8 @@ def test_the_documented_sizing_table_is_what_the_stacks_get():
             r = p.sizing.of(component)
             assert cell == f"{r.cpu_m}m / {r.memory_mi}Mi", (stack, component, cell)
         compute = next(load for load in p.sizing.pools if load.pool.startswith("compute-"))
+        r = compute.reserved
+        assert table["reserved per compute pool for our Jobs"][column].startswith(f"{r.cpu_m}m / {r.memory_mi}Mi")
         a = compute.allocatable
         assert table["allocatable per compute node"][column] == f"{a.cpu_m}m / {a.memory_mi}Mi"
         assert re.search(rf"{compute.nodes} {compute.instance_type}", table["compute pool(s)"][column])

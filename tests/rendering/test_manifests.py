@@ -10,6 +10,7 @@ import kubernetes_validate
 import pytest
 
 from milvus_zones.planning.plan import plan
+from milvus_zones.planning.sizing import JOB
 from milvus_zones.planning.spec import DeploymentSpec, MessageService, Mode
 from milvus_zones.rendering import backup_manifests as bm
 from milvus_zones.rendering import failover_manifests as failover
@@ -102,24 +103,59 @@ def test_failover_role_is_its_lease_only():
 ENV = [{"name": "A", "value": "1"}]
 
 
+def _script_job(image: str = "python:3.12", **kw) -> dict:
+    cm = jobs.script_config_map("replication.py", "milvus", ENV, "pymilvus==2.6.17")
+    return jobs.script_job("replication.py", "milvus", ENV, "pymilvus==2.6.17", {"role": "compute"}, image,
+                           900, cm["metadata"]["name"])
+
+
 def test_script_job_passes_the_schema_and_mounts_its_config_map():
     cm = jobs.script_config_map("replication.py", "milvus", ENV, "pymilvus==2.6.17")
-    job = jobs.script_job("replication.py", "milvus", ENV, "pymilvus==2.6.17", {"role": "compute"}, "python:3.12",
-                          900, cm["metadata"]["name"])
+    job = _script_job()
     _valid(cm)
     _valid(job)
     assert set(cm["data"]) == {"replication.py", jobs.HELPER}
     assert job["spec"]["activeDeadlineSeconds"] == 900
-    assert job["spec"]["template"]["spec"]["volumes"][0]["configMap"]["name"] == cm["metadata"]["name"]
-    assert "pip install --no-cache-dir --quiet 'pymilvus==2.6.17'" in job["spec"]["template"]["spec"]["containers"][0]["command"][2]
+    pod = job["spec"]["template"]["spec"]
+    assert pod["volumes"][0]["configMap"]["name"] == cm["metadata"]["name"]
+    command = pod["containers"][0]["command"][2]
+    assert "pip install --no-cache-dir" in command and "'pymilvus==2.6.17'" in command
+    assert command.endswith("python /job/replication.py")
 
 
-def test_script_job_name_changes_with_its_env_or_requirement_only():
+def test_script_job_is_hardened_and_requests_what_sizing_reserves():
+    pod = _script_job()["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    # The scripts reach Milvus over gRPC only (jobs/replication.py, resource_groups.py): no API token.
+    assert pod["automountServiceAccountToken"] is False and pod["enableServiceLinks"] is False
+    assert pod["securityContext"]["runAsNonRoot"] is True and pod["securityContext"]["runAsUser"] != 0
+    assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    assert container["securityContext"] == {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
+                                            "capabilities": {"drop": ["ALL"]}}
+    # Everything pip and Python write goes to the emptyDir: the install target, HOME and TMPDIR.
+    writable = {m["mountPath"] for m in container["volumeMounts"] if not m.get("readOnly")}
+    emptydirs = {v["name"] for v in pod["volumes"] if "emptyDir" in v}
+    assert {m["name"] for m in container["volumeMounts"] if m["mountPath"] in writable} <= emptydirs
+    env = _env(container)
+    target = container["command"][2].split("--target ", 1)[1].split()[0]
+    for path in (target, env["HOME"], env["TMPDIR"]):
+        assert any(path == w or path.startswith(w + "/") for w in writable), path
+    assert f"PYTHONPATH={target}" in container["command"][2]
+    requests, limits = container["resources"]["requests"], container["resources"]["limits"]
+    assert requests == {"cpu": f"{JOB.cpu_m}m", "memory": f"{JOB.memory_mi}Mi"}
+    assert limits["memory"] == requests["memory"]
+
+
+def test_script_job_name_changes_with_its_content_only():
     name = jobs.job_name("replication.py", ENV, "pymilvus==2.6.17")
     assert name.startswith("milvus-zones-replication-")
     assert jobs.job_name("replication.py", list(ENV), "pymilvus==2.6.17") == name
     assert jobs.job_name("replication.py", [{"name": "A", "value": "2"}], "pymilvus==2.6.17") != name
     assert jobs.job_name("replication.py", ENV, "pymilvus==2.6.16") != name
+    # The Job's template is immutable: a new pod spec (here the image) is a new Job, the same one is not.
+    job = _script_job()["metadata"]["name"]
+    assert job.startswith("milvus-zones-replication-") and _script_job()["metadata"]["name"] == job
+    assert _script_job(image="python:3.13")["metadata"]["name"] != job
 
 
 def test_resource_group_job_creates_the_plans_groups_through_the_primary_service():
@@ -155,6 +191,13 @@ def test_backup_objects_pass_the_schemas_and_assume_the_role_through_rrsa():
     assert cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]["serviceAccountName"] == sa["metadata"]["name"]
     for obj in (sa, bm.config_map(p, "backup: {}"), bm.script_config_map(p), cron):
         _valid(obj)
+    # What sizing reserves on the proxies' pool for each of our Job pods, memory limit = request.
+    for pod in (cron["spec"]["jobTemplate"]["spec"]["template"]["spec"],
+                bm.restore_job(p, "milvus-root-password", "milvus_202612010230")["spec"]["template"]["spec"]):
+        assert pod["nodeSelector"] == p.component("proxy").node_selector
+        (resources,) = [c["resources"] for c in pod["containers"]]
+        assert resources["requests"] == {"cpu": f"{JOB.cpu_m}m", "memory": f"{JOB.memory_mi}Mi"}
+        assert resources["limits"]["memory"] == resources["requests"]["memory"]
 
 
 # ---- Helm values: built once, cloud ids added after -----------------------------------------
