@@ -20,8 +20,8 @@ from .model.deployment import (
     MilvusRelease,
     Placement,
     Topology,
+    cluster_zones,
     hard_zone_spread,
-    vswitch_zones,
 )
 from .model.values import as_int, dig, region_of_zone, truthy
 
@@ -103,11 +103,12 @@ def compute_zone_count(args, report, topology):
     description="In the multi-zone modes the ACK cluster's vSwitches span at least three zones, so the "
                 "control plane's endpoint and system components survive a zone.",
     level=MANDATORY,
-    remediation="List vSwitches of three distinct zones in the cluster's vswitchIds.",
+    remediation="List vSwitches of three distinct zones in the cluster's vswitchIds (the deprecated "
+                "workerVswitchIds is read too).",
     tags=["zones", "kubernetes"],
     peers={"ack-cluster-node-multi-zone": "partial: single-zone stacks are exempt (one zone by design); the "
-                                          "zones are counted from vswitchIds, which replaces the peer's "
-                                          "deprecated workerVswitchIds",
+                                          "zones are counted from vswitchIds, or the deprecated "
+                                          "workerVswitchIds the provider still accepts",
            "acs-cluster-node-multi-zone": "partial: as ack-cluster-node-multi-zone (the same check in InfraGuard)"},
 )
 def control_plane_multi_zone(args, report, topology):
@@ -115,14 +116,14 @@ def control_plane_multi_zone(args, report, topology):
         args.not_applicable("no ACK cluster in the stack")
     mode_or_skip(args, topology, multi_zone_only=True)
     for c in topology.clusters:
-        zones, problems = vswitch_zones(c, "vswitchIds")
+        zones, problems, prop = cluster_zones(c)
         if not zones:
             literal = dig(c.props, "zoneIds", default=[]) or []
             zones = {str(z) for z in literal}
         for problem in problems:
             report(f"cluster {c.name}: {problem}.", c.urn)
         if len(zones) < QUORUM_ZONES:
-            report(f"cluster {c.name} has vSwitches in {len(zones)} zone(s) ({_zones(zones)}); the multi-zone "
+            report(f"cluster {c.name} has vSwitches ({prop}) in {len(zones)} zone(s) ({_zones(zones)}); the multi-zone "
                    f"modes need {QUORUM_ZONES}.", c.urn)
 
 

@@ -64,6 +64,16 @@ def test_control_plane_in_two_zones_violates():
     assert "2 zone(s) (cn-hangzhou-h, cn-hangzhou-i)" in messages(report, "control-plane-multi-zone")[0]
 
 
+def test_deprecated_worker_vswitch_ids_are_read():
+    # pulumi-alicloud 4 still accepts worker_vswitch_ids on cs.ManagedKubernetes (deprecated since 1.241.0).
+    assert "workerVswitchIds" in resource(graph("ha-worker-vswitches"), "ack").inputs
+    assert not violated(check(graph("ha-worker-vswitches")), None)
+    report = check(graph("ha-worker-vswitches-two-zones"))
+    assert violated(report) == {"control-plane-multi-zone"}
+    assert ("cluster ack has vSwitches (workerVswitchIds) in 2 zone(s) (cn-hangzhou-h, cn-hangzhou-i)"
+            in messages(report, "control-plane-multi-zone")[0])
+
+
 # -- metadata-spans-three-zones ----------------------------------------------------------------------
 
 def test_etcd_in_two_zones_violates():

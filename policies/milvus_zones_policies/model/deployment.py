@@ -129,6 +129,31 @@ def vswitch_zone_order(res: PolicyResource, prop: str) -> tuple[tuple[str, ...],
     return tuple(zones), problems
 
 
+# The properties a cluster names its vSwitches in, in the provider's precedence: pulumi-alicloud 4.0.0
+# `cs.ManagedKubernetes` takes `vswitch_ids` and the deprecated (since provider 1.241.0) but accepted
+# `worker_vswitch_ids` (cs/managed_kubernetes.py); the dedicated `cs.Kubernetes` takes `master_vswitch_ids`.
+CLUSTER_VSWITCH_PROPS = ("vswitchIds", "workerVswitchIds", "masterVswitchIds")
+
+
+def cluster_vswitch_prop(res: PolicyResource) -> str:
+    """The property that lists the cluster's vSwitches (`vswitchIds` when none does)."""
+    for prop in CLUSTER_VSWITCH_PROPS:
+        try:
+            listed = res.props.get(prop)
+        except UnknownValueError:
+            return prop  # set, unknown at preview: its dependencies still name the Switches
+        if (is_list(listed) and len(listed)) or res.property_dependencies.get(prop):
+            return prop
+    return CLUSTER_VSWITCH_PROPS[0]
+
+
+def cluster_zones(res: PolicyResource) -> tuple[set[str], list[str], str]:
+    """Zones of the cluster's vSwitches, what could not be resolved, and the property read."""
+    prop = cluster_vswitch_prop(res)
+    zones, problems = vswitch_zones(res, prop)
+    return zones, problems, prop
+
+
 # -- node pools ------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -814,7 +839,7 @@ class Deployment:
     def regions(self) -> set[str]:
         zones: set[str] = set()
         if self.cluster is not None:
-            zones, _ = vswitch_zones(self.cluster, "vswitchIds")
+            zones, _, _ = cluster_zones(self.cluster)
         if not zones:
             zones = {z for p in self.pools for z in p.zones}
         return {region_of_zone(z) for z in zones}

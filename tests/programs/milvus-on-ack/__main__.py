@@ -45,7 +45,11 @@ secrets_encryption = cfg.get_bool("secretsEncryption") is not False  # ACK Secre
 control_plane_logs = cfg.get_bool("controlPlaneLogs") is not False
 disk_encryption = cfg.get_bool("diskEncryption") is not False  # node pool system disks
 bucket_logging = cfg.get_bool("bucketLogging") is not False  # access logs to a log bucket
-bucket_mode = cfg.get("bucketModeTag") or mode  # a different value here is a conflicting declaration
+bucket_mode = cfg.get("bucketModeTag") or mode
+# The cluster's vSwitches through the deprecated but accepted `worker_vswitch_ids` (pulumi-alicloud 4), in
+# `controlPlaneZones` (the deployment's zones when unset).
+cluster_vswitch_arg = cfg.get("clusterVswitchArg") or "vswitch_ids"
+control_plane_zones = cfg.get_object("controlPlaneZones")  # a different value here is a conflicting declaration
 
 tags = {"milvus-zones/mode": mode} if mode else {}
 bucket_tags = {"milvus-zones/mode": bucket_mode} if bucket_mode else {}
@@ -108,7 +112,8 @@ def deploy(prefix, zones, quorum_zones, compute_pools, bucket_name, region):
         n("ack"),
         name=n("milvus"),
         cluster_spec="ack.pro.small",
-        vswitch_ids=[switches[z].id for z in zones],
+        **{cluster_vswitch_arg: [switches[z].id for z in (control_plane_zones if not prefix and control_plane_zones
+                                                            else zones)]},
         pod_vswitch_ids=[pod_switches[z].id for z in zones],
         service_cidr="172.16.0.0/20",
         addons=[{"name": "terway-eniip"}, {"name": "csi-plugin"}, {"name": "csi-provisioner"}],
