@@ -72,8 +72,11 @@ def compute_zone_count(args, report, topology):
         args.not_applicable("no self-hosted Milvus deployment in the stack")
     stack_mode = mode_or_skip(args, topology)
     all_zones: set[str] = set()
+    cross_region = False
     for dep in topology.deployments:
         mode = dep.mode(stack_mode)
+        if mode is None:
+            continue  # its declarations disagree: mode-consistent says so
         want = EXPECTED_COMPUTE_ZONES[mode]
         pools = sorted(dep.compute_pools(), key=lambda p: p.res.name)
         if not pools:
@@ -82,7 +85,9 @@ def compute_zone_count(args, report, topology):
                    dep.cluster.urn if dep.cluster is not None else None)
             continue
         zones = {z for p in pools for z in p.zones}
-        all_zones |= zones
+        if (dep.top_mode or stack_mode) == CROSS_REGION_HA:
+            cross_region = True
+            all_zones |= zones
         for p in pools:
             for problem in p.zone_problems:
                 report(f"compute pool {p.res.name}: {problem}.", p.res.urn)
@@ -90,7 +95,7 @@ def compute_zone_count(args, report, topology):
             names = ", ".join(p.res.name for p in pools)
             report(f"{mode} puts compute in {want} zone(s); the compute pools ({names}) are in "
                    f"{len(zones)}: {_zones(zones)}.", pools[0].res.urn)
-    if stack_mode == CROSS_REGION_HA:
+    if cross_region:
         regions = {region_of_zone(z) for z in all_zones}
         if len(regions) < CROSS_REGION_MIN_REGIONS or len(all_zones) < CROSS_REGION_MIN_ZONES:
             report(f"cross-region-ha puts compute in at least {CROSS_REGION_MIN_REGIONS} regions and "
@@ -114,8 +119,11 @@ def compute_zone_count(args, report, topology):
 def control_plane_multi_zone(args, report, topology):
     if not topology.clusters:
         args.not_applicable("no ACK cluster in the stack")
-    mode_or_skip(args, topology, multi_zone_only=True)
+    stack_mode = mode_or_skip(args, topology, multi_zone_only=True)
     for c in topology.clusters:
+        dep = topology.deployment_of(c)
+        if (dep.mode(stack_mode) if dep is not None else stack_mode) not in MULTI_ZONE_MODES:
+            continue
         zones, problems, prop = cluster_zones(c)
         if not zones:
             literal = dig(c.props, "zoneIds", default=[]) or []
@@ -155,9 +163,10 @@ def _served_by(rel: MilvusRelease, topology: Topology, endpoints, runs) -> Milvu
 )
 def metadata_spans_three_zones(args, report, topology):
     releases_or_skip(args, topology)
-    mode_or_skip(args, topology, multi_zone_only=True)
+    stack_mode = mode_or_skip(args, topology, multi_zone_only=True)
     allow_external = truthy(args.get_config().get("allowExternal"))
-    for dep, rel in ((d, r) for d in topology.deployments for r in d.releases):
+    for dep, rel in ((d, r) for d in topology.deployments if d.mode(stack_mode) in MULTI_ZONE_MODES
+                     for r in d.releases):
         where = f"Milvus release {rel.res.name}"
         if not rel.etcd_enabled:
             endpoints = list(rel.get("externalEtcd", "endpoints", default=[]) or [])
@@ -263,9 +272,10 @@ def _spread_statefulset(rel: MilvusRelease, key: str, default_replicas: int, poo
 )
 def message_service_spans_three_zones(args, report, topology):
     releases_or_skip(args, topology)
-    mode_or_skip(args, topology, multi_zone_only=True)
+    stack_mode = mode_or_skip(args, topology, multi_zone_only=True)
     allow_external = truthy(args.get_config().get("allowExternal"))
-    for dep, rel in ((d, r) for d in topology.deployments for r in d.releases):
+    for dep, rel in ((d, r) for d in topology.deployments if d.mode(stack_mode) in MULTI_ZONE_MODES
+                     for r in d.releases):
         where = f"Milvus release {rel.res.name}"
         for svc in rel.message_services():
             if svc in ("pulsarv3", "pulsar"):
@@ -330,13 +340,18 @@ def object_storage_zone_redundant(args, report, topology):
         if not ran:
             args.not_applicable("no object storage or Milvus release in the stack")
         return
-    mode_or_skip(args, topology, multi_zone_only=True)
-    for b in topology.buckets:
+    stack_mode = mode_or_skip(args, topology, multi_zone_only=True)
+
+    def held(res) -> bool:
+        dep = topology.deployment_of(res)
+        return (dep.mode(stack_mode) if dep is not None else stack_mode) in MULTI_ZONE_MODES
+
+    for b in (b for b in topology.buckets if held(b)):
         redundancy = str(dig(b.props, "redundancyType", default="LRS"))
         if redundancy.upper() != "ZRS":
             report(f"bucket {b.name} is {redundancy} (LRS is the default), which a zone failure can make "
                    "unavailable; the multi-zone modes need redundancyType ZRS.", b.urn)
-    for rel in topology.releases:
+    for rel in (r for d in topology.deployments if d.mode(stack_mode) in MULTI_ZONE_MODES for r in d.releases):
         if not rel.uses_external_object_storage:
             report(f"Milvus release {rel.res.name} stores data in the chart's MinIO, on disks in single zones; "
                    "set externalS3 to a ZRS OSS bucket and minio.enabled false.", rel.res.urn)

@@ -781,6 +781,25 @@ class Deployment:
     pools: list[NodePool]
     releases: list[MilvusRelease]
     controllers: list[Controller] = field(default_factory=list)
+    buckets: list[PolicyResource] = field(default_factory=list)  # the ones it stores into or owns
+
+    def declarations(self) -> list[Declaration]:
+        """This deployment's own `milvus-zones/mode` declarations: its cluster, pools, releases, buckets."""
+        return _declarations(self.cluster, self.pools, self.buckets, self.releases)
+
+    @property
+    def declared_mode(self) -> str | None:
+        """The mode this deployment's own declarations agree on (None: none, several, or not a mode)."""
+        modes = {d.mode for d in self.declarations()}
+        return next(iter(modes)) if len(modes) == 1 and next(iter(modes)) in MODES else None
+
+    @property
+    def top_mode(self) -> str | None:
+        """The mode the deployment is part of: its own declaration, else the stack's (when the stack
+        agrees on one); cross-region-ha for each region of a cross-region stack."""
+        if self.declarations():
+            return self.declared_mode
+        return self.topology.mode()
 
     @property
     def name(self) -> str:
@@ -826,11 +845,13 @@ class Deployment:
     def region_mode_declarations(self) -> list[Declaration]:
         return _declarations(self.cluster, self.pools, [], self.releases, REGION_MODE_KEY)
 
-    def mode(self, stack_mode: str) -> str:
-        """The mode this deployment is held to: the stack's, or in cross-region-ha the region's
-        declared `milvus-zones/region-mode` (multi-zone-ha when undeclared)."""
-        if stack_mode != CROSS_REGION_HA:
-            return stack_mode
+    def mode(self, stack_mode: str | None = None) -> str | None:
+        """The mode this deployment is held to: its own declared mode (a stack may hold several
+        deployments of different modes), else `stack_mode`; in cross-region-ha the region's declared
+        `milvus-zones/region-mode` (multi-zone-ha when undeclared)."""
+        top = self.top_mode or stack_mode
+        if top != CROSS_REGION_HA:
+            return top
         declared = {d.mode for d in self.region_mode_declarations()}
         if len(declared) == 1 and next(iter(declared)) in REGION_MODES:
             return next(iter(declared))
@@ -843,6 +864,31 @@ class Deployment:
         if not zones:
             zones = {z for p in self.pools for z in p.zones}
         return {region_of_zone(z) for z in zones}
+
+
+STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+def ancestry(res: PolicyResource) -> tuple[str, ...]:
+    """URNs of the components above `res`, outermost first (the stack itself left out)."""
+    chain: list[str] = []
+    seen: set[str] = set()
+    parent = getattr(res, "parent", None)
+    while parent is not None and parent.urn not in seen:
+        seen.add(parent.urn)
+        if parent.resource_type != STACK_TYPE:
+            chain.append(parent.urn)
+        parent = getattr(parent, "parent", None)
+    return tuple(reversed(chain))
+
+
+def _common(a: tuple[str, ...], b: tuple[str, ...]) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
 
 
 def _reaches(start: PolicyResource, targets: set[str], by_urn: dict[str, PolicyResource], depth: int = 4) -> str | None:
@@ -903,7 +949,7 @@ class Topology:
             cluster = self.clusters[0] if self.clusters else None
             pools = list(self.pools)
             ctl = [c for r in self.of_type(K8S_DEPLOYMENT) if (c := _controller(r, pools)) is not None]
-            return [Deployment(self, cluster, pools, list(self.releases), ctl)]
+            return [Deployment(self, cluster, pools, list(self.releases), ctl, list(self.buckets))]
         by_urn = {r.urn: r for r in self.resources}
         clusters = {c.urn for c in self.clusters}
         deps = {c.urn: Deployment(self, c, [], []) for c in self.clusters}
@@ -931,7 +977,46 @@ class Topology:
         out = list(deps.values())
         if loose.pools or loose.releases:
             out.append(loose)
+        for b in self.buckets:
+            owner_dep = next((d for d in out for rel in d.releases if self.bucket_of(rel) is b), None)
+            owner_dep = owner_dep or self._nearest(b, out)
+            if owner_dep is not None:
+                owner_dep.buckets.append(b)
         return out
+
+    @staticmethod
+    def _anchors(dep: Deployment) -> list[PolicyResource]:
+        return [*([dep.cluster] if dep.cluster is not None else []), *(p.res for p in dep.pools),
+                *(r.res for r in dep.releases)]
+
+    def _nearest(self, res: PolicyResource, deps: list[Deployment]) -> Deployment | None:
+        """The deployment `res` belongs to by the component tree: the one whose cluster (pools,
+        releases) shares the deepest component ancestor with it, when exactly one does (a bucket of
+        one MilvusZones sits under that component; in a flat program nothing tells)."""
+        mine = ancestry(res)
+        depth = {id(d): max((_common(mine, ancestry(a)) for a in self._anchors(d)), default=0) for d in deps}
+        best = max(depth.values(), default=0)
+        winners = [d for d in deps if depth[id(d)] == best]
+        return winners[0] if best > 0 and len(winners) == 1 else None
+
+    def deployment_of(self, res: PolicyResource) -> Deployment | None:
+        """The deployment a resource outside the cluster (an NLB, a bucket) belongs to, when it can be told."""
+        deps = self.deployments
+        if len(deps) == 1:
+            return deps[0]
+        for d in deps:
+            if any(b.urn == res.urn for b in d.buckets) or any(a.urn == res.urn for a in self._anchors(d)):
+                return d
+        return self._nearest(res, deps)
+
+    def loose_declarations(self) -> list[Declaration]:
+        """Declarations on buckets that belong to none of the deployments."""
+        placed = {b.urn for d in self.deployments for b in d.buckets}
+        return _declarations(None, [], [b for b in self.buckets if b.urn not in placed], [])
+
+    def deployment_modes(self) -> dict[str, str | None]:
+        """Each deployment (by name) that holds Milvus or node pools, and its declared mode."""
+        return {d.name: d.top_mode for d in self.deployments if d.releases or d.pools}
 
     # -- the mode ----------------------------------------------------------------------------------
     def declarations(self) -> list[Declaration]:
@@ -942,12 +1027,21 @@ class Topology:
         return out
 
     def mode(self) -> str | None:
-        """The declared mode when every declaration agrees on a known mode; None otherwise."""
+        """The declared mode when every declaration agrees on a known mode; None otherwise (also when
+        the stack holds deployments of different modes: each is then held to its own)."""
         modes = {d.mode for d in self.declarations()}
         if len(modes) == 1:
             (m,) = modes
             return m if m in MODES else None
         return None
+
+    def modes(self) -> set[str]:
+        """The known modes the stack's deployments are held to: one in most stacks, several when one
+        program deploys several Milvus (each deployment consistent on its own)."""
+        whole = self.mode()
+        if whole is not None:
+            return {whole}
+        return {m for m in self.deployment_modes().values() if m is not None}
 
     def bucket_of(self, rel: MilvusRelease) -> PolicyResource | None:
         """The OSS bucket a release stores into: by name, else by the dependency of its values."""

@@ -688,6 +688,15 @@ def report(topology: Topology, params: Mapping[str, Param] | None = None, stack:
     deps = deployments_with_milvus(topology)
     if len(deps) == 1:
         return analyse(deps[0], params, stack, mode)
+    if mode != "cross-region-ha":
+        # Several Milvus deployments in one stack (not the regions of one): each zone scenario is its own.
+        parts = [analyse(d, params, stack, d.mode(mode)) for d in deps]
+        return Report(stack, mode or ", ".join(sorted(topology.modes())) or None,
+                      [z for p in parts for z in p.zones], dict(parts[0].params),
+                      [s for p in parts for s in p.scenarios], any(p.zone_recovery for p in parts),
+                      [f"{len(deps)} Milvus deployments: "
+                       + "; ".join(f"{d.name} ({d.mode(mode) or 'mode not declared'})" for d in deps)
+                       + ". Zone scenarios are per deployment."] + [n for p in parts for n in p.notes])
     parts = [analyse(d, params, stack, mode) for d in deps]
     primary = stack_outputs(topology).get("primaryRegion")
     merged = Report(stack, mode, [z for p in parts for z in p.zones], dict(parts[0].params),

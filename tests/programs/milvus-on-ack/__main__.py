@@ -51,12 +51,12 @@ bucket_mode = cfg.get("bucketModeTag") or mode
 cluster_vswitch_arg = cfg.get("clusterVswitchArg") or "vswitch_ids"
 control_plane_zones = cfg.get_object("controlPlaneZones")  # a different value here is a conflicting declaration
 
-tags = {"milvus-zones/mode": mode} if mode else {}
-bucket_tags = {"milvus-zones/mode": bucket_mode} if bucket_mode else {}
 
 
-def deploy(prefix, zones, quorum_zones, compute_pools, bucket_name, region):
+def deploy(prefix, zones, quorum_zones, compute_pools, bucket_name, region, dep_mode=mode, dep_bucket_mode=bucket_mode):
     """One region's deployment: VPC, bucket, ACK cluster, node pools, Milvus. Names carry `prefix`."""
+    tags = {"milvus-zones/mode": dep_mode} if dep_mode else {}
+    bucket_tags = {"milvus-zones/mode": dep_bucket_mode} if dep_bucket_mode else {}
 
     def n(name):
         return f"{prefix}{name}"
@@ -223,7 +223,7 @@ def deploy(prefix, zones, quorum_zones, compute_pools, bucket_name, region):
         values["extraConfigFiles"] = {"user.yaml": json.dumps(user_yaml)}
     if image_tag:
         values["image"] = {"all": {"tag": image_tag}}
-    if mode == "cross-region-ha" and cdc:
+    if dep_mode == "cross-region-ha" and cdc:
         # Milvus CDC (2.6.16 or later) replicates each region's WAL to the other.
         values["cdc"] = {"enabled": True}
         values.setdefault("image", {"all": {"tag": "v2.6.16"}})
@@ -302,9 +302,12 @@ def deploy(prefix, zones, quorum_zones, compute_pools, bucket_name, region):
 
 
 bucket = deploy("", zones, quorum_zones, compute_pools, "milvus-on-ack-data", region)
-# cross-region-ha: a second, independent deployment in another region (peer: {region, zones, computePools})
+# cross-region-ha: a second, independent deployment in another region (peer: {region, zones, computePools});
+# with peer.mode, a second Milvus of its own mode in the same program (peer.bucketModeTag: its bucket's tag).
 peer = cfg.get_object("peer")
 if peer:
-    deploy("peer-", peer["zones"], peer["zones"], peer["computePools"], "milvus-on-ack-peer-data", peer["region"])
+    peer_mode = peer.get("mode", mode)
+    deploy("peer-", peer["zones"], peer["zones"], peer["computePools"], "milvus-on-ack-peer-data", peer["region"],
+           peer_mode, peer.get("bucketModeTag", peer_mode))
 
 pulumi.export("bucket", bucket.bucket)
