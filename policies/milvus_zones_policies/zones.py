@@ -168,27 +168,34 @@ def metadata_spans_three_zones(args, report, topology):
     for dep, rel in ((d, r) for d in topology.deployments if d.mode(stack_mode) in MULTI_ZONE_MODES
                      for r in d.releases):
         where = f"Milvus release {rel.res.name}"
-        if not rel.etcd_enabled:
+        etcd = topology.etcd_of(rel)
+        if etcd is None:
             endpoints = list(rel.get("externalEtcd", "endpoints", default=[]) or [])
             if allow_external or _served_by(rel, topology, endpoints, lambda o: o.etcd_enabled):
                 continue
             report(f"{where} uses an etcd outside the stack, whose zones cannot be checked; run etcd in the "
-                   "chart (etcd.enabled) or set this policy's allowExternal.", rel.res.urn)
+                   "chart (etcd.enabled), as a StatefulSet or Helm release of this stack that "
+                   "externalEtcd.endpoints name (<service>.<namespace>.svc:2379), or set this policy's "
+                   "allowExternal.", rel.res.urn)
             continue
-        replicas = rel.etcd_replicas
+        if etcd.source != "chart":
+            where = f"{where}: its etcd, {etcd.what},"
+            urn, key = etcd.res.urn, "replicas" if etcd.source == "statefulset" else "replicaCount"
+        else:
+            urn, key = rel.res.urn, "etcd.replicaCount"
+        replicas = etcd.replicas
         if replicas < QUORUM_ZONES or replicas % 2 == 0:
-            report(f"{where}: etcd has {replicas} member(s); use an odd count of at least 3 (etcd.replicaCount).",
-                   rel.res.urn)
-        ok, why = hard_zone_spread(rel.get("etcd", default={}))
+            report(f"{where}: etcd has {replicas} member(s); use an odd count of at least 3 ({key}).", urn)
+        ok, why = hard_zone_spread(etcd.block)
         if not ok:
-            report(f"{where}: etcd members are not held one per zone: {why}.", rel.res.urn)
-        zones, problems = quorum_zones(Placement.from_values(rel.get("etcd", default={})), dep.pools)
+            report(f"{where}: etcd members are not held one per zone: {why}.", urn)
+        zones, problems = quorum_zones(etcd.placement(), dep.pools)
         for problem in problems:
-            report(f"{where}: etcd {problem}.", rel.res.urn)
+            report(f"{where}: etcd {problem}.", urn)
         if len(zones) < QUORUM_ZONES:
-            report(f"{where}: the node pools etcd can run on (by etcd.nodeSelector and tolerations) have nodes "
+            report(f"{where}: the node pools etcd can run on (by its nodeSelector and tolerations) have nodes "
                    f"in {len(zones)} zone(s) ({_zones(zones)}); etcd needs nodes in {QUORUM_ZONES} distinct zones.",
-                   rel.res.urn)
+                   urn)
 
 
 _PULSAR_PARTS = ("zookeeper", "bookkeeper", "broker")
@@ -258,6 +265,22 @@ def _spread_statefulset(rel: MilvusRelease, key: str, default_replicas: int, poo
                rel.res.urn)
 
 
+def _spread_quorum(where: str, q, pools, report) -> None:
+    """A message service the stack runs on its own (StatefulSet or bitnami release): 3 members or more,
+    held one per zone, on nodes in 3 zones."""
+    if q.replicas < QUORUM_ZONES:
+        report(f"{where} has {q.replicas} replica(s); use at least {QUORUM_ZONES}.", q.res.urn)
+    ok, why = hard_zone_spread(q.block)
+    if not ok:
+        report(f"{where} is not spread over zones: {why}.", q.res.urn)
+    zones, problems = quorum_zones(q.placement(), pools)
+    for problem in problems:
+        report(f"{where}: {problem}.", q.res.urn)
+    if len(zones) < QUORUM_ZONES:
+        report(f"{where} can run on nodes in {len(zones)} zone(s) ({_zones(zones)}); it needs {QUORUM_ZONES}.",
+               q.res.urn)
+
+
 @stack_policy(
     name="message-service-spans-three-zones",
     description="In the multi-zone modes the message service (WAL) survives a zone: Pulsar or Kafka members "
@@ -283,6 +306,12 @@ def message_service_spans_three_zones(args, report, topology):
             elif svc == "kafka":
                 _spread_statefulset(rel, "kafka", 1, dep.pools, report)
             elif svc in ("externalKafka", "externalPulsar"):
+                endpoint = (rel.get("externalKafka", "brokerList") if svc == "externalKafka"
+                            else [rel.get("externalPulsar", "host", default="")])
+                own = topology.quorum_at(endpoint, rel.res.props.get("namespace"))
+                if own is not None:
+                    _spread_quorum(f"{where}: its message service, {own.what},", own, dep.pools, report)
+                    continue
                 if svc == "externalKafka":
                     served = _served_by(rel, topology, rel.get("externalKafka", "brokerList"),
                                         lambda o: "kafka" in o.message_services())

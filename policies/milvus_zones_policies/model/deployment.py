@@ -43,6 +43,8 @@ from .names import (  # noqa: F401  (re-exported: the policies read the names th
     HA_MODES,
     HELM_RELEASE,
     K8S_DEPLOYMENT,
+    K8S_SERVICE,
+    K8S_STATEFULSET,
     MILVUS_INSTANCE,
     MODE_KEY,
     MODES,
@@ -674,6 +676,13 @@ def _milvus_release(res: PolicyResource) -> MilvusRelease | None:
         return None
     if not chart_is_milvus(chart):
         return None
+    values = release_values(res)
+    name = res.props.get("name") or res.name
+    return MilvusRelease(res, str(name), parse_version(res.props.get("version")), values, _user_yaml(values))
+
+
+def release_values(res: PolicyResource) -> dict:
+    """A Helm release's values as Helm merges them: `valueYamlFiles` in order, then `values` on top."""
     values: dict = {}
     try:
         files = res.props.get("valueYamlFiles") or []
@@ -691,8 +700,109 @@ def _milvus_release(res: PolicyResource) -> MilvusRelease | None:
     own = plain(res.props.get("values") or {})
     if isinstance(own, dict):
         values = _deep_merge(values, own)
-    name = res.props.get("name") or res.name
-    return MilvusRelease(res, str(name), parse_version(res.props.get("version")), values, _user_yaml(values))
+    return values
+
+
+# -- etcd and the message service run on their own ----------------------------------------------------
+
+# Defaults of the bitnami charts a stack may install on their own, as read in the versions the Milvus chart
+# 5.0.19 bundles (charts/etcd-8.12.0, charts/kafka-15.5.1 values.yaml): a release that leaves a key unset
+# gets these (other versions of those charts may differ: set the keys).
+BITNAMI_DEFAULTS: dict[str, dict[str, Any]] = {
+    "etcd": {"replicaCount": 1, "persistence": True, "pdb": True},
+    "kafka": {"replicaCount": 1, "persistence": True, "pdb": False},
+}
+
+
+@dataclass
+class Quorum:
+    """A quorum workload (etcd, Kafka) and what the zone and data-safety rules read of it: the chart's
+    own subchart, or one the stack runs on its own that Milvus' external endpoints name."""
+
+    res: PolicyResource
+    what: str  # for messages: "etcd of Milvus release x", "StatefulSet etcd (milvus/etcd)", ...
+    replicas: int
+    block: dict  # nodeSelector, tolerations, affinity, topologySpreadConstraints as a pod template's
+    persistent: bool
+    pdb: bool  # a PodDisruptionBudget covers its pods
+    source: str  # "chart" (the Milvus release's own), "release" or "statefulset"
+
+    def placement(self) -> Placement:
+        return Placement.from_values(self.block)
+
+
+def _host_candidates(endpoint: str, namespace: str | None) -> list[tuple[str, str | None]]:
+    """(Service name, namespace) pairs an endpoint may name, as Kubernetes DNS resolves them:
+    `svc`, `svc.ns`, `svc.ns.svc[.cluster.local]` and a StatefulSet pod's `pod.svc.ns.svc[...]`
+    (a pod's name under its headless Service). An address or an outside name gives none."""
+    host = endpoint.strip().split("://", 1)[-1].split("/", 1)[0].rsplit("@", 1)[-1]
+    host = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    labels = [x for x in host.lower().split(".") if x]
+    if not labels or all(x.isdigit() for x in labels) or ":" in host:
+        return []
+    if "svc" in labels:
+        before = labels[:labels.index("svc")]
+        if len(before) == 2:
+            return [(before[0], before[1])]
+        if len(before) == 3:
+            return [(before[1], before[2])]
+        return []
+    if len(labels) == 1:
+        return [(labels[0], namespace)]
+    if len(labels) == 2:  # `svc.ns`, or a pod of a headless Service in the same namespace (search path)
+        return [(labels[0], labels[1]), (labels[1], namespace)]
+    return []
+
+
+def _selects(selector: Any, labels: Mapping[str, str]) -> bool:
+    return is_map(selector) and bool(selector) and all(labels.get(str(k)) == str(v) for k, v in selector.items())
+
+
+def _bitnami_fullname(release: str, chart: str, values: Mapping) -> str:
+    """bitnami common.names.fullname: fullnameOverride, else the release name when it contains the chart's
+    name (or nameOverride), else `<release>-<name>`."""
+    if dig(values, "fullnameOverride"):
+        return str(dig(values, "fullnameOverride"))[:63].rstrip("-")
+    name = str(dig(values, "nameOverride") or chart)
+    return (release if name in release else f"{release}-{name}")[:63].rstrip("-")
+
+
+def _chart_base(chart: Any) -> str:
+    return chart.rstrip("/").rsplit("/", 1)[-1].split(":", 1)[0] if isinstance(chart, str) else ""
+
+
+def _pdb_covers(pdbs: Iterable[PolicyResource], labels: Mapping[str, str], namespace: str | None) -> bool:
+    for pdb in pdbs:
+        selector = dig(pdb.props, "spec", "selector", "matchLabels", default={})
+        ns = dig(pdb.props, "metadata", "namespace")
+        if _selects(selector, labels) and (ns is None or namespace is None or ns == namespace):
+            return True
+    return False
+
+
+def _statefulset_quorum(sts: PolicyResource, pdbs: list[PolicyResource]) -> Quorum:
+    spec = dig(sts.props, "spec", default={}) or {}
+    pod = plain(dig(spec, "template", "spec", default={}) or {})
+    labels = labels_of(dig(spec, "template", "metadata", "labels", default={}))
+    ns = dig(sts.props, "metadata", "namespace")
+    name = dig(sts.props, "metadata", "name", default=sts.name)
+    replicas = as_int(dig(spec, "replicas"))
+    return Quorum(sts, f"StatefulSet {sts.name} ({ns or 'default'}/{name})", 1 if replicas is None else replicas,
+                  pod if isinstance(pod, dict) else {}, bool(dig(spec, "volumeClaimTemplates")),
+                  _pdb_covers(pdbs, labels, ns), "statefulset")
+
+
+def _release_quorum(rel: PolicyResource, chart: str, pdbs: list[PolicyResource]) -> Quorum:
+    values = release_values(rel)
+    defaults = BITNAMI_DEFAULTS[chart]
+    name = str(rel.props.get("name") or rel.name)
+    replicas = as_int(dig(values, "replicaCount"))
+    labels = {"app.kubernetes.io/name": str(dig(values, "nameOverride") or chart), "app.kubernetes.io/instance": name}
+    return Quorum(rel, f"Helm release {rel.name} (chart {chart})",
+                  defaults["replicaCount"] if replicas is None else replicas, values,
+                  truthy(dig(values, "persistence", "enabled"), default=defaults["persistence"]),
+                  truthy(dig(values, "pdb", "create"), default=defaults["pdb"])
+                  or _pdb_covers(pdbs, labels, rel.props.get("namespace")), "release")
 
 
 # -- the failover controllers ---------------------------------------------------------------------------
@@ -1042,6 +1152,70 @@ class Topology:
         if whole is not None:
             return {whole}
         return {m for m in self.deployment_modes().values() if m is not None}
+
+    @functools.cached_property
+    def _service_targets(self) -> dict[tuple[str, str | None], PolicyResource]:
+        """(Service name, namespace) -> the StatefulSet or quorum chart release behind it."""
+        out: dict[tuple[str, str | None], PolicyResource] = {}
+        sets = self.of_type(K8S_STATEFULSET)
+        for sts in sets:
+            ns = dig(sts.props, "metadata", "namespace")
+            svc = dig(sts.props, "spec", "serviceName")
+            if svc:
+                out[(str(svc), ns)] = sts
+        for svc in self.of_type(K8S_SERVICE):
+            selector = dig(svc.props, "spec", "selector", default={})
+            ns = dig(svc.props, "metadata", "namespace")
+            name = dig(svc.props, "metadata", "name")
+            for sts in sets:
+                labels = labels_of(dig(sts.props, "spec", "template", "metadata", "labels", default={}))
+                same_ns = dig(sts.props, "metadata", "namespace") == ns
+                if name and same_ns and _selects(selector, labels):
+                    out[(str(name), ns)] = sts
+        for rel in self.of_type(HELM_RELEASE):
+            chart = _chart_base(rel.props.get("chart"))
+            if chart in BITNAMI_DEFAULTS:
+                full = _bitnami_fullname(str(rel.props.get("name") or rel.name), chart, release_values(rel))
+                ns = rel.props.get("namespace")
+                out[(full, ns)] = out[(f"{full}-headless", ns)] = rel
+        return out
+
+    def quorum_at(self, endpoints: Any, namespace: str | None) -> Quorum | None:
+        """The in-stack StatefulSet or bitnami release every one of `endpoints` names, or None (external)."""
+        items = [str(e) for e in endpoints] if is_list(endpoints) else \
+            [e for e in str(endpoints or "").split(",") if e.strip()]
+        found: set[str] = set()
+        target = None
+        for e in items:
+            hit = None
+            for name, ns in _host_candidates(e, namespace):
+                hit = self._service_targets.get((name, ns)) or self._service_targets.get((name, None))
+                if hit is None and ns is None:
+                    hit = next((t for (n, _), t in self._service_targets.items() if n == name), None)
+                if hit is not None:
+                    break
+            if hit is None:
+                return None
+            found.add(hit.urn)
+            target = hit
+        if target is None or len(found) != 1:
+            return None
+        pdbs = self.of_type(*PDB_TYPES)
+        if target.resource_type == K8S_STATEFULSET:
+            return _statefulset_quorum(target, pdbs)
+        return _release_quorum(target, _chart_base(target.props.get("chart")), pdbs)
+
+    def etcd_of(self, rel: MilvusRelease) -> Quorum | None:
+        """The etcd a release uses: its own subchart's, or the in-stack one its externalEtcd.endpoints name
+        (None: outside the stack)."""
+        if rel.etcd_enabled:
+            block = rel.get("etcd", default={}) or {}
+            pdb = truthy(dig(block, "pdb", "create")) or _pdb_covers(
+                self.of_type(*PDB_TYPES), {"app.kubernetes.io/name": str(dig(block, "name") or "etcd"),
+                                           "app.kubernetes.io/instance": rel.name}, rel.res.props.get("namespace"))
+            return Quorum(rel.res, f"etcd of Milvus release {rel.res.name}", rel.etcd_replicas, block,
+                          truthy(dig(block, "persistence", "enabled"), default=True), pdb, "chart")
+        return self.quorum_at(rel.get("externalEtcd", "endpoints", default=[]), rel.res.props.get("namespace"))
 
     def bucket_of(self, rel: MilvusRelease) -> PolicyResource | None:
         """The OSS bucket a release stores into: by name, else by the dependency of its values."""

@@ -46,6 +46,10 @@ control_plane_logs = cfg.get_bool("controlPlaneLogs") is not False
 disk_encryption = cfg.get_bool("diskEncryption") is not False  # node pool system disks
 bucket_logging = cfg.get_bool("bucketLogging") is not False  # access logs to a log bucket
 bucket_mode = cfg.get("bucketModeTag") or mode
+# etcd run on its own beside Milvus (values etcd.enabled false, externalEtcd.endpoints naming it): "release"
+# (the bitnami etcd chart as its own Helm release) or "statefulset" (a plain StatefulSet with its Services).
+etcd_as = cfg.get("etcdAs")
+# messageQueue "kafka-statefulset": Kafka as a plain StatefulSet of the stack, Milvus through externalKafka.
 # The cluster's vSwitches through the deprecated but accepted `worker_vswitch_ids` (pulumi-alicloud 4), in
 # `controlPlaneZones` (the deployment's zones when unset).
 cluster_vswitch_arg = cfg.get("clusterVswitchArg") or "vswitch_ids"
@@ -287,6 +291,33 @@ def deploy(prefix, zones, quorum_zones, compute_pools, bucket_name, region, dep_
                 spec={"podSelector": selector, "policyTypes": ["Ingress"], "ingress": ingress},
                 opts=pulumi.ResourceOptions(provider=provider, depends_on=[ns])))
 
+    own = []  # etcd and Kafka run on their own, which Milvus waits for
+    if etcd_as == "release":
+        etcd_values = {key: values["etcd"][key] for key in ("replicaCount", "nodeSelector", "tolerations",
+                                                             "topologySpreadConstraints", "persistence", "pdb")}
+        etcd_values["resources"] = values["etcd"].get("resources")
+        own.append(k8s.helm.v3.Release(
+            n("etcd"), name="milvus-etcd", chart="etcd", version="8.12.0", namespace="milvus",
+            repository_opts={"repo": "https://charts.bitnami.com/bitnami"}, values=etcd_values,
+            opts=pulumi.ResourceOptions(provider=provider, depends_on=[ns], protect=protect)))
+        # bitnami's fullname is the release name when it contains "etcd": Service milvus-etcd.
+        values["etcd"] = {"enabled": False}
+        values["externalEtcd"] = {"enabled": True, "endpoints": ["milvus-etcd.milvus.svc.cluster.local:2379"]}
+    elif etcd_as == "statefulset":
+        own += _statefulset("etcd", etcd_replicas, "quay.io/coreos/etcd:v3.5.25", 2379, etcd_persistence, etcd_pdb,
+                            quorum_selector, quorum_tolerations, zone_spread("etcd"), provider, ns, n)
+        values["etcd"] = {"enabled": False}
+        # Each member by its pod name under the headless Service, as the chart's own config lists them.
+        values["externalEtcd"] = {"enabled": True, "endpoints": [
+            f"etcd-{i}.etcd-headless.milvus.svc.cluster.local:2379" for i in range(etcd_replicas)]}
+    if message_queue == "kafka-statefulset":
+        own += _statefulset("kafka", 3, "apache/kafka:3.9.1", 9092, True, True, quorum_selector,
+                            quorum_tolerations, zone_spread("kafka"), provider, ns, n)
+        values["pulsarv3"] = {"enabled": False}
+        values["pulsar"] = {"enabled": False}
+        values["streaming"] = {"enabled": True}
+        values["externalKafka"] = {"enabled": True, "brokerList": "kafka.milvus.svc:9092"}
+
     k8s.helm.v3.Release(
         n("milvus"),
         name="milvus",
@@ -296,9 +327,41 @@ def deploy(prefix, zones, quorum_zones, compute_pools, bucket_name, region, dep_
         repository_opts={"repo": "https://zilliztech.github.io/milvus-helm/"},
         values=values,
         postrender="milvus-zones-postrender" if "annotations" in values else None,
-        opts=pulumi.ResourceOptions(provider=provider, depends_on=[ns, root, *policies], protect=protect),
+        opts=pulumi.ResourceOptions(provider=provider, depends_on=[ns, root, *policies, *own], protect=protect),
     )
     return bucket
+
+
+def _statefulset(app, replicas, image, port, persistent, pdb, selector, tolerations, spread, provider, ns, n):
+    """A quorum service as a plain StatefulSet, its headless and client Services and (optionally) a PDB."""
+    opts = pulumi.ResourceOptions(provider=provider, depends_on=[ns])
+    labels = {"app.kubernetes.io/name": app, "app.kubernetes.io/instance": app}
+    meta = {"namespace": "milvus", "labels": labels}
+    out = [
+        k8s.core.v1.Service(n(f"{app}-headless"), metadata={**meta, "name": f"{app}-headless"},
+                            spec={"clusterIP": "None", "selector": labels, "ports": [{"name": "client", "port": port}],
+                                  "publishNotReadyAddresses": True}, opts=opts),
+        k8s.core.v1.Service(n(f"{app}-client"), metadata={**meta, "name": app},
+                            spec={"selector": labels, "ports": [{"name": "client", "port": port}]}, opts=opts),
+        k8s.apps.v1.StatefulSet(n(app), metadata={**meta, "name": app}, spec={
+            "serviceName": f"{app}-headless", "replicas": replicas, "podManagementPolicy": "Parallel",
+            "selector": {"matchLabels": labels},
+            "template": {"metadata": {"labels": labels}, "spec": {
+                "nodeSelector": selector, "tolerations": tolerations, "topologySpreadConstraints": spread,
+                "containers": [{"name": app, "image": image, "ports": [{"containerPort": port}],
+                                "resources": {"requests": {"cpu": "1", "memory": "2Gi"},
+                                              "limits": {"cpu": "1", "memory": "2Gi"}},
+                                "volumeMounts": [{"name": "data", "mountPath": "/data"}] if persistent else []}]}},
+            "volumeClaimTemplates": [{"metadata": {"name": "data"}, "spec": {
+                "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "20Gi"}}}}]
+            if persistent else [],
+        }, opts=pulumi.ResourceOptions(provider=provider, depends_on=[ns], protect=True)),
+    ]
+    if pdb:
+        out.append(k8s.policy.v1.PodDisruptionBudget(n(f"{app}-pdb"), metadata={**meta, "name": app},
+                                                     spec={"minAvailable": replicas // 2 + 1,
+                                                           "selector": {"matchLabels": labels}}, opts=opts))
+    return out
 
 
 bucket = deploy("", zones, quorum_zones, compute_pools, "milvus-on-ack-data", region)
