@@ -141,10 +141,10 @@ def cluster_vswitch_prop(res: PolicyResource) -> str:
     """The property that lists the cluster's vSwitches (`vswitchIds` when none does)."""
     for prop in CLUSTER_VSWITCH_PROPS:
         try:
-            listed = res.props.get(prop)
+            listed: Any = res.props.get(prop)
         except UnknownValueError:
             return prop  # set, unknown at preview: its dependencies still name the Switches
-        if (is_list(listed) and len(listed)) or res.property_dependencies.get(prop):
+        if (is_list(listed) and len(listed) > 0) or res.property_dependencies.get(prop):
             return prop
     return CLUSTER_VSWITCH_PROPS[0]
 
