@@ -1042,7 +1042,14 @@ class Topology:
     @functools.cached_property
     def releases(self) -> list[MilvusRelease]:
         found = (_milvus_release(r) for r in self.resources if r.resource_type == HELM_RELEASE)
-        return [rel for rel in found if rel is not None]
+        out = [rel for rel in found if rel is not None]
+        # Milvus as rendered objects (helm.v3.Chart, helm.v4.Chart): read back into chart values.
+        from .rendered import rendered_releases
+
+        for res, values in rendered_releases(self.resources, load_yaml, plain):
+            out.append(MilvusRelease(res, str(res.props["name"]), parse_version(res.props.get("version")), values,
+                                     _user_yaml(values)))
+        return out
 
     @functools.cached_property
     def instances(self) -> list[PolicyResource]:

@@ -5,6 +5,7 @@ compliant one in the single way its name says.
 """
 
 import json
+from pathlib import Path
 
 import pulumi
 import pulumi_alicloud as alicloud
@@ -49,6 +50,11 @@ bucket_mode = cfg.get("bucketModeTag") or mode
 # etcd run on its own beside Milvus (values etcd.enabled false, externalEtcd.endpoints naming it): "release"
 # (the bitnami etcd chart as its own Helm release) or "statefulset" (a plain StatefulSet with its Services).
 etcd_as = cfg.get("etcdAs")
+# deployWith: "release" (helm.v3.Release, the default), "chart-v3" (helm.v3.Chart of the real archive, which the
+# offline engine renders as `helm template` would) or "chart-v4" (helm.v4.Chart, whose rendered objects the
+# provider registers as its children: the program registers them itself, rendered from the same archive).
+deploy_with = cfg.get("deployWith") or "release"
+CHARTS = Path(__file__).resolve().parents[4] / "shared" / "reference" / "milvus-helm" / "charts"
 # messageQueue "kafka-statefulset": Kafka as a plain StatefulSet of the stack, Milvus through externalKafka.
 # The cluster's vSwitches through the deprecated but accepted `worker_vswitch_ids` (pulumi-alicloud 4), in
 # `controlPlaneZones` (the deployment's zones when unset).
@@ -317,6 +323,25 @@ def deploy(prefix, zones, quorum_zones, compute_pools, bucket_name, region, dep_
         values["pulsar"] = {"enabled": False}
         values["streaming"] = {"enabled": True}
         values["externalKafka"] = {"enabled": True, "brokerList": "kafka.milvus.svc:9092"}
+
+    if deploy_with != "release":
+        archive = str(CHARTS / f"milvus-{chart_version}.tgz")
+        chart_opts = pulumi.ResourceOptions(provider=provider, depends_on=[ns, root, *policies, *own], protect=protect)
+        if deploy_with == "chart-v3":
+            k8s.helm.v3.Chart("milvus", k8s.helm.v3.LocalChartOpts(path=archive, values=values, namespace="milvus"),
+                              opts=chart_opts)
+        else:
+            chart = k8s.helm.v4.Chart(n("milvus"), chart=archive, values=values, namespace="milvus", opts=chart_opts)
+            if Path(archive).exists():
+                import yaml
+                from helm_python import Chart
+                plain_values = {**values, "externalS3": {**values["externalS3"], "bucketName": bucket_name}}
+                files = Chart.load(archive).render(plain_values, name="milvus", namespace="milvus", is_install=True,
+                                                   revision=1)
+                docs = [d for f, t in sorted(files.items()) if f.endswith(".yaml") for d in yaml.safe_load_all(t) if d]
+                k8s.yaml.ConfigGroup(n("milvus-objects"), yaml=[yaml.safe_dump_all(docs)],
+                                     opts=pulumi.ResourceOptions(parent=chart, provider=provider))
+        return bucket
 
     k8s.helm.v3.Release(
         n("milvus"),
