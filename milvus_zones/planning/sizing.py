@@ -40,7 +40,7 @@ CAPACITY_FRACTION = 7925980 / (8 * 1024 * 1024)
 # Reserved CPU and memory by tiers of the node's size. ACK's own tier table was not in the stored
 # copy of its page; these are the tiers Tencent TKE publishes ("Node Resource Reservation"), which
 # give ACK's example node exactly its 100m of CPU and ~300 MiB less memory than ACK reserves: the
-# DaemonSet budget below covers the difference (tests/unit/test_sizing.py checks the example).
+# DaemonSet budget below covers the difference (tests/planning/test_sizing.py checks the example).
 CPU_FLAT_M = 100  # for the first 4 cores
 CPU_TIERS = ((4, 0.0), (64, 0.025), (128, 0.0125), (math.inf, 0.005))  # (up to cores, rate beyond the flat part)
 MEMORY_TIERS_GIB = ((4, 0.25), (8, 0.20), (16, 0.10), (128, 0.06), (math.inf, 0.02))

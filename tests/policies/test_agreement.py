@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from milvus_zones_policies.model.deployment import Topology, workload
 from milvus_zones_policies.model.recovery import fmt_s, report
-from policytest import PROGRAMS, REPO, _run, check
 from pulumi_policy import EnforcementLevel, StackValidationPolicy
+from support.policytest import PROGRAMS, REPO, _run, check
 
 from milvus_zones.analysis import failures
 

@@ -8,7 +8,7 @@ import json
 
 import pytest
 import yaml
-from policytest import (
+from support.policytest import (
     MANAGED,
     ON_ACK,
     PROGRAMS,

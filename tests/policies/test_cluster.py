@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 import json
 
-from policytest import check, edited, graph, messages, resource, violated
+from support.policytest import check, edited, graph, messages, resource, violated
 
 
 def _ack(change):
@@ -47,7 +47,7 @@ def test_unprotected_stateful_resources_violate():
 
 
 def test_unprotected_managed_instance_violates():
-    from policytest import MANAGED
+    from support.policytest import MANAGED
 
     assert "stateful-resources-protected" not in violated(check(graph("ha", MANAGED)))
     g = copy.deepcopy(graph("ha", MANAGED))

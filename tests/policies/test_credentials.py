@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from policytest import check, edited, graph, messages, violated, with_resource
+from support.policytest import check, edited, graph, messages, violated, with_resource
 
 
 def test_password_in_a_kubernetes_secret_passes():
@@ -50,7 +50,7 @@ def test_long_lived_ram_access_key_violates():
 
 
 def test_managed_instance_admin_password_field_is_where_it_belongs():
-    from policytest import MANAGED
+    from support.policytest import MANAGED
 
     assert "no-plaintext-credentials" not in violated(check(graph("ha", MANAGED)))
 

@@ -1,6 +1,6 @@
 """cross-region-spans-two-regions: compliant and violating hand-written programs."""
 
-from policytest import check, graph, messages, violated
+from support.policytest import check, graph, messages, violated
 
 
 def test_two_regions_replicating_pass():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from policytest import MANAGED, check, edited, graph, messages, skipped, violated
+from support.policytest import MANAGED, check, edited, graph, messages, skipped, violated
 
 HA = {"ha-compute-node-count-even", "ha-milvus-version-supported", "ha-compute-zones-symmetric"}
 

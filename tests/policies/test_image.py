@@ -2,7 +2,7 @@
 
 import json
 
-from policytest import check, edited, graph, messages, skipped, violated
+from support.policytest import check, edited, graph, messages, skipped, violated
 
 POLICY = "milvus-image-has-ha-features"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from policytest import check, edited, graph, messages, violated
+from support.policytest import check, edited, graph, messages, violated
 
 POLICY = "node-pool-rolls-one-node-at-a-time"
 

@@ -10,12 +10,12 @@ import sys
 import milvus_zones_policies as pack
 import pytest
 import yaml
-from policytest import REPO
 from pulumi_policy import (
     EnforcementLevel,
     ResourceValidationPolicy,
     StackValidationPolicy,
 )
+from support.policytest import REPO
 
 POLICIES = {p.name: p for p in pack.ALL_POLICIES}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from policytest import check, edited, graph, messages, resource, violated, with_resource
+from support.policytest import check, edited, graph, messages, resource, violated, with_resource
 
 
 def _values(change):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from policytest import MANAGED, check, edited, graph, messages, skipped, violated
+from support.policytest import MANAGED, check, edited, graph, messages, skipped, violated
 
 MODE_RULES = {"ha-compute-node-count-even", "compute-zone-count", "metadata-spans-three-zones",
               "object-storage-zone-redundant"}

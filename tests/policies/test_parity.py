@@ -10,7 +10,7 @@ import milvus_zones_policies as pack
 import pytest
 from milvus_zones_policies._policy import peer_rules
 from milvus_zones_policies.peers import CHECKOV, INFRAGUARD, NOT_APPLICABLE, PEER_RULES
-from policytest import REPO
+from support.policytest import REPO
 
 IDS = [r.id for r in PEER_RULES]
 CITED = {rule: p.name for p in pack.ALL_POLICIES for rule in peer_rules(p)}

@@ -12,7 +12,7 @@ from milvus_zones_policies.rto import (
     ha_failover_within_rto,
     toleration_seconds,
 )
-from policytest import PROGRAMS, REPO, _run, check, edited, messages, skipped, violated
+from support.policytest import PROGRAMS, REPO, _run, check, edited, messages, skipped, violated
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 

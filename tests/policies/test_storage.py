@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from policytest import (
+from support.policytest import (
     check,
     edited,
     graph,

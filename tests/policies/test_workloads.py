@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from policytest import check, edited, graph, messages, violated
+from support.policytest import check, edited, graph, messages, violated
 
 
 def _values(change, fixture="ha-compliant"):

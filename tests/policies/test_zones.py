@@ -7,7 +7,7 @@ import copy
 import json
 
 import pytest
-from policytest import (
+from support.policytest import (
     MANAGED,
     check,
     edited,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from chart import available, render_stack, stack_graph
+from support.chart import available, render_stack, stack_graph
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from chart import cluster_pools
+from support.chart import cluster_pools
 
 from milvus_zones.planning.catalog import HA_FEATURES_MIN_VERSION, MILVUS_IMAGES, version_tuple
 from milvus_zones.rendering.postrender import RG_LABEL

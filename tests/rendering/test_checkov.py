@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from render import needs_charts
-from test_rendered_workloads import _deployment
+from support.render import needs_charts, rendered_deployment
 
 ROOT = Path(__file__).resolve().parents[2]
 CHECKOV = shutil.which("checkov") or (str(Path(sys.prefix) / "bin" / "checkov")
@@ -33,7 +32,7 @@ def _documented() -> dict[str, set[str]]:
 @pytest.mark.skipif(CHECKOV is None, reason="checkov is not installed (pip install checkov)")
 def test_only_documented_checkov_checks_fail(tmp_path):
     for stack in STACKS:
-        objs = [o for _, _, rendered, ours in _deployment("stack", stack) for o in [*rendered, *ours]]
+        objs = [o for _, _, rendered, ours in rendered_deployment("stack", stack) for o in [*rendered, *ours]]
         (tmp_path / f"{stack}.yaml").write_text(yaml.safe_dump_all(objs))
     run = subprocess.run([CHECKOV, "-d", str(tmp_path), "--framework", "kubernetes", "-o", "json", "--quiet",
                           "--compact"], check=False, capture_output=True, text=True, timeout=900)

@@ -4,56 +4,24 @@ the real Kubernetes schemas. Every stack and every pinned chart version (4.2.25,
 
 from __future__ import annotations
 
-import functools
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
-from render import needs_charts, render
+from support.render import needs_charts, rendered_deployment
 
 from milvus_zones.planning.catalog import INSTANCE_TYPES
-from milvus_zones.planning.plan import TopologyPlan, plan, plan_cross_region
 from milvus_zones.planning.sizing import allocatable
-from milvus_zones.planning.spec import DeploymentSpec, MessageService, Mode
-from milvus_zones.planning.stackconfig import spec_from_config
+from milvus_zones.planning.spec import MessageService, Mode
 from milvus_zones.rendering.hardening import MILVUS_WRITABLE
-from milvus_zones.rendering.helm_values import ReleaseContext, ReleaseSpec, releases
 from milvus_zones.rendering.isolation import (
     CLIENT_PORT,
     METRICS_PORT,
-    disruption_budgets,
-    network_policies,
 )
 
 pytestmark = needs_charts
 ROOT = Path(__file__).resolve().parents[2]
 KUBERNETES = "1.33.0"  # an ACK-supported minor; kubernetes-validate ships its OpenAPI schema
-
-
-def _ctx(p: TopologyPlan) -> ReleaseContext:
-    return ReleaseContext(
-        role_name="milvus-oss-role", service_account="milvus", password_secret="milvus-root-password",
-        oss_endpoint=f"oss-{p.region}-internal.aliyuncs.com", vpc_cidr=p.vpc_cidr,
-        lb_vswitch_ids={z: f"vsw-{z}" for z in p.zones}, storage_class="milvus-zones-disk-retain",
-    )
-
-
-def _stack_plans(stack: str) -> list[TopologyPlan]:
-    raw = yaml.safe_load((ROOT / "stacks" / f"Pulumi.{stack}.yaml").read_text())["config"]
-    spec = spec_from_config({k: v if isinstance(v, str) else json.dumps(v) for k, v in raw.items()})
-    return list(plan_cross_region(spec).regions) if spec.mode is Mode.CROSS_REGION_HA else [plan(spec)]
-
-
-ZONES = ["cn-hangzhou-h", "cn-hangzhou-i", "cn-hangzhou-j"]
-
-
-def _variant_plans(mode: Mode, version: str, mq: MessageService) -> list[TopologyPlan]:
-    return [plan(DeploymentSpec(
-        mode=mode, region="cn-hangzhou", zones=ZONES[:1] if mode is Mode.SINGLE_ZONE else ZONES,
-        milvus_version=version, message_service=mq, compute_node_count=4, bucket_name="mz-test-bucket",
-    ))]
 
 
 STACKS = ["single-zone", "multi-zone-basic", "multi-zone-ha", "cross-region-ha"]
@@ -66,19 +34,6 @@ VARIANTS = [
 ]
 CASES = [("stack", s) for s in STACKS] + [("variant", v) for v in VARIANTS]
 IDS = [s for s in STACKS] + [f"{m}-{v}-{q}" for m, v, q in VARIANTS]
-
-
-@functools.cache
-def _deployment(kind: str, key: Any) -> list[tuple[TopologyPlan, list[ReleaseSpec], list[dict], list[dict]]]:
-    """(plan, release specs, rendered objects, our own manifests) per region."""
-    plans = _stack_plans(key) if kind == "stack" else _variant_plans(*key)
-    out = []
-    for p in plans:
-        specs = releases(p, _ctx(p))
-        objs = [o for s in specs for o in render(s.version, s.values, s.name, p.namespace)]
-        ours = network_policies(p, specs) + disruption_budgets(p, specs)
-        out.append((p, specs, objs, ours))
-    return out
 
 
 def _pod_templates(objs: list[dict]) -> list[tuple[dict, dict]]:
@@ -115,7 +70,7 @@ def _selected(selector: dict, labels: dict) -> bool:
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_every_container_has_guaranteed_resources_inside_its_pool(case):
-    for p, _, objs, _ in _deployment(*case):
+    for p, _, objs, _ in rendered_deployment(*case):
         for obj, template in _pod_templates(objs):
             if obj["kind"] == "Job":
                 continue  # Pulsar's one-shot init Jobs: docs/hardening.md
@@ -140,7 +95,7 @@ def test_every_container_has_guaranteed_resources_inside_its_pool(case):
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_every_pod_is_hardened(case):
-    for _, _, objs, _ in _deployment(*case):
+    for _, _, objs, _ in rendered_deployment(*case):
         for obj, template in _pod_templates(objs):
             spec = template["spec"]
             assert spec.get("automountServiceAccountToken") is False, _name(obj)
@@ -167,7 +122,7 @@ def test_every_pod_is_hardened(case):
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_network_policies_select_what_they_protect(case):
-    for p, _, objs, ours in _deployment(*case):
+    for p, _, objs, ours in rendered_deployment(*case):
         policies = {m["metadata"]["name"]: m["spec"] for m in ours if m["kind"] == "NetworkPolicy"}
         assert policies["milvus-zones-default-deny"] == {"podSelector": {}, "policyTypes": ["Ingress"], "ingress": []}
         milvus_pods, etcd_pods, mq_pods = [], [], []
@@ -205,7 +160,7 @@ def test_network_policies_select_what_they_protect(case):
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_every_multi_replica_workload_has_a_disruption_budget(case):
-    for _, _, objs, ours in _deployment(*case):
+    for _, _, objs, ours in rendered_deployment(*case):
         pdbs = [o for o in [*objs, *ours] if o["kind"] == "PodDisruptionBudget"]
         for obj, template in _pod_templates(objs):
             if obj["kind"] not in ("Deployment", "StatefulSet") or int(obj["spec"].get("replicas", 1)) < 2:
@@ -219,7 +174,7 @@ def test_every_multi_replica_workload_has_a_disruption_budget(case):
 def test_objects_match_the_kubernetes_schemas(case):
     import kubernetes_validate
 
-    for _, _, objs, ours in _deployment(*case):
+    for _, _, objs, ours in rendered_deployment(*case):
         for obj in [*objs, *ours]:
             checked = obj
             if obj["kind"] == "PodDisruptionBudget" and obj["apiVersion"] == "policy/v1beta1":

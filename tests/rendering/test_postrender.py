@@ -23,7 +23,7 @@ from milvus_zones.rendering.postrender import (
     transform,
 )
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 MAPPING = json.dumps({"rga": {"milvus-zones/pool": "compute-h"}, "rgb": {"milvus-zones/pool": "compute-i"}})
 
 

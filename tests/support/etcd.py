@@ -1,7 +1,7 @@
-"""Fixtures for the unit tests: a real 3-member etcd cluster on 127.0.0.1 (Debian's etcd-server), for what talks to etcd.
+"""A real 3-member etcd cluster on 127.0.0.1 (Debian's etcd-server), for what talks to etcd.
 
-Started once per test session (per xdist worker) on free ports with its own data dirs; never as a
-system service. Absent binary: the tests skip with a reason, except under CI=true, where they fail
+The fixtures in tests/conftest.py start it once per test session (per xdist worker) on free ports
+with its own data dirs; never as a system service. Absent binary: the tests skip with a reason, except under CI=true, where they fail
 (CI installs etcd-server, so a missing binary is a broken pipeline, not a reason to skip).
 """
 
@@ -130,18 +130,3 @@ def start_cluster(binary: str, root: Path) -> EtcdCluster:
         cluster.shutdown()
         raise
     return cluster
-
-
-@pytest.fixture(scope="session")
-def etcd_cluster(tmp_path_factory) -> EtcdCluster:
-    cluster = start_cluster(require_etcd(), tmp_path_factory.mktemp("etcd"))
-    yield cluster
-    cluster.shutdown()
-
-
-@pytest.fixture
-def etcd(etcd_cluster) -> EtcdCluster:
-    """The session's cluster, whole again after the test (whatever members the test stopped)."""
-    etcd_cluster.restore()
-    yield etcd_cluster
-    etcd_cluster.restore()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import milvus_zones_policies as pack
 import pytest
-from policytest import MANAGED, ON_ACK, REPO, SARIF_SCHEMA, graph, run_cached
+from support.policytest import MANAGED, ON_ACK, REPO, SARIF_SCHEMA, graph, run_cached
 from typer.testing import CliRunner
 
 import milvus_zones.engine.offline

@@ -6,7 +6,7 @@ import json
 
 import pytest
 import yaml
-from graphs import (
+from support.graphs import (
     BUCKET,
     CLUSTER,
     NODE_POOL,
@@ -103,7 +103,7 @@ def test_cluster_is_ack_pro_with_rrsa_deletion_protection_and_private_api(stack)
 @pytest.mark.parametrize("stack", STACKS)
 def test_rrsa_role_trusts_only_milvus_service_account_and_only_its_prefix(stack):
     g = graph_of(stack)
-    # Milvus' role; milvus-backup has one of its own (tests/program/test_backups.py).
+    # Milvus' role; milvus-backup has one of its own (tests/components/test_backups.py).
     (role,) = [r for r in g.of_type("alicloud:ram/role:Role") if r.urn.endswith("::milvus-oss-role")]
     trust = json.loads(role.inputs["assumeRolePolicyDocument"])
     cond = trust["Statement"][0]["Condition"]["StringEquals"]

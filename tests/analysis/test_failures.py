@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from support.graphs import ZONE_LOSS, graph_of, hand_written
 from typer.testing import CliRunner
-from zonegraphs import ZONE_LOSS, hand_written, stack
 
 from milvus_zones.analysis import failures
 from milvus_zones.cli import app
@@ -16,7 +16,7 @@ MULTI_ZONE = ["multi-zone-basic", "multi-zone-ha"]
 
 @pytest.fixture(scope="module")
 def reports():
-    return {s: failures.report(stack(s)) for s in ["single-zone", *MULTI_ZONE]}
+    return {s: failures.report(graph_of(s)) for s in ["single-zone", *MULTI_ZONE]}
 
 
 @pytest.mark.parametrize("name", MULTI_ZONE)
@@ -89,8 +89,8 @@ def test_basic_relaunches_within_its_budget(reports):
 
 
 def test_data_size_moves_the_basic_rto():
-    small = failures.report(stack("multi-zone-basic"), data_size_gib=10, with_contributions=False).worst()
-    large = failures.report(stack("multi-zone-basic"), data_size_gib=400, with_contributions=False).worst()
+    small = failures.report(graph_of("multi-zone-basic"), data_size_gib=10, with_contributions=False).worst()
+    large = failures.report(graph_of("multi-zone-basic"), data_size_gib=400, with_contributions=False).worst()
     assert large["rto_reads_s"] - small["rto_reads_s"] == pytest.approx(390 * 1024 / (3 * 100))
     assert large["rto_reads_s"] > small["rto_reads_s"] + 1300  # 390 GiB more at 100 MiB/s x 3 nodes
 
@@ -142,7 +142,7 @@ def cached(monkeypatch):
     def run(program, cfg, preview=False):
         if program.resolve() == ZONE_LOSS.resolve():
             return hand_written(cfg.stack)
-        return stack(cfg.stack)
+        return graph_of(cfg.stack)
 
     monkeypatch.setattr(offline, "run_program", run)
     return read_stack_config

@@ -13,7 +13,7 @@ import urllib.request
 import uuid
 
 import pytest
-from failover_fakes import (
+from support.failover_fakes import (
     FakeApiServer,
     delete,
     get,

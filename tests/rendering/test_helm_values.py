@@ -37,7 +37,7 @@ from milvus_zones.rendering.postrender import (
 )
 
 # CI clones the repository next to shared/.
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "milvus-helm"
+REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "milvus-helm"
 needs_reference = pytest.mark.skipif(not REFERENCE.is_dir(), reason=f"chart reference values not at {REFERENCE}")
 
 ZONES = ["cn-hangzhou-h", "cn-hangzhou-i", "cn-hangzhou-j"]

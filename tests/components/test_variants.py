@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from graphs import NODE_POOL, RELEASE, pool_zones, pools, switch_zones
+from support.graphs import NODE_POOL, RELEASE, pool_zones, pools, switch_zones
 
 from milvus_zones.engine.offline import run_program
 from milvus_zones.engine.stacks import resolve_stack
@@ -57,7 +57,7 @@ def test_ha_on_25_runs_the_resource_group_job_after_both_releases(ha25):
 
 
 def test_ha_on_26_needs_no_job():
-    from graphs import graph_of
+    from support.graphs import graph_of
 
     assert graph_of("multi-zone-ha").of_type("kubernetes:batch/v1:Job") == []
 

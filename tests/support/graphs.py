@@ -1,4 +1,5 @@
-"""Read topology facts straight from recorded resource inputs, independent of the library's model."""
+"""Recorded resource graphs (each program and stack run once per session) and topology facts read
+straight from recorded resource inputs, independent of the library's model."""
 
 
 from __future__ import annotations
@@ -6,7 +7,7 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-from milvus_zones.engine.offline import Graph, Resource, run_program
+from milvus_zones.engine.offline import Graph, Resource, read_stack_config, run_program
 from milvus_zones.engine.stacks import resolve_stack
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -50,3 +51,12 @@ STACKS = ["single-zone", "multi-zone-basic", "multi-zone-ha"]
 def graph_of(stack: str) -> Graph:
     """The real program run for a stack under the recording mock engine, once per session."""
     return run_program(PROJECT_DIR, resolve_stack(stack))
+
+
+ZONE_LOSS = Path(__file__).resolve().parents[1] / "programs" / "zone-loss"
+
+
+@functools.cache
+def hand_written(name: str) -> Graph:
+    """A stack of the hand-written program in tests/programs/zone-loss, once per session."""
+    return run_program(ZONE_LOSS, read_stack_config(ZONE_LOSS / f"Pulumi.{name}.yaml"))

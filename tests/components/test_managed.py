@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from graphs import graph_of, switch_zones
+from support.graphs import graph_of, switch_zones
 
 from milvus_zones.engine.offline import PLACEHOLDER_SECRET, run_program
 from milvus_zones.engine.stacks import resolve_stack

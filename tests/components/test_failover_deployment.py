@@ -11,8 +11,8 @@ import uuid
 
 import kubernetes_validate
 import pytest
-from failover_fakes import FakeApiServer, free_port, get, lose_zone_a, two_zones
-from graphs import graph_of  # tests/program: one program run per stack and worker
+from support.failover_fakes import FakeApiServer, free_port, get, lose_zone_a, two_zones
+from support.graphs import graph_of  # one program run per stack and worker
 
 NORMALISED = "streamingprimaryresourcegroup"
 K8S = "1.33"  # kubernetes-validate schema version; ACK's current line

@@ -6,13 +6,13 @@ import copy
 import json
 
 import pytest
-from policytest import check, edited, graph, messages, resource, skipped, violated
 from pulumi_policy import (
     EnforcementLevel,
     ResourceValidationPolicy,
     StackValidationPolicy,
 )
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
+from support.policytest import check, edited, graph, messages, resource, skipped, violated
 
 from milvus_zones.analysis.check import check_graph, resolve_config
 from milvus_zones.engine.offline import RESOURCE_SIG, SIG_KEY, ProgramError

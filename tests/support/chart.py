@@ -156,7 +156,7 @@ def cluster_pools(graph: Graph, rendered: RenderedRelease) -> list[Pool]:
 def _graph(stack: str, changes: tuple[tuple[str, Any], ...]) -> Graph:
     config = resolve_stack(stack, PROJECT_DIR)
     if not changes:
-        from graphs import graph_of  # tests/program: the same run its tests use, once per worker
+        from support.graphs import graph_of  # the same run the component tests use, once per worker
 
         return graph_of(stack)
     data = yaml.safe_load(config.path.read_text())

@@ -7,8 +7,8 @@ import re
 from pathlib import Path
 
 import pytest
+from support.graphs import graph_of
 from typer.testing import CliRunner
-from zonegraphs import stack
 
 from milvus_zones.analysis import compare
 from milvus_zones.cli import app
@@ -21,11 +21,11 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 def cached(monkeypatch):
     from milvus_zones.engine import offline
 
-    monkeypatch.setattr(offline, "run_program", lambda program, cfg, preview=False: stack(cfg.stack))
+    monkeypatch.setattr(offline, "run_program", lambda program, cfg, preview=False: graph_of(cfg.stack))
 
 
 def _rows(prices=None):
-    return {r.stack: r for r in compare.compare([stack(s) for s in available_stacks()], prices)}
+    return {r.stack: r for r in compare.compare([graph_of(s) for s in available_stacks()], prices)}
 
 
 def test_every_stack_has_a_row():

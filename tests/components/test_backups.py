@@ -8,7 +8,7 @@ import json
 
 import pytest
 import yaml
-from graphs import PROJECT_DIR, graph_of
+from support.graphs import PROJECT_DIR, graph_of
 
 from milvus_zones.engine.offline import Graph, run_program
 from milvus_zones.engine.stacks import resolve_stack

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from graphs import RELEASE, graph_of, pools, switch_zones, zones_of
+from support.graphs import RELEASE, graph_of, pools, switch_zones, zones_of
 
 from milvus_zones.engine.offline import Graph, run_program
 from milvus_zones.engine.stacks import resolve_stack

@@ -1,0 +1,22 @@
+"""Fixtures every test folder may use. Shared helpers live in tests/support/ and are imported as
+`support.<module>` (pyproject's pytest `pythonpath` puts tests/ on sys.path, nothing else)."""
+
+from __future__ import annotations
+
+import pytest
+from support.etcd import EtcdCluster, require_etcd, start_cluster
+
+
+@pytest.fixture(scope="session")
+def etcd_cluster(tmp_path_factory) -> EtcdCluster:
+    cluster = start_cluster(require_etcd(), tmp_path_factory.mktemp("etcd"))
+    yield cluster
+    cluster.shutdown()
+
+
+@pytest.fixture
+def etcd(etcd_cluster) -> EtcdCluster:
+    """The session's cluster, whole again after the test (whatever members the test stopped)."""
+    etcd_cluster.restore()
+    yield etcd_cluster
+    etcd_cluster.restore()
