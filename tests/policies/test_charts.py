@@ -3,13 +3,11 @@ the rules a helm.v3.Release is held to (tests/programs/milvus-on-ack, `deployWit
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from policytest import check, graph, messages, violated
+from support.policytest import check, graph, messages, violated
+from support.render import needs_charts
 
-CHARTS = Path(__file__).resolve().parents[3] / "shared" / "reference" / "milvus-helm" / "charts"
-pytestmark = pytest.mark.skipif(not CHARTS.is_dir(), reason=f"chart archives not at {CHARTS}")
+pytestmark = needs_charts
 
 
 def _views(report):

@@ -117,7 +117,7 @@ def test_an_inconsistent_deployment_is_named():
 
 
 def test_two_milvus_zones_components_in_one_program_pass():
-    from policytest import PROGRAMS
+    from support.policytest import PROGRAMS
 
     report = check(graph("two-instances", PROGRAMS / "team-embed"))
     assert not report.violations
