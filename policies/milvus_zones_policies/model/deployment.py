@@ -767,7 +767,7 @@ def _bitnami_fullname(release: str, chart: str, values: Mapping) -> str:
     return (release if name in release else f"{release}-{name}")[:63].rstrip("-")
 
 
-def _chart_base(chart: Any) -> str:
+def chart_base(chart: Any) -> str:
     return chart.rstrip("/").rsplit("/", 1)[-1].split(":", 1)[0] if isinstance(chart, str) else ""
 
 
@@ -1180,7 +1180,7 @@ class Topology:
                 if name and same_ns and _selects(selector, labels):
                     out[(str(name), ns)] = sts
         for rel in self.of_type(HELM_RELEASE):
-            chart = _chart_base(rel.props.get("chart"))
+            chart = chart_base(rel.props.get("chart"))
             if chart in BITNAMI_DEFAULTS:
                 full = _bitnami_fullname(str(rel.props.get("name") or rel.name), chart, release_values(rel))
                 ns = rel.props.get("namespace")
@@ -1210,7 +1210,7 @@ class Topology:
         pdbs = self.of_type(*PDB_TYPES)
         if target.resource_type == K8S_STATEFULSET:
             return _statefulset_quorum(target, pdbs)
-        return _release_quorum(target, _chart_base(target.props.get("chart")), pdbs)
+        return _release_quorum(target, chart_base(target.props.get("chart")), pdbs)
 
     def etcd_of(self, rel: MilvusRelease) -> Quorum | None:
         """The etcd a release uses: its own subchart's, or the in-stack one its externalEtcd.endpoints name
