@@ -42,3 +42,16 @@ def test_an_odd_ha_compute_count_under_a_v4_chart_violates_like_the_release():
     assert _views(check(graph("ha-chart-v4-odd-compute"))) == _views(check(graph("ha-odd-compute")))
     assert violated(check(graph("ha-chart-v4-odd-compute"))) == {"ha-compute-node-count-even",
                                                                   "ha-compute-zones-symmetric"}
+
+
+def test_kafka_rendered_in_the_chart_is_judged_like_the_releases():
+    from milvus_zones_policies.model.deployment import Topology
+    from milvus_zones_policies.model.resources import from_graph
+    from support.policytest import edited
+
+    g = graph("ha-chart-v3-kafka")
+    (rel,) = Topology(from_graph(g)).releases
+    assert rel.message_service() == "kafka" and rel.get("kafka", "replicaCount") == 3
+    assert not check(g).violations
+    one = edited(g, "milvus/milvus-kafka", lambda p: p["spec"].__setitem__("replicas", 1), "StatefulSet")
+    assert any("kafka has 1 replica(s)" in m for m in messages(check(one), "message-service-spans-three-zones"))

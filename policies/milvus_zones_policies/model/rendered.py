@@ -18,7 +18,8 @@ policy holds them to the rules a `helm.v3.Release` is held to. What is read, and
 - the etcd StatefulSet of the release (bitnami labels `app.kubernetes.io/name: etcd`, same instance): its
   members, placement, volumes, resources and contexts; without one, `externalEtcd` with the endpoints
   default.yaml lists;
-- Kafka or Pulsar StatefulSets of the release and a MinIO workload, to tell which are in the chart.
+- the release's Kafka StatefulSet (bitnami, as the etcd one) as the `kafka` values, and a MinIO workload;
+  Pulsar rendered in the chart (the apache chart labels its objects `release:`) is not read yet.
 """
 
 from __future__ import annotations
@@ -183,8 +184,14 @@ def _release(instance: str, namespace: Any, workloads: list[PolicyResource], res
     mq = str(dig(default, "mq", "type", default="")).lower()
     for key in ("pulsar", "pulsarv3", "kafka"):
         values[key] = {"enabled": False}
-    if mq == "kafka":
-        values["kafka" if "kafka" in apps else "externalKafka"] = {"enabled": True}
+    kafka = next((r for r in same if r.resource_type == "kubernetes:apps/v1:StatefulSet"
+                  and labels_of(_meta(r, "labels", default={})).get("app.kubernetes.io/name") == "kafka"), None)
+    if mq == "kafka" and kafka is not None:  # the chart's bitnami Kafka: its brokers as the kafka values
+        block = _block(kafka, plain)
+        block["replicaCount"] = block.pop("replicas")
+        values["kafka"] = {"enabled": True, **block}
+    elif mq == "kafka":
+        values["externalKafka"] = {"enabled": True, "brokerList": dig(default, "kafka", "brokerList")}
     elif mq == "pulsar":
         values["pulsarv3" if "pulsar" in apps else "externalPulsar"] = {"enabled": True}
     elif mq == "woodpecker" or (not mq and "streamingNode" in values):  # 2.6 with no mq.type: Woodpecker
