@@ -3,7 +3,7 @@
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
 import pulumi
 import pulumi_alicloud as alicloud
@@ -34,6 +34,8 @@ class BackupArgs(TypedDict):
     """The Milvus release(s): the CronJob needs the namespace, the Secret and a running Milvus."""
     role_name: str
     """Name of the backup RAM role (unique per account)."""
+    kms_key_arn: NotRequired[pulumi.Input[str] | None]
+    """The bucket's customer-managed key (security.bucketKmsKey): backups are read and written through it."""
 
 
 class Backup(pulumi.ComponentResource):
@@ -67,9 +69,11 @@ class Backup(pulumi.ComponentResource):
         policy = alicloud.ram.Policy(
             f"{name}-policy",
             policy_name=f"{args['role_name']}-oss"[:128],
-            # Writes only its prefix; reads Milvus' files, which it copies inside OSS.
-            policy_document=pulumi.Output.from_input(args["bucket"]).apply(
-                lambda b: prefix_policy(b, [backup.prefix], [bucket_plan.root_path])),
+            # Writes only its prefix; reads Milvus' files, which it copies inside OSS. With a customer-
+            # managed bucket key, OSS decrypts and encrypts each object with that key on the caller's
+            # behalf: kms:Decrypt / kms:GenerateDataKey on that key only (prefix_policy).
+            policy_document=pulumi.Output.all(args["bucket"], args.get("kms_key_arn")).apply(
+                lambda a: prefix_policy(a[0], [backup.prefix], [bucket_plan.root_path], a[1])),
             description=f"Read/write oss://{bucket_plan.name}/{backup.prefix}/, read {bucket_plan.root_path}/",
             opts=child,
         )

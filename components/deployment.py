@@ -164,6 +164,7 @@ class MilvusDeployment(pulumi.ComponentResource):
                     "k8s_provider": cluster.provider,
                     "wait_for": [milvus],
                     "role_name": f"{_role_name(name, plan)[:56].rstrip('-.')}-backup",
+                    "kms_key_arn": storage.bucket_key_arn,
                 },
                 opts=in_region,
             )

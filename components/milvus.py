@@ -26,7 +26,7 @@ from milvus_zones.rendering.helm_values import (
     releases,
     resource_group_configs,
 )
-from milvus_zones.rendering.isolation import disruption_budgets, network_policies
+from milvus_zones.rendering.isolation import FAILOVER_PORT, disruption_budgets, network_policies
 
 SERVICE_ACCOUNT = "milvus"
 RETAIN_STORAGE_CLASS = "milvus-zones-disk-retain"
@@ -38,7 +38,6 @@ RESOURCE_GROUP_JOB_DEADLINE_S = 1800
 JOB_PYMILVUS = "pymilvus==2.5.18"  # the client of the 2.5 server whose resource groups the Job creates
 # The WAL pinning controller (milvus_zones/jobs/failover.py): standard library only, so no install step.
 FAILOVER_NAME = "milvus-zones-failover"  # its Deployment, ServiceAccount, Role and Lease
-FAILOVER_PORT = 8080  # /healthz, /readyz, /metrics, /status
 from milvus_zones_policies.model.names import FAILOVER_LABEL  # noqa: E402  (defined once, in the pack)
 
 

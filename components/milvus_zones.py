@@ -81,6 +81,28 @@ class BackupArgs(TypedDict):
     """Days a backup is kept before the cleanup deletes it (default 7)."""
 
 
+class GrafanaArgs(TypedDict):
+    """Milvus' dashboard imported by grafana-operator (GrafanaDashboard, by URL at the running image's tag)."""
+
+    instance_labels: dict[str, str]
+    """Labels of the Grafana resource(s) to import into (the dashboard's instanceSelector)."""
+    folder: NotRequired[str]
+    """Grafana folder of the dashboard (default Milvus)."""
+
+
+class EgressIsolationArgs(TypedDict):
+    """NetworkPolicy egress of the Milvus namespace, each on unless false (docs/hardening.md)."""
+
+    restricted: NotRequired[bool]
+    """Deny egress by default, then allow what the workloads need."""
+    dns: NotRequired[bool]
+    """DNS to kube-dns and ACK's NodeLocal DNSCache."""
+    cloud_apis: NotRequired[bool]
+    """HTTPS outside the VPC and the service CIDR (OSS, STS for RRSA, PyPI for the Jobs)."""
+    api_server: NotRequired[bool]
+    """The failover controller to the Kubernetes API server."""
+
+
 class MonitoringArgs(TypedDict):
     """Monitors and alert rules (needs the Prometheus Operator's CRDs)."""
 
@@ -88,6 +110,8 @@ class MonitoringArgs(TypedDict):
     """Create PodMonitors and PrometheusRules (default false)."""
     labels: NotRequired[dict[str, str]]
     """Extra labels on the monitors and rules, to match a Prometheus' selectors (e.g. release)."""
+    grafana: NotRequired[GrafanaArgs]
+    """Provision Milvus' dashboard into a grafana-operator Grafana (needs enabled)."""
 
 
 class SecurityArgs(TypedDict):
@@ -200,8 +224,10 @@ class MilvusZonesArgs(TypedDict):
     """Per-component requests = limits, {component: {cpu, memory}}, instead of the sizes derived from the pools."""
     client_access: NotRequired[ClientAccessArgs]
     """NetworkPolicy: CIDRs and namespaces allowed to Milvus' client port (default: the VPC CIDR)."""
+    egress_isolation: NotRequired[EgressIsolationArgs]
+    """NetworkPolicy egress: {restricted, dns, cloud_apis, api_server}, each on unless false."""
     monitoring_namespace: NotRequired[str]
-    """NetworkPolicy: the namespace allowed to scrape metrics (port 9091)."""
+    """NetworkPolicy: the namespace allowed to scrape metrics (Milvus 9091, etcd 2381, failover controller 8080)."""
     backup: NotRequired[BackupArgs]
     """Scheduled backups and their retention."""
     monitoring: NotRequired[MonitoringArgs]
@@ -468,7 +494,7 @@ def _deploy_time(value: Any) -> Any:
 # Settings that are objects of named fields (not maps keyed by zones or tags): their keys are spelled
 # camelCase before validation, so a message names a key the way the stack config and other languages do.
 _OBJECT_SETTINGS = frozenset({"network", "peer", "existingVpc", "existingCluster", "clientAccess", "backup", "monitoring",
-                              "security"})
+                              "security", "egressIsolation"})
 
 
 def _camel_keys(value: Any) -> Any:

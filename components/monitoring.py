@@ -1,4 +1,5 @@
-"""Monitoring of one deployment: PodMonitors for Milvus and etcd, and the alert rules.
+"""Monitoring of one deployment: PodMonitors for Milvus and the failover controller, a ServiceMonitor
+(over a headless Service of etcd's metrics listener) for etcd, and the alert rules.
 
 Prometheus Operator's CRDs (monitoring.coreos.com/v1) must exist in the cluster: Alibaba Cloud
 Managed Service for Prometheus (ARMS, the ack-arms-prometheus component) reads ServiceMonitors and
@@ -27,8 +28,10 @@ class MonitoringArgs(TypedDict):
 
 
 class Monitoring(pulumi.ComponentResource):
-    """PodMonitor `<name>-milvus` (every Milvus pod, with its resource group), PodMonitor `<name>-etcd`,
-    and PrometheusRule `<name>-alerts`."""
+    """PodMonitor `<name>-milvus` (every Milvus pod, with its resource group), PodMonitor
+    `<name>-failover` (where the mode runs the controller), Service `<etcd>-metrics` with ServiceMonitor
+    `<name>-etcd`, PrometheusRule `<name>-alerts`, and with `grafana` a GrafanaDashboard `<name>-milvus`
+    (grafana-operator) importing Milvus' own dashboard from its URL at the running image's tag."""
 
     def __init__(self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("milvus-zones:index:Monitoring", name, {}, opts)
@@ -41,6 +44,19 @@ class Monitoring(pulumi.ComponentResource):
             k8s.apiextensions.CustomResource(
                 f"{name}-podmonitor-{suffix}", api_version=m["apiVersion"], kind=m["kind"],
                 metadata=m["metadata"], spec=m["spec"], opts=in_cluster)
+        service = mon.etcd_metrics_service(plan)
+        etcd_metrics = k8s.core.v1.Service(f"{name}-etcd-metrics", metadata=service["metadata"],
+                                           spec=service["spec"], opts=in_cluster)
+        monitor = mon.etcd_service_monitor(plan)
+        k8s.apiextensions.CustomResource(
+            f"{name}-servicemonitor-etcd", api_version=monitor["apiVersion"], kind=monitor["kind"],
+            metadata=monitor["metadata"], spec=monitor["spec"],
+            opts=pulumi.ResourceOptions.merge(in_cluster, pulumi.ResourceOptions(depends_on=[etcd_metrics])))
+        dashboard = mon.grafana_dashboard(plan)
+        if dashboard is not None:
+            k8s.apiextensions.CustomResource(
+                f"{name}-grafana-dashboard", api_version=dashboard["apiVersion"], kind=dashboard["kind"],
+                metadata=dashboard["metadata"], spec=dashboard["spec"], opts=in_cluster)
         rule = mon.prometheus_rule(plan)
         k8s.apiextensions.CustomResource(
             f"{name}-rules", api_version=rule["apiVersion"], kind=rule["kind"], metadata=rule["metadata"],

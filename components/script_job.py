@@ -8,6 +8,8 @@ from typing import TypedDict
 import pulumi
 import pulumi_kubernetes as k8s
 
+from milvus_zones.rendering.isolation import JOB_SELECTOR
+
 HELPER = "retry.py"  # shared by the scripts, mounted beside each
 PYMILVUS = "pymilvus==2.6.17"  # update_replicate_configuration with force_promote
 BACKOFF_LIMIT = 3
@@ -66,6 +68,8 @@ class ScriptJob(pulumi.ComponentResource):
                 "backoffLimit": BACKOFF_LIMIT,
                 "activeDeadlineSeconds": args["deadline_seconds"],
                 "template": {
+                    # The label the namespace's egress NetworkPolicy for our Jobs selects (isolation.py).
+                    "metadata": {"labels": dict(JOB_SELECTOR)},
                     "spec": {
                         "restartPolicy": "OnFailure",
                         "nodeSelector": dict(args["node_selector"]),

@@ -24,7 +24,10 @@ _READ_ACTIONS = ["oss:GetObject", "oss:GetObjectMeta"]
 _BUCKET_ACTIONS = ["oss:ListObjects", "oss:GetBucketInfo", "oss:GetBucketLocation", "oss:ListMultipartUploads"]
 NONCURRENT_VERSION_DAYS = 30  # how long an overwritten or deleted object stays recoverable
 ACCESS_LOG_DAYS = 180  # how long the log bucket keeps access logs
-# What a client needs of a customer-managed key to write and read SSE-KMS objects (OSS SSE-KMS docs).
+# What a client needs of a customer-managed key to write and read SSE-KMS objects (OSS SSE-KMS docs);
+# action names and the key ARN acs:kms:<region>:<account>:key/<id> from KMS "Use RAM to control access
+# to KMS resources" (GenerateDataKey -> kms:GenerateDataKey, Decrypt -> kms:Decrypt). Milvus' role and
+# the backup role get them on the bucket's key only (pack policy ram-bucket-key-granted).
 _KMS_ACTIONS = ["kms:GenerateDataKey", "kms:Decrypt"]
 
 
@@ -130,6 +133,8 @@ class Storage(pulumi.ComponentResource):
 
     bucket_name: pulumi.Output[str]
     bucket_key_id: pulumi.Output[str] | None
+    bucket_key_arn: pulumi.Output[str] | None
+    """ARN of the bucket's customer-managed key (security.bucketKmsKey), for other roles on the bucket."""
     """The customer-managed key of the bucket (None with OSS-managed keys)."""
     role_name: pulumi.Output[str]
     role_arn: pulumi.Output[str]
@@ -209,9 +214,11 @@ class Storage(pulumi.ComponentResource):
 
         self.bucket_name = bucket.bucket
         self.bucket_key_id = key.id if key is not None else None
+        self.bucket_key_arn = key.arn if key is not None else None
         self.role_name = role.role_name
         self.role_arn = role.arn
         self.register_outputs({"bucket_name": self.bucket_name, "bucket_key_id": self.bucket_key_id,
+                               "bucket_key_arn": self.bucket_key_arn,
                                "role_name": self.role_name, "role_arn": self.role_arn})
 
     def _log_bucket(self, name: str, plan: BucketPlan, tags: dict[str, str]) -> alicloud.oss.Bucket:

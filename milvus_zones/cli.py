@@ -283,8 +283,9 @@ def check(
     raise typer.Exit(check_reports.exit_code(results))
 
 
-def _check_upgrade(base: Path, stack_cfg, program: Path) -> None:
-    """Refuse (as bad input, with the lines of the new file) what the deployed cluster cannot take."""
+def _upgrade_problems(base_cfg, stack_cfg, program: Path, base_label: str) -> list:
+    """The upgrade rules' refusals of the change base -> stack, each at the line of its key in the new file
+    (Problem). Empty for programs other than this project's."""
     from milvus_zones.engine.offline import config_for_program, read_project
     from milvus_zones.engine.stackfile import Problem
     from milvus_zones.planning.spec import SpecError
@@ -292,21 +293,135 @@ def _check_upgrade(base: Path, stack_cfg, program: Path) -> None:
     from milvus_zones.planning.upgrade import upgrade_problems
 
     project = read_project(program)
-    base_cfg = resolve_stack(str(base), program)
+    if project.get("name") != NAMESPACE:
+        return []
     try:
         old = spec_from_config(config_for_program(project, base_cfg)[0])
     except SpecError as e:
-        raise ProgramError(f"--base {base}: not a valid configuration: " + "; ".join(f"{k}: {m}" for k, m in e.problems),
-                           path=stack_cfg.path) from None
+        raise ProgramError(f"--base {base_label}: not a valid configuration: "
+                           + "; ".join(f"{k}: {m}" for k, m in e.problems), path=stack_cfg.path) from None
     new = spec_from_config(config_for_program(project, stack_cfg)[0])
     found = []
     for key, message in upgrade_problems(old, new):
         full = f"{NAMESPACE}:{key}"
         pos = stack_cfg.file.locate(full) if stack_cfg.file is not None else None
         line, col = pos if pos else ((stack_cfg.file.config_line, 1) if stack_cfg.file is not None else (None, None))
-        found.append(Problem(full, f"from the deployed configuration ({base}): {message}", line, col))
+        found.append(Problem(full, message, line, col))
+    return found
+
+
+def _check_upgrade(base: Path, stack_cfg, program: Path) -> None:
+    """Refuse (as bad input, with the lines of the new file) what the deployed cluster cannot take."""
+    from dataclasses import replace
+
+    found = [replace(p, message=f"from the deployed configuration ({base}): {p.message}")
+             for p in _upgrade_problems(resolve_stack(str(base), program), stack_cfg, program, str(base))]
     if found:
         raise ProgramError("change refused", problems=found, path=stack_cfg.path)
+
+
+class DiffFormat(StrEnum):
+    text = "text"
+    markdown = "markdown"
+    json = "json"
+
+
+@app.command()
+def diff(
+    stacks: StacksArg = None,
+    all_: AllOpt = False,
+    base: Annotated[
+        str | None,
+        typer.Option("--base", help="The deployed configuration: a stack file, or a git revision whose copy of each "
+                                    "stack file is used (default: the merge base of HEAD with origin/main, else "
+                                    "main, else HEAD)."),
+    ] = None,
+    format: Annotated[DiffFormat, typer.Option("--format", "-f", help="Output format.")] = DiffFormat.text,
+    program: ProgramOpt = None,
+    output: OutputOpt = None,
+) -> None:
+    """Plan each stack and its base configuration offline and show, per resource, what `pulumi up` would
+    create, update, replace or delete; the upgrade rules' refusals; the backup to take first.
+
+    Exit 0 safe, 1 refused by the upgrade rules, 2 bad input, 3 a stateful or protected resource would be
+    replaced or deleted (3 wins over 2 and 1 when stacks differ)."""
+    import tempfile
+
+    from milvus_zones.analysis import diff as differ
+    from milvus_zones.analysis import diff_reports
+    from milvus_zones.engine.gitbase import resolve_base
+
+    _check_output(output)
+    program = _project(program)
+    names = _stack_names(stacks, all_, program)
+    if base is not None and Path(base).is_file() and len(names) != 1:
+        raise _fail("--base FILE is one stack's deployed configuration; give exactly one stack (or a git revision)")
+    bases = {}
+    for name in names:  # every base is found before any program runs: a wrong --base costs no planning
+        try:
+            bases[name] = resolve_base(resolve_stack(name, program).path, base)
+        except ProgramError as e:
+            raise _fail(_error_text(e)) from None
+    results, bad = [], False
+    for name in _Progress("diffing", names):
+        try:
+            stack_cfg, after = _load(name, program)
+            found = bases[name]
+            before = old_cfg = None
+            if found.text is not None:
+                with tempfile.TemporaryDirectory() as tmp:
+                    copy = Path(tmp) / stack_cfg.path.name  # the same stack name, so the same URNs
+                    copy.write_text(found.text)
+                    try:
+                        old_cfg, before = _load(str(copy), program)
+                    except ProgramError as e:
+                        raise ProgramError(f"--base {found.label}: "
+                                           + _error_text(e).replace(str(copy), found.label)) from None
+            refusals = _upgrade_problems(old_cfg, stack_cfg, program, found.label) if old_cfg is not None else []
+        except ProgramError as e:
+            typer.echo(f"error: {name}: {_error_text(e)}", err=True)
+            bad = True
+            continue
+        result = differ.diff_stack(before, after, found.label, [(p.key.split(":", 1)[1], p.message) for p in refusals],
+                                   _version_change(old_cfg, stack_cfg, program))
+        result.notes += _secret_notes(old_cfg, stack_cfg)
+        results.append(result)
+    if results:
+        _emit(diff_reports.render(results, format.value), output)
+    code = differ.exit_code(results)
+    raise typer.Exit(code if code == 3 else (2 if bad else code))
+
+
+def _secret_notes(old_cfg, stack_cfg) -> list[str]:
+    """Encrypted values the plan cannot compare: set, removed or re-encrypted since the base."""
+    if old_cfg is None or old_cfg.file is None or stack_cfg.file is None:
+        return []
+    a, b = old_cfg.file.values, stack_cfg.file.values
+    out = []
+    for key in sorted(old_cfg.secure_keys | stack_cfg.secure_keys):
+        if a.get(key) != b.get(key):
+            what = "set" if key not in a else "removed" if key not in b else "re-encrypted"
+            out.append(f"secret {key} was {what} since the base (offline its value cannot be compared; "
+                       "the resources that read it are updated by `pulumi up` if it changed)")
+    return out
+
+
+def _version_change(old_cfg, stack_cfg, program: Path) -> str:
+    """'2.5 -> 2.6, image v2.5.16 -> v2.6.22' when the Milvus image changes, else ''."""
+    from milvus_zones.engine.offline import config_for_program, read_project
+    from milvus_zones.planning.spec import SpecError
+    from milvus_zones.planning.stackconfig import NAMESPACE, spec_from_config
+
+    project = read_project(program)
+    if old_cfg is None or project.get("name") != NAMESPACE:
+        return ""
+    try:
+        old, new = (spec_from_config(config_for_program(project, c)[0]) for c in (old_cfg, stack_cfg))
+    except SpecError:
+        return ""
+    if old.milvus_image.tag == new.milvus_image.tag and old.milvus_version == new.milvus_version:
+        return ""
+    return f"{old.milvus_version} -> {new.milvus_version}, image {old.milvus_image.tag} -> {new.milvus_image.tag}"
 
 
 def _stack_label(name: str) -> str:
@@ -333,10 +448,7 @@ class FailuresFormat(StrEnum):
     markdown = "markdown"
 
 
-class CompareFormat(StrEnum):
-    text = "text"
-    markdown = "markdown"
-    json = "json"
+CompareFormat = DiffFormat  # the same three reports
 
 
 @app.command()
@@ -437,6 +549,29 @@ def switchover(
         typer.echo(f"wrote {stack_cfg.path}")
     else:
         typer.echo(f"(not written: rerun with --write to update {stack_cfg.path})")
+
+
+@app.command("deployed-tag")
+def deployed_tag(stack: StackArg, program: ProgramOpt = None) -> None:
+    """Print the `pulumi stack tag set` that records what this stack file deploys, for the pack's
+    upgrade-from-deployed policy: run it after each successful `pulumi up`."""
+    import shlex
+
+    from milvus_zones.engine.offline import config_for_program, read_project
+    from milvus_zones.planning.spec import SpecError
+    from milvus_zones.planning.stackconfig import format_problems, spec_from_config
+    from milvus_zones.planning.upgrade import deployed_tag as tag_of
+
+    program = _project(program)
+    try:
+        stack_cfg = resolve_stack(stack, program)
+        spec = spec_from_config(config_for_program(read_project(program), stack_cfg)[0])
+    except ProgramError as e:
+        raise _fail(_error_text(e)) from None
+    except SpecError as e:
+        raise _fail(f"invalid stack configuration:\n{format_problems(e)}") from None
+    name, value = tag_of(spec)
+    typer.echo(f"pulumi stack tag set {name} {shlex.quote(value)} -s {shlex.quote(stack_cfg.stack)}")
 
 
 def _csv(values: list[str] | None) -> tuple[str, ...]:

@@ -307,16 +307,19 @@ def _configure_request(resolved: Mapping[str, tuple[str, dict[str, Any]]]) -> pr
 
 def check_graph(graph: Graph, policy_config_path: Path | None = None, *, source: Path | None = None,
                 config: Mapping[str, Any] | None = None, policies: list[Policy] | None = None,
-                stack_file: Any = None, program_dir: Path | None = None) -> Report:
+                stack_file: Any = None, program_dir: Path | None = None,
+                stack_tags: Mapping[str, str] | None = None) -> Report:
     """Run the pack on a recorded graph. `source`: the stack config file (for SARIF locations);
-    `config`: the stack's config values (for default providers' properties, e.g. alicloud:region)."""
+    `config`: the stack's config values (for default providers' properties, e.g. alicloud:region);
+    `stack_tags`: the stack's tags, as `pulumi preview` passes them (e.g. milvus-zones:deployed)."""
     policies = list(ALL_POLICIES if policies is None else policies)
     raw = load_policy_config(policy_config_path)
     resolved = resolve_config(raw, policies, where=f"policy config {policy_config_path}")
     servicer = _PolicyAnalyzerServicer(PACK_NAME, PACK_VERSION, policies, DEFAULT_ENFORCEMENT_LEVEL,
                                        None, PACK_DESCRIPTION)
     servicer.Configure(_configure_request(resolved), None)
-    servicer.ConfigureStack(proto.AnalyzerStackConfigureRequest(stack=graph.stack, project=graph.project), None)
+    servicer.ConfigureStack(proto.AnalyzerStackConfigureRequest(stack=graph.stack, project=graph.project,
+                                                                tags=dict(stack_tags or {})), None)
 
     requests = _Requests(graph, config)
     violations: list[Violation] = []

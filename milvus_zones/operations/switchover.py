@@ -3,7 +3,7 @@
 The stack config names the primary region (`primaryRegion`); everything else follows from it:
 the CDC direction (the replication Job), the client DNS record, the backup CronJob. Resources are
 named by region, never by role, so no stateful resource is replaced; `check_no_replacement`
-proves that on the two recorded graphs before the user runs anything.
+proves that on the two recorded graphs with `milvus-zones diff`'s engine before the user runs anything.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from milvus_zones.analysis.diff import STATEFUL_TYPES, diff_graphs
 from milvus_zones.engine.offline import Graph, ProgramError, read_stack_config
 from milvus_zones.engine.stackfile import _yaml, edit_stack_text
 from milvus_zones.planning.spec import Mode, SpecError
@@ -27,17 +28,14 @@ def _plain_value(v: Any) -> Any:
     """ruamel round-trip nodes -> plain values (what the language host would pass)."""
     return json.loads(json.dumps(v, default=str))
 
-# What holds data or identity: the same URN and provider before and after, or the change is refused.
-STATEFUL_TYPES = (
-    "alicloud:oss/bucket:Bucket",
-    "alicloud:cs/managedKubernetes:ManagedKubernetes",
-    "alicloud:cs/nodePool:NodePool",
+# What holds data or identity: diff's stateful set, plus what clients and the peer region address by id
+# (the VPC, the private DNS zone, the CEN, the client load balancer). None may be replaced or deleted.
+STATEFUL_TYPES = STATEFUL_TYPES | frozenset({
     "alicloud:vpc/network:Network",
-    "kubernetes:helm.sh/v3:Release",
     "alicloud:pvtz/zone:Zone",
     "alicloud:cen/instance:Instance",
     "alicloud:nlb/loadBalancer:LoadBalancer",
-)
+})
 # What a failover must change while the lost region cannot be reached (`pulumi up --target`).
 FAILOVER_TARGET_TYPES = (
     "alicloud:pvtz/zoneRecord:ZoneRecord",
@@ -87,13 +85,11 @@ def plan_change(path: Path, to: str, failover: bool) -> Change:
 
 
 def check_no_replacement(before: Graph, after: Graph) -> list[str]:
-    """Stateful resources whose URN or provider would differ (each would be replaced)."""
-    problems = []
-    for kind in STATEFUL_TYPES:
-        a = {(r.urn, r.provider.rsplit("::", 1)[0]) for r in before.of_type(kind)}
-        b = {(r.urn, r.provider.rsplit("::", 1)[0]) for r in after.of_type(kind)}
-        problems += [f"{urn} would be replaced" for urn, _ in sorted(a ^ b)]
-    return problems
+    """Stateful or protected resources the change would replace or delete (`milvus-zones diff`'s engine:
+    the providers' replace-on-change inputs, a change of provider, a URN that disappears)."""
+    entries, _ = diff_graphs(before, after, STATEFUL_TYPES)
+    return [f"{e.urn} would be {'replaced' if e.action == 'replace' else 'deleted'}"
+            + (f" ({', '.join(e.reasons)})" if e.reasons else "") for e in entries if e.data_loss]
 
 
 def failover_targets(after: Graph, new_primary_cluster_urn: str) -> list[str]:

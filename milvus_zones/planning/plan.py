@@ -137,6 +137,11 @@ class AccessPlan:
     client_cidrs: tuple[str, ...]  # sources allowed to the client port
     client_namespaces: tuple[str, ...]
     monitoring_namespace: str  # the only namespace besides Milvus' own allowed to the metrics port
+    # Egress NetworkPolicies (EgressIsolationSpec): deny by default, then DNS, HTTPS to cloud APIs, the API server.
+    egress_restricted: bool = True
+    egress_dns: bool = True
+    egress_cloud_apis: bool = True
+    egress_api_server: bool = True
 
 
 @dataclass(frozen=True)
@@ -171,6 +176,8 @@ class BackupPlan:
 @dataclass(frozen=True)
 class MonitoringPlan:
     labels: dict[str, str]  # extra labels on every monitor and rule (a Prometheus' selectors)
+    grafana_labels: dict[str, str] | None = None  # the Grafana(s) to import Milvus' dashboard into
+    grafana_folder: str = "Milvus"
 
 
 BACKUP_ROOT = "backup"
@@ -430,12 +437,20 @@ def plan(spec: DeploymentSpec, name: str = "milvus") -> TopologyPlan:
                                else [spec.network.vpc_cidr]),
             client_namespaces=tuple(spec.client_access.namespaces),
             monitoring_namespace=spec.monitoring_namespace,
+            egress_restricted=spec.egress_isolation.restricted,
+            egress_dns=spec.egress_isolation.dns,
+            egress_cloud_apis=spec.egress_isolation.cloud_apis,
+            egress_api_server=spec.egress_isolation.api_server,
         ),
         tags=tags,
         failover=failover,
         proxy_load_balancer=mode is Mode.MULTI_ZONE_HA,
         backup=plan_backup(spec, name),
-        monitoring=MonitoringPlan(dict(spec.monitoring.labels)) if spec.monitoring.enabled else None,
+        monitoring=MonitoringPlan(
+            dict(spec.monitoring.labels),
+            dict(spec.monitoring.grafana.instance_labels) if spec.monitoring.grafana else None,
+            spec.monitoring.grafana.folder if spec.monitoring.grafana else "Milvus",
+        ) if spec.monitoring.enabled else None,
         image_registry=spec.image_registry,
     )
     return with_sizing(topology, spec)

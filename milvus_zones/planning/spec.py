@@ -166,6 +166,29 @@ class ClientAccessSpec(_Model):
         return v
 
 
+class EgressIsolationSpec(_Model):
+    """Egress NetworkPolicies of the Milvus namespace, each on unless set false (docs/hardening.md)."""
+
+    restricted: bool = Field(
+        default=True,
+        description="Deny egress by default, then allow what the workloads need (Milvus to etcd, the message service "
+                    "and its peers; etcd to its members; the Jobs to Milvus); false leaves egress open.",
+    )
+    dns: bool = Field(
+        default=True,
+        description="DNS (UDP/TCP 53) to kube-dns in kube-system and ACK's NodeLocal DNSCache (169.254.20.10).",
+    )
+    cloud_apis: bool = Field(
+        default=True,
+        description="HTTPS (443) outside the VPC and the service CIDR for Milvus, the backup and the Jobs: the OSS "
+                    "internal endpoint, STS for RRSA, PyPI for the Jobs (not expressible as fixed CIDRs).",
+    )
+    api_server: bool = Field(
+        default=True,
+        description="The failover controller to the Kubernetes API server (6443 in the VPC, 443 on the kubernetes Service).",
+    )
+
+
 class ResourceOverride(_Model):
     """Requests = limits of one component's pods (Kubernetes quantities)."""
 
@@ -253,6 +276,22 @@ class BackupSpec(_Model):
         return self
 
 
+class GrafanaSpec(_Model):
+    """Milvus' own dashboard, provisioned by reference into a Grafana run by grafana-operator."""
+
+    instance_labels: dict[str, str] = Field(
+        description="Labels of the Grafana resource(s) to import into (the GrafanaDashboard's instanceSelector).",
+    )
+    folder: str = Field(default="Milvus", description="Grafana folder of the dashboard.")
+
+    @field_validator("instance_labels")
+    @classmethod
+    def _labels(cls, v: dict[str, str]) -> dict[str, str]:
+        if not v:
+            raise ValueError("name at least one label of your Grafana resource, e.g. {dashboards: grafana}")
+        return v
+
+
 class MonitoringSpec(_Model):
     """Prometheus Operator objects for Milvus, etcd and the backups (ARMS reads them too)."""
 
@@ -261,6 +300,16 @@ class MonitoringSpec(_Model):
         default_factory=dict,
         description="Extra labels on the monitors and rules, to match a Prometheus' selectors (e.g. release).",
     )
+    grafana: GrafanaSpec | None = Field(
+        default=None,
+        description="Provision Milvus' dashboard into a grafana-operator Grafana: {instanceLabels, folder (Milvus)}.",
+    )
+
+    @model_validator(mode="after")
+    def _grafana_needs_metrics(self) -> MonitoringSpec:
+        if self.grafana is not None and not self.enabled:
+            raise ValueError("grafana needs enabled: true (the dashboard reads the series the monitors collect)")
+        return self
 
 # Where a component is given a value that only exists at deploy time (a pulumi.Output), the spec sees
 # this marker instead: the rules check where an id is used, never its value, so they still apply.
@@ -372,8 +421,13 @@ class DeploymentSpec(_Model):
         default_factory=ClientAccessSpec,
         description="NetworkPolicy: CIDRs and namespaces allowed to Milvus' client port (default: the VPC CIDR).",
     )
+    egress_isolation: EgressIsolationSpec = Field(
+        default_factory=EgressIsolationSpec,
+        description="NetworkPolicy egress: {restricted, dns, cloudApis, apiServer}, each on unless false.",
+    )
     monitoring_namespace: str = Field(
-        default="monitoring", description="NetworkPolicy: the namespace allowed to scrape metrics (port 9091)."
+        default="monitoring",
+        description="NetworkPolicy: the namespace allowed to scrape metrics (Milvus 9091, etcd 2381, failover controller 8080).",
     )
     managed_query_cu: Annotated[int, Field(ge=1, le=256)] = Field(
         default=8, description="Managed backend: compute units of each query node replica."

@@ -103,6 +103,22 @@ KAFKA_CHART_ENV = (
     ("KAFKA_CFG_FETCH_MESSAGE_MAX_BYTES", "5242880"),
     ("KAFKA_CFG_LOG_ROLL_HOURS", "24"),
 )
+# Milvus chart defaults for etcd.extraEnvVars (identical in 4.2.25, 4.2.58, 5.0.19): restated for the
+# same reason, tests check they still match.
+ETCD_CHART_ENV = (
+    ("ETCD_QUOTA_BACKEND_BYTES", "4294967296"),
+    ("ETCD_HEARTBEAT_INTERVAL", "500"),
+    ("ETCD_ELECTION_TIMEOUT", "2500"),
+)
+# etcd's metrics-only listener: /metrics and /health, no KV API. The Milvus chart runs the image
+# milvusdb/etcd (3.5.16-r1, 3.5.18-r1, 3.5.25-r1 in charts 4.2.25, 4.2.58, 5.0.19: values.yaml
+# etcd.image), Milvus' fork of bitnami's; at etcd v3.5.16, v3.5.18 and v3.5.25 `--listen-metrics-urls`
+# is read from env ETCD_LISTEN_METRICS_URLS (server/etcdmain/config.go SetFlagsFromEnv) and served by
+# a mux of HandleMetrics and HandleHealth only (server/embed/etcd.go serveMetrics). The image passes
+# the container's env through to etcd unless a config file exists (milvus-io/bitnami-docker-etcd
+# 3.5.16-r1, 3.5/debian-12/.../etcd/run.sh), which the subchart mounts only with `configuration` or
+# `existingConfigmap`, neither set here. Monitoring reaches metrics without 2379, which has no auth.
+ETCD_METRICS_PORT = 2381
 
 
 @dataclass(frozen=True)
@@ -294,6 +310,8 @@ def _etcd(plan: TopologyPlan, ctx: ReleaseContext, facts: ChartFacts, release: s
         # Hard one-member-per-domain rule; etcd 6.3.3 (charts 4.2.x) has no topologySpreadConstraints.
         "affinity": _anti_affinity(e.spread_key, members),
         "resources": _resources(plan, "etcd"),
+        "extraEnvVars": [{"name": k, "value": v} for k, v in ETCD_CHART_ENV]
+        + [{"name": "ETCD_LISTEN_METRICS_URLS", "value": f"http://0.0.0.0:{ETCD_METRICS_PORT}"}],
         **hardening.etcd_security(),
     }
     if facts.etcd_chart == "8.12.0":

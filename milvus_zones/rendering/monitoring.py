@@ -6,8 +6,17 @@ Metric names, each checked at its source:
   WALInfo, namespace "milvus", subsystem "wal"; set and deleted in
   internal/streamingnode/server/wal/metricsutil/wal_write.go). Every Milvus pod serves /metrics on
   the container port `metrics` (9091) in the chart's Deployments.
-- etcd: `etcd_server_has_leader`, `etcd_server_leader_changes_seen_total` (read from a real etcd
-  3.4.23's /metrics on its client port, the port the bitnami subchart names `client`).
+- etcd: `etcd_server_has_leader`, `etcd_server_leader_changes_seen_total`, read from etcd's
+  metrics-only listener (helm_values.ETCD_METRICS_PORT, 2381: the NetworkPolicies keep monitoring
+  off the client port 2379); tests/unit/test_etcd_metrics.py reads them there from a real etcd.
+  Neither etcd subchart (bitnami 6.3.3, 8.12.0) has a key for an extra container port, and
+  prometheus-operator keeps a PodMonitor target only when the pod declares the port
+  (v0.93.0 pkg/prometheus/promcfg.go: `port`, `portNumber` and `targetPort` all filter on
+  `__meta_kubernetes_pod_container_port_*`), so etcd is scraped through a headless Service of ours on
+  2381 (Endpoints take a numeric targetPort whether or not the container declares it) and a
+  ServiceMonitor, which labels every series with its `pod` (promcfg.go generateServiceMonitorConfig).
+- The failover controller (milvus_zones/jobs/failover.py): `milvus_zones_failover_*` on its port
+  `http` (8080).
 - kube-state-metrics v2.20.0 docs/metrics/workload: `kube_statefulset_status_replicas_ready`,
   `kube_deployment_status_replicas_available`, `kube_deployment_spec_replicas`,
   `kube_cronjob_status_last_successful_time`, `kube_cronjob_created`, `kube_cronjob_spec_suspend`,
@@ -26,11 +35,13 @@ from milvus_zones.rendering.backup_manifests import BACKUP_DEADLINE_S
 from milvus_zones.rendering.backup_manifests import NAME as BACKUP_NAME
 from milvus_zones.rendering.helm_values import (
     CHART_FACTS,
+    ETCD_METRICS_PORT,
     ReleaseContext,
     ReleaseSpec,
     etcd_statefulset,
     releases,
 )
+from milvus_zones.rendering.isolation import FAILOVER_SELECTOR
 
 RG_POD_LABEL = "milvus.io/resource-group"
 RG_SERIES_LABEL = "milvus_io_resource_group"  # what prometheus-operator makes of RG_POD_LABEL
@@ -81,19 +92,64 @@ def pod_monitors(plan: TopologyPlan) -> list[dict]:
             "podMetricsEndpoints": [{"port": "metrics", "path": "/metrics", "interval": "30s"}],
         },
     }
-    etcd = {
-        "apiVersion": "monitoring.coreos.com/v1",
-        "kind": "PodMonitor",
-        "metadata": {"name": f"{plan.name}-etcd", "namespace": plan.namespace, "labels": labels},
+    monitors = [milvus]
+    if plan.failover is not None:
+        monitors.append({
+            "apiVersion": "monitoring.coreos.com/v1",
+            "kind": "PodMonitor",
+            "metadata": {"name": f"{plan.name}-failover", "namespace": plan.namespace, "labels": labels},
+            "spec": {
+                "selector": {"matchLabels": dict(FAILOVER_SELECTOR)},
+                "namespaceSelector": {"matchNames": [plan.namespace]},
+                "podMetricsEndpoints": [{"port": "http", "path": "/metrics", "interval": "30s"}],
+            },
+        })
+    return monitors
+
+
+def _etcd_members(plan: TopologyPlan) -> dict[str, str]:
+    # bitnami etcd: pods labelled with the subchart's name and the (primary) release.
+    return {"app.kubernetes.io/name": "etcd", "app.kubernetes.io/instance": release_shape(plan)[0].name}
+
+
+ETCD_METRICS_SERVICE_LABEL = "milvus-zones/metrics"
+
+
+def etcd_metrics_service(plan: TopologyPlan) -> dict:
+    """Headless Service over the etcd members' metrics listener, for the ServiceMonitor.
+
+    publishNotReadyAddresses: a member that runs but fails its readiness probe (no leader) is still
+    scraped, as a PodMonitor would, so `etcd_server_has_leader` 0 is seen rather than missing."""
+    members = _etcd_members(plan)
+    name = f"{etcd_statefulset(members['app.kubernetes.io/instance'])}-metrics"
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": name, "namespace": plan.namespace,
+                     "labels": {"app.kubernetes.io/managed-by": "milvus-zones", ETCD_METRICS_SERVICE_LABEL: name}},
         "spec": {
-            # bitnami etcd: pods labelled with the subchart's name and the (primary) release.
-            "selector": {"matchLabels": {"app.kubernetes.io/name": "etcd",
-                                         "app.kubernetes.io/instance": shape[0].name}},
-            "namespaceSelector": {"matchNames": [plan.namespace]},
-            "podMetricsEndpoints": [{"port": "client", "path": "/metrics", "interval": "30s"}],
+            "clusterIP": "None",
+            "publishNotReadyAddresses": True,
+            "selector": members,
+            "ports": [{"name": "metrics", "port": ETCD_METRICS_PORT, "targetPort": ETCD_METRICS_PORT,
+                       "protocol": "TCP"}],
         },
     }
-    return [milvus, etcd]
+
+
+def etcd_service_monitor(plan: TopologyPlan) -> dict:
+    assert plan.monitoring is not None
+    service = etcd_metrics_service(plan)
+    return {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "ServiceMonitor",
+        "metadata": {"name": f"{plan.name}-etcd", "namespace": plan.namespace, "labels": dict(plan.monitoring.labels)},
+        "spec": {
+            "selector": {"matchLabels": {ETCD_METRICS_SERVICE_LABEL: service["metadata"]["name"]}},
+            "namespaceSelector": {"matchNames": [plan.namespace]},
+            "endpoints": [{"port": "metrics", "path": "/metrics", "interval": "30s"}],
+        },
+    }
 
 
 def _alert(name: str, expr: str, for_: str, severity: str, summary: str, anchor: str, base: str,
@@ -205,6 +261,43 @@ def _backup_rules(plan: TopologyPlan, base: str) -> list[dict]:
                                  f"(schedule {plan.backup.schedule} UTC)",
                "backup-late", base),
     ]
+
+
+# Milvus' own dashboard, by reference (never copied here): deployments/monitor/grafana/milvus-dashboard.json
+# in milvus-io/milvus at the tag of the image the deployment runs (path read on the 2.6 and 2.5
+# branches of the bigsheeper/milvus mirror, 5b99e980 and the 2.5 head; the mirror carries no tags).
+# It selects its data source through a `datasource` template variable (type prometheus) and the
+# namespace through label_values(go_info, namespace): no __inputs to map.
+DASHBOARD_PATH = "deployments/monitor/grafana/milvus-dashboard.json"
+
+
+def dashboard_url(plan: TopologyPlan) -> str:
+    return f"https://raw.githubusercontent.com/milvus-io/milvus/{plan.milvus_image.tag}/{DASHBOARD_PATH}"
+
+
+def grafana_dashboard(plan: TopologyPlan) -> dict | None:
+    """A grafana-operator GrafanaDashboard that imports Milvus' dashboard from its URL.
+
+    Fields as grafana-operator v5.24.0 defines them (api/v1beta1/grafanadashboard_types.go
+    GrafanaDashboardSpec, common.go GrafanaCommonSpec, content.go GrafanaContentSpec; group
+    grafana.integreatly.org, version v1beta1): `instanceSelector` (a LabelSelector, required),
+    `allowCrossNamespaceImport` (the Grafana usually runs in another namespace), `folder`, `url`
+    (pattern ^https?://.+$), `resyncPeriod`."""
+    assert plan.monitoring is not None
+    if plan.monitoring.grafana_labels is None:
+        return None
+    return {
+        "apiVersion": "grafana.integreatly.org/v1beta1",
+        "kind": "GrafanaDashboard",
+        "metadata": {"name": f"{plan.name}-milvus", "namespace": plan.namespace, "labels": dict(plan.monitoring.labels)},
+        "spec": {
+            "instanceSelector": {"matchLabels": dict(plan.monitoring.grafana_labels)},
+            "allowCrossNamespaceImport": True,
+            "folder": plan.monitoring.grafana_folder,
+            "url": dashboard_url(plan),
+            "resyncPeriod": "24h",
+        },
+    }
 
 
 def prometheus_rule(plan: TopologyPlan, runbook_base: str = RUNBOOK) -> dict:

@@ -57,6 +57,7 @@ from .nodepool import (
 )
 from .protection import stateful_resources_protected
 from .ram import (
+    ram_bucket_key_granted,
     ram_no_admin_attachments,
     ram_policy_attached,
     ram_policy_least_privilege,
@@ -72,6 +73,7 @@ from .storage import (
     bucket_private,
     bucket_versioned,
 )
+from .upgrades import upgrade_from_deployed
 from .workloads import network_isolated, workloads_hardened, workloads_sized
 from .zones import (
     compute_zone_count,
@@ -129,6 +131,7 @@ ALL_POLICIES: list[Policy] = [
     kms_key_enabled,
     ram_rrsa_trust_scoped,
     ram_policy_least_privilege,
+    ram_bucket_key_granted,
     ram_no_admin_attachments,
     ram_policy_attached,
     security_group_ingress_restricted,
@@ -148,6 +151,7 @@ ALL_POLICIES: list[Policy] = [
     no_plaintext_credentials,
     etcd_persistent_with_pdb,
     stateful_resources_protected,
+    upgrade_from_deployed,
     allowed_regions,
     workloads_sized,
     workloads_hardened,

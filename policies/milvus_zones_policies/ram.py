@@ -10,6 +10,7 @@ import re
 
 from ._policy import ADVISORY, MANDATORY, stack_policy
 from .cloud import (
+    KMS_KEY,
     RAM_ATTACHMENTS,
     RAM_POLICY,
     RAM_ROLE,
@@ -20,6 +21,7 @@ from .cloud import (
     statements,
 )
 from .model.deployment import CLUSTER_TYPES
+from .model.names import BUCKET
 
 _SUB = re.compile(r"^system:serviceaccount:[a-z0-9]([-a-z0-9]*[a-z0-9])?:[a-z0-9]([-.a-z0-9]*[a-z0-9])?$")
 STS_AUDIENCE = "sts.aliyuncs.com"
@@ -181,3 +183,69 @@ def ram_policy_attached(args, report, topology):
     for role in roles:
         if not any(_linked(a, "roleName", role) for a in attachments):
             report(f"role {role.name} has no policy attached.", role.urn)
+
+
+# OSS encrypts and decrypts SSE-KMS objects with the caller's permission on the key: writing needs
+# kms:GenerateDataKey, reading kms:Decrypt (KMS "Use RAM to control access to KMS resources": actions
+# kms:<API>, resource acs:kms:<region>:<account>:key/<key-id>).
+_OSS_WRITES = frozenset({"oss:PutObject", "oss:*"})
+_OSS_READS = frozenset({"oss:GetObject", "oss:*"})
+
+
+def _bucket_keys(topology) -> dict[str, str]:
+    """Bucket name -> ARN of the stack's KMS key it is encrypted with (SSE-KMS), where both are known."""
+    keys = {k.urn: k for k in topology.of_type(KMS_KEY)}
+    out = {}
+    for b in topology.of_type(BUCKET):
+        if prop(b, "serverSideEncryptionRule", "sseAlgorithm") != "KMS" or not isinstance(prop(b, "bucket"), str):
+            continue
+        for dep in b.property_dependencies.get("serverSideEncryptionRule", []):
+            arn = prop(keys[dep.urn], "arn") if dep.urn in keys else None
+            if isinstance(arn, str):
+                out[prop(b, "bucket")] = arn
+    return out
+
+
+@stack_policy(
+    name="ram-bucket-key-granted",
+    description="A custom RAM policy that reads or writes objects of a bucket encrypted with one of the stack's "
+                "customer-managed KMS keys may use that key (kms:Decrypt to read, kms:GenerateDataKey to write; "
+                "OSS refuses the request otherwise), and KMS actions are granted on named key ARNs only.",
+    level=MANDATORY,
+    remediation="Add a statement {Action: [kms:GenerateDataKey, kms:Decrypt], Resource: [<the bucket key's arn>]} "
+                "to each policy with object access to the bucket (milvus-zones' Storage and Backup policies show "
+                "it); never grant kms actions on '*' or acs:kms:*:*:key/*.",
+    tags=["security", "identity", "encryption"],
+)
+def ram_bucket_key_granted(args, report, topology):
+    _no(args, topology, RAM_POLICY, "RAM policy")
+    bucket_keys = _bucket_keys(topology)
+    for pol in topology.of_type(RAM_POLICY):
+        allows = [s for s in statements(document(prop(pol, "policyDocument"))) if s.get("Effect") == "Allow"]
+        granted: dict[str, set[str]] = {}  # key ARN -> kms actions
+        needed: dict[str, set[str]] = {}
+        for s in allows:
+            actions = {str(a) for a in as_list(s.get("Action"))}
+            resources = [str(r) for r in as_list(s.get("Resource"))]
+            kms = {a for a in actions if a.startswith("kms:")}
+            if kms:
+                wide = [r for r in resources if "*" in r.rsplit(":", 1)[-1] or r == "*"]
+                if wide:
+                    report(f"policy {pol.name} allows {sorted(kms)} on {wide}: every key; name the key ARN.",
+                           pol.urn)
+                for r in resources:
+                    granted.setdefault(r, set()).update(kms)
+            for r in resources:
+                bucket = r.split(":", 4)[-1].partition("/")[0] if r.startswith("acs:oss:") and "/" in r else None
+                if bucket in bucket_keys:
+                    want = needed.setdefault(bucket_keys[bucket], set())
+                    if actions & _OSS_WRITES:
+                        want.add("kms:GenerateDataKey")
+                    if actions & _OSS_READS:
+                        want.add("kms:Decrypt")
+        for arn, want in needed.items():
+            have = granted.get(arn, set())
+            missing = sorted(a for a in want if a not in have and "kms:*" not in have)
+            if missing:
+                report(f"policy {pol.name} gives object access to a bucket encrypted with KMS key {arn} but not "
+                       f"{', '.join(missing)} on it: OSS refuses those reads or writes.", pol.urn)

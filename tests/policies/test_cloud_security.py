@@ -158,6 +158,50 @@ def test_library_bucket_key_setting_satisfies_the_opt_in_rule(tmp_path):
     statement = json.loads(policy.inputs["policyDocument"])["Statement"][0]
     assert statement["Action"] == ["kms:GenerateDataKey", "kms:Decrypt"]
     assert statement["Resource"] == [key.outputs["arn"]]
+    # The backup role reads Milvus' files and writes backups in the same encrypted bucket: same key, only it.
+    (backup,) = [r for r in g.resources if r.type == "alicloud:ram/policy:Policy" and r.name.endswith("-backup-policy")]
+    kms = [s for s in json.loads(backup.inputs["policyDocument"])["Statement"] if s["Action"][0].startswith("kms:")]
+    assert kms == [statement]
+
+
+def _kms_graph(tmp_path):
+    data = yaml.safe_load((REPO / "stacks" / "Pulumi.multi-zone-ha.yaml").read_text())
+    data["config"]["milvus-zones:security"] = {"bucketKmsKey": True}
+    path = tmp_path / "Pulumi.multi-zone-ha.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return run_program(REPO, resolve_stack(str(path)))
+
+
+def _edit_document(g, name: str, change):
+    def edit(props):
+        doc = json.loads(props["policyDocument"])
+        change(doc["Statement"])
+        props["policyDocument"] = json.dumps(doc)
+    return edited(g, name, edit, "Policy")
+
+
+def test_bucket_key_must_be_granted_to_every_role_on_the_bucket(tmp_path):
+    g = _kms_graph(tmp_path)
+    assert "ram-bucket-key-granted" not in violated(check(g))
+    # The defect this rule catches: the backup role without the key (OSS would refuse its reads and writes).
+    no_key = _edit_document(g, "milvus-backup-policy",
+                            lambda st: st.__setitem__(slice(None), [s for s in st if not s["Action"][0].startswith("kms:")]))
+    (msg,) = messages(check(no_key), "ram-bucket-key-granted")
+    assert "milvus-backup-policy" in msg and "kms:Decrypt, kms:GenerateDataKey" in msg
+    # Read-only access needs only Decrypt.
+    read_only = _edit_document(g, "milvus-backup-policy", lambda st: st.__setitem__(slice(None), [
+        {**s, "Action": ["kms:Decrypt"]} if s["Action"][0].startswith("kms:") else s for s in st]))
+    (msg,) = messages(check(read_only), "ram-bucket-key-granted")
+    assert "kms:GenerateDataKey on it" in msg
+
+
+def test_kms_actions_are_granted_on_a_named_key_only(tmp_path):
+    g = _kms_graph(tmp_path)
+    wide = _edit_document(g, "milvus-oss-policy", lambda st: st.__setitem__(slice(None), [
+        {**s, "Resource": ["acs:kms:*:*:key/*"]} if s["Action"][0].startswith("kms:") else s for s in st]))
+    msgs = messages(check(wide), "ram-bucket-key-granted")
+    assert any("every key" in m for m in msgs)
+    assert any("milvus-oss-policy gives object access" in m for m in msgs)  # and the bucket's key is not named
 
 
 def test_node_pool_customer_key_is_opt_in(tmp_path):

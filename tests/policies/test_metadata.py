@@ -57,6 +57,7 @@ EXPECTED = {
     "kms-key-enabled": "mandatory",
     "ram-rrsa-trust-scoped": "mandatory",
     "ram-policy-least-privilege": "mandatory",
+    "ram-bucket-key-granted": "mandatory",
     "ram-no-admin-attachments": "mandatory",
     "ram-policy-attached": "advisory",
     "security-group-ingress-restricted": "mandatory",
@@ -79,6 +80,7 @@ EXPECTED = {
     "workloads-hardened": "mandatory",
     "network-isolated": "mandatory",
     "stateful-resources-protected": "mandatory",
+    "upgrade-from-deployed": "mandatory",
     "allowed-regions": "mandatory",
     "node-pool-rolls-one-node-at-a-time": "advisory",
 }

@@ -19,6 +19,7 @@ from milvus_zones.rendering.helm_values import (
     ANN_ZONE_MAPS,
     CHART_FACTS,
     CLUSTER_LABEL,
+    ETCD_CHART_ENV,
     KAFKA_CHART_ENV,
     NLB_CLASS,
     ROOT_PASSWORD_ENV,
@@ -244,6 +245,13 @@ def test_chart_facts_match_the_reference():
         assert ("replicaResourceGroups" in values) == facts.replica_resource_groups
         assert ("topologySpreadConstraints" in values["proxy"]) == facts.component_spread
         assert "topologySpreadConstraints" not in values["streamingNode"]
+
+
+@needs_reference
+def test_etcd_env_restates_the_chart_defaults():
+    for chart in CHART_FACTS:
+        defaults = _load(REFERENCE / chart / "values.yaml")["etcd"]["extraEnvVars"]
+        assert [(e["name"], e["value"]) for e in defaults] == list(ETCD_CHART_ENV)
 
 
 @needs_reference

@@ -46,6 +46,7 @@ class Member:
     name: str
     client: int
     peer: int
+    metrics: int  # the metrics-only listener, as the chart's members run it (ETCD_LISTEN_METRICS_URLS)
     data: Path
     log: Path
     proc: subprocess.Popen | None = None
@@ -53,6 +54,10 @@ class Member:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.client}"
+
+    @property
+    def metrics_url(self) -> str:
+        return f"http://127.0.0.1:{self.metrics}"
 
 
 @dataclass
@@ -78,8 +83,11 @@ class EtcdCluster:
                 "--enable-v2=false", "--logger", "zap", "--log-outputs", str(m.log)]
 
     def start(self, m: Member) -> None:
+        # The metrics listener through the environment, the way helm_values gives it to the chart's
+        # members (etcd reads every flag from ETCD_<FLAG> when it is not on the command line).
+        env = {**os.environ, "ETCD_LISTEN_METRICS_URLS": m.metrics_url}
         m.proc = subprocess.Popen(self._cmd(m), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                  start_new_session=True)
+                                  start_new_session=True, env=env)
 
     def stop(self, m: Member) -> None:
         if m.proc and m.proc.poll() is None:
@@ -118,10 +126,11 @@ class EtcdCluster:
 
 
 def start_cluster(binary: str, root: Path) -> EtcdCluster:
-    ports = _free_ports(6)
+    ports = _free_ports(9)
     cluster = EtcdCluster(binary, root)
     for i in range(3):
-        cluster.members.append(Member(f"m{i}", ports[2 * i], ports[2 * i + 1], root / f"m{i}", root / f"m{i}.log"))
+        cluster.members.append(Member(f"m{i}", ports[3 * i], ports[3 * i + 1], ports[3 * i + 2], root / f"m{i}",
+                                      root / f"m{i}.log"))
     for m in cluster.members:
         cluster.start(m)
     try:

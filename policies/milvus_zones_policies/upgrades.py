@@ -1,0 +1,64 @@
+"""Upgrades: what a `pulumi preview` would change on a running deployment, against what is deployed.
+
+A policy sees only the proposed resources (pulumi-policy passes no prior state to `validate`: its
+ResourceValidationArgs and StackValidationArgs carry props, options, config and the stack's tags). The
+deployed state therefore comes from the `milvus-zones:deployed` stack tag, which the pipeline sets after
+each successful `pulumi up` (`milvus-zones deployed-tag STACK`, docs/upgrades.md). Without the tag the
+policy is not applicable; offline, `milvus-zones diff` and `check --base` apply the same rules to the
+deployed stack file.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ._policy import MANDATORY, stack_policy
+from .model.upgrade_rules import DEPLOYED_TAG, Running, refusals
+
+_WAL = {"pulsar": "pulsar", "pulsarv3": "pulsar", "externalPulsar": "pulsar", "kafka": "kafka",
+        "externalKafka": "kafka", "woodpecker": "woodpecker"}
+
+
+def proposed(topology, bucket: str | None = None) -> Running:
+    """What the proposed resources would run, read as the pack reads releases and instances. With several
+    releases (cross-region-ha: one per region, each on its region's bucket) the one on `bucket`, the
+    deployed bucket, when a release still uses it; else the first that runs etcd."""
+    mode = topology.mode()
+    if not topology.releases:
+        return Running(mode=mode, backend="managed" if topology.instances else None)
+    rel = next((r for r in topology.releases if bucket is not None and r.bucket_name == bucket),
+               next((r for r in topology.releases if r.etcd_enabled), topology.releases[0]))
+    minor, _ = rel.milvus_minor()
+    size = re.fullmatch(r"(\d+)Gi", str(rel.get("etcd", "persistence", "size", default="")))
+    root = rel.get("externalS3", "rootPath")
+    return Running(milvus_version="{}.{}".format(*minor) if minor else None,
+                   message_service=_WAL.get(rel.message_service()),
+                   bucket_name=rel.bucket_name if isinstance(rel.bucket_name, str) else None,
+                   bucket_root_path=root if isinstance(root, str) else None,
+                   etcd_volume_size_gi=int(size.group(1)) if size else None, mode=mode, backend="self-hosted")
+
+
+@stack_policy(
+    name="upgrade-from-deployed",
+    description="A change the running deployment cannot take in one `pulumi up` is refused, against the "
+                "deployed state in the `milvus-zones:deployed` stack tag: a skipped Milvus minor or a downgrade, "
+                "another message service, bucket or root path, a smaller etcd disk, multi-zone-ha 2.5 -> 2.6 in "
+                "place, another backend.",
+    level=MANDATORY,
+    remediation="Follow the supported path the message names (docs/upgrades.md); after each successful "
+                "`pulumi up`, record the deployed state with `milvus-zones deployed-tag STACK`.",
+    tags=["data-safety", "upgrades"],
+)
+def upgrade_from_deployed(args, report, topology):
+    tag = (args.stack_tags or {}).get(DEPLOYED_TAG)
+    if not tag:
+        args.not_applicable(f"no {DEPLOYED_TAG} stack tag: the deployed state is unknown to the pack "
+                            "(milvus-zones diff and check --base compare with the deployed stack file)")
+        return
+    try:
+        deployed = Running.from_tag(tag)
+    except ValueError as e:
+        report(f"stack tag {DEPLOYED_TAG}={tag!r} cannot be read: {e}; set it with `milvus-zones deployed-tag`.")
+        return
+    for key, message in refusals(deployed, proposed(topology, deployed.bucket_name)):
+        report(f"milvus-zones:{key}: from the deployed state ({DEPLOYED_TAG}={tag}): {message}.")
