@@ -87,19 +87,26 @@ def releases_or_skip(args: StackValidationArgs, topology: Topology) -> None:
 
 
 def mode_or_skip(args: StackValidationArgs, topology: Topology, *, multi_zone_only: bool = False,
-                 ha_only: bool = False) -> str:
-    """The stack's declared mode, or mark the policy not applicable (saying why)."""
+                 ha_only: bool = False) -> str | None:
+    """The stack's declared mode, or mark the policy not applicable (saying why).
+
+    A stack holding several deployments of different modes (two MilvusZones in one program), each
+    consistent on its own, gives None: the policy then holds each deployment to `dep.mode()`. It is
+    not applicable when none of them is of the modes it is for.
+    """
     from .model.deployment import HA_MODES, MULTI_ZONE_MODES
 
     mode = topology.mode()
-    if mode is None:
+    modes = topology.modes()
+    if not modes:
         if topology.declarations():
             args.not_applicable("the milvus-zones/mode declarations disagree or name no known mode "
                                 "(see mode-consistent)")
         args.not_applicable("no milvus-zones/mode declared (see mode-declared)")
         raise AssertionError("not_applicable raises")  # pulumi-policy's stub is typed as returning
-    if ha_only and mode not in HA_MODES:
-        args.not_applicable(f"mode is {mode}; this rule is for multi-zone-ha (and cross-region-ha regions)")
-    if multi_zone_only and mode not in MULTI_ZONE_MODES:
-        args.not_applicable(f"mode is {mode}; this rule is for the multi-zone modes")
+    shown = mode or ", ".join(sorted(modes))
+    if ha_only and not modes & HA_MODES:
+        args.not_applicable(f"mode is {shown}; this rule is for multi-zone-ha (and cross-region-ha regions)")
+    if multi_zone_only and not modes & MULTI_ZONE_MODES:
+        args.not_applicable(f"mode is {shown}; this rule is for the multi-zone modes")
     return mode

@@ -38,10 +38,12 @@ def _cdc_problem(rel) -> str | None:
 )
 def cross_region_spans_two_regions(args, report, topology):
     mode = mode_or_skip(args, topology, multi_zone_only=True)
-    if mode != CROSS_REGION_HA:
-        args.not_applicable(f"mode is {mode}; this rule is for cross-region-ha")
+    if CROSS_REGION_HA not in topology.modes():
+        args.not_applicable(f"mode is {mode or ', '.join(sorted(topology.modes()))}; this rule is for "
+                            "cross-region-ha")
+    regional = [d for d in topology.deployments if (d.top_mode or mode) == CROSS_REGION_HA]
     regions: dict[str, list[str]] = {}
-    for dep in topology.deployments:
+    for dep in regional:
         if not dep.releases:
             continue
         for region in dep.regions():
@@ -55,7 +57,7 @@ def cross_region_spans_two_regions(args, report, topology):
         report(f"cross-region-ha runs Milvus in at least {MIN_REGIONS} regions; the clusters with a Milvus "
                f"release are in {len(regions)}: {where}.")
     # One cluster spanning two regions is not possible on ACK: any region listed twice is a mistake.
-    for dep in topology.deployments:
+    for dep in regional:
         if dep.releases and len(dep.regions()) > 1:
             report(f"{dep.name} has vSwitches in {len(dep.regions())} regions; a cluster lives in one region.",
                    dig(dep.cluster, "urn") if dep.cluster is not None else None)

@@ -82,8 +82,19 @@ def _selects_etcd(pdb, rel) -> bool:
 )
 def etcd_persistent_with_pdb(args, report, topology):
     releases = [r for r in topology.releases if r.etcd_enabled]
-    if not releases:
-        args.not_applicable("no Milvus release runs its own etcd")
+    own = {q.res.urn: q for r in topology.releases if not r.etcd_enabled
+           if (q := topology.etcd_of(r)) is not None}
+    if not releases and not own:
+        args.not_applicable("no Milvus release runs its own etcd, or one of the stack's")
+    for q in own.values():  # etcd run on its own in the stack, named by externalEtcd.endpoints
+        if not q.persistent:
+            report(f"{q.what}, Milvus' etcd, keeps no persistent volumes: a restart loses the metadata; "
+                   + ("give it volumeClaimTemplates." if q.source == "statefulset" else "set persistence.enabled true."),
+                   q.res.urn)
+        if not q.pdb:
+            report(f"{q.what}, Milvus' etcd, has no PodDisruptionBudget: a drain can evict two members at once "
+                   "and stop Milvus; add a policy/v1 PodDisruptionBudget selecting its pods"
+                   + ("." if q.source == "statefulset" else " (or set pdb.create true)."), q.res.urn)
     pdbs = topology.of_type(*PDB_TYPES)
     for rel in releases:
         if not truthy(rel.get("etcd", "persistence", "enabled"), default=True):

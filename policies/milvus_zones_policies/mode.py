@@ -53,6 +53,21 @@ def mode_declared(args, report, topology):
                    f"and ha, or tag it {MODE_KEY}=<mode>.", inst.urn)
 
 
+def _one_mode(decls, report, differ: str) -> None:
+    """Report the declarations that break the majority's mode (every one, with no majority)."""
+    by_mode: dict[str, list[str]] = defaultdict(list)
+    for d in decls:
+        by_mode[d.mode].append(d.source)
+    if len(by_mode) > 1:
+        summary = "; ".join(f"{m}: {', '.join(srcs)}" for m, srcs in sorted(by_mode.items()))
+        counts = sorted((len(v) for v in by_mode.values()), reverse=True)
+        majority = max(by_mode, key=lambda m: len(by_mode[m])) if counts[0] > counts[1] else None
+        for d in decls:
+            if d.mode != majority:  # with no majority every declaration is named
+                report(f"{d.source} declares {d.mode}, but {differ} ({summary}); declare one mode "
+                       "everywhere.", d.urn)
+
+
 @stack_policy(
     name="mode-consistent",
     description="Every milvus-zones/mode declaration in the stack names the same, known deployment mode.",
@@ -68,18 +83,25 @@ def mode_consistent(args, report, topology):
     for d in decls:
         if d.mode not in MODES:
             report(f"{d.source} declares mode {d.mode!r}, which is not a mode; use one of: {', '.join(MODES)}.", d.urn)
-    by_mode: dict[str, list[str]] = defaultdict(list)
-    for d in decls:
-        by_mode[d.mode].append(d.source)
-    if len(by_mode) > 1:
-        summary = "; ".join(f"{m}: {', '.join(srcs)}" for m, srcs in sorted(by_mode.items()))
-        counts = sorted((len(v) for v in by_mode.values()), reverse=True)
-        majority = max(by_mode, key=lambda m: len(by_mode[m])) if counts[0] > counts[1] else None
-        for d in decls:
-            if d.mode != majority:  # with no majority every declaration is named
-                report(f"{d.source} declares {d.mode}, but the stack's declarations differ ({summary}); "
-                       "declare one mode everywhere.", d.urn)
-    for dep in topology.deployments:
+    # Each deployment (a cluster with its pools, releases and buckets) declares one mode; a stack may hold
+    # several deployments of different modes (two MilvusZones in one program).
+    deps = topology.deployments
+    groups = [(dep, dep.declarations()) for dep in deps]
+    placed = {d.urn for _, ds in groups for d in ds}
+    for dep, own in groups:
+        _one_mode(own, report, f"{dep.name}'s declarations differ" if len(deps) > 1 else
+                  "the stack's declarations differ")
+    loose = [d for d in decls if d.urn not in placed]
+    modes = {dep.declared_mode for dep, _ in groups} - {None}
+    if not modes:
+        _one_mode(loose, report, "the stack's declarations differ")
+    # A declaration that belongs to no deployment (a bucket in a flat program of several) names one of theirs.
+    for d in loose if modes else []:
+        if d.mode not in modes:
+            owners = "; ".join(f"{dep.name}: {dep.declared_mode}" for dep, _ in groups if dep.declared_mode)
+            report(f"{d.source} declares {d.mode}, which none of the stack's deployments declares ({owners}); "
+                   "declare its deployment's mode.", d.urn)
+    for dep in deps:
         region_decls = dep.region_mode_declarations()
         for d in region_decls:
             if d.mode not in REGION_MODES:
@@ -88,9 +110,9 @@ def mode_consistent(args, report, topology):
         if len({d.mode for d in region_decls}) > 1:
             summary = "; ".join(f"{d.source}: {d.mode}" for d in region_decls)
             report(f"{dep.name} declares different region modes ({summary}); declare one.", region_decls[0].urn)
-        if region_decls and topology.mode() not in (None, CROSS_REGION_HA):
+        if region_decls and dep.top_mode not in (None, CROSS_REGION_HA):
             report(f"{dep.name} declares {REGION_MODE_KEY}, which only cross-region-ha reads; the stack is "
-                   f"{topology.mode()}: remove it.", region_decls[0].urn)
+                   f"{dep.top_mode}: remove it.", region_decls[0].urn)
     for inst in topology.instances:
         declared, configured = tag_mode(inst.props.get("tags")), instance_mode(inst.props)
         if declared is not None and configured is not None and declared != configured:

@@ -22,7 +22,7 @@ from .cloud import (
     prop,
     public_cidr,
 )
-from .model.deployment import VSWITCH
+from .model.deployment import MULTI_ZONE_MODES, VSWITCH
 from .model.values import truthy
 
 # Remote administration, and the services a Milvus stack runs: Milvus gRPC/HTTP and metrics, etcd client
@@ -208,8 +208,11 @@ def nlb_multi_zone(args, report, topology):
     nlbs = topology.of_type(NLB)
     if not nlbs:
         args.not_applicable("no NLB in the stack")
-    mode_or_skip(args, topology, multi_zone_only=True)
+    stack_mode = mode_or_skip(args, topology, multi_zone_only=True)
     for lb in nlbs:
+        dep = topology.deployment_of(lb)
+        if (dep.mode(stack_mode) if dep is not None else stack_mode) not in MULTI_ZONE_MODES:
+            continue
         mappings = prop(lb, "zoneMappings")
         if mappings is None:
             continue

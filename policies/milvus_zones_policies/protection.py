@@ -7,7 +7,9 @@ from .model.deployment import (
     BUCKET,
     CLUSTER_TYPES,
     HELM_RELEASE,
+    K8S_STATEFULSET,
     MILVUS_INSTANCE,
+    chart_base,
     chart_is_milvus,
 )
 from .model.values import dig, truthy
@@ -20,6 +22,12 @@ def _stateful(args) -> str | None:
         return "the cluster holds etcd's volumes"
     if args.resource_type == MILVUS_INSTANCE:
         return "the managed instance holds Milvus data"
+    if args.resource_type == HELM_RELEASE and chart_base(args.props.get("chart")) == "etcd":
+        return "the release runs etcd, Milvus' metadata"
+    if args.resource_type == K8S_STATEFULSET and "etcd" in (
+            dig(args.props, "metadata", "labels", "app.kubernetes.io/name"),
+            dig(args.props, "spec", "template", "metadata", "labels", "app.kubernetes.io/name")):
+        return "the StatefulSet holds etcd's volumes, Milvus' metadata"
     if args.resource_type == HELM_RELEASE and chart_is_milvus(args.props.get("chart")):
         values = args.props.get("values") or {}
         etcd_on = truthy(dig(values, "etcd", "enabled"), default=True) and \
@@ -31,8 +39,8 @@ def _stateful(args) -> str | None:
 
 @resource_policy(
     name="stateful-resources-protected",
-    description="Stateful resources (OSS buckets, ACK clusters, Milvus releases that run etcd, managed Milvus "
-                "instances) are protected "
+    description="Stateful resources (OSS buckets, ACK clusters, Milvus releases that run etcd, etcd releases "
+                "and StatefulSets, managed Milvus instances) are protected "
                 "against deletion by `pulumi destroy` or a replacement.",
     level=MANDATORY,
     remediation="Pass opts=pulumi.ResourceOptions(protect=True) to the resource.",

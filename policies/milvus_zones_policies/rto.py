@@ -177,7 +177,8 @@ def basic_recovery_within_rto(args, report, topology):
         ran = True
         _check_basic(dep, topology, c, report)
     if not ran:
-        args.not_applicable(f"mode is {mode}; this rule is for multi-zone-basic")
+        args.not_applicable(f"mode is {mode or ', '.join(sorted(topology.modes()))}; this rule is for "
+                            "multi-zone-basic")
 
 
 def _check_basic(dep, topology, c, report) -> None:

@@ -20,8 +20,8 @@ from .model.deployment import (
     MilvusRelease,
     Placement,
     Topology,
+    cluster_zones,
     hard_zone_spread,
-    vswitch_zones,
 )
 from .model.values import as_int, dig, region_of_zone, truthy
 
@@ -72,8 +72,11 @@ def compute_zone_count(args, report, topology):
         args.not_applicable("no self-hosted Milvus deployment in the stack")
     stack_mode = mode_or_skip(args, topology)
     all_zones: set[str] = set()
+    cross_region = False
     for dep in topology.deployments:
         mode = dep.mode(stack_mode)
+        if mode is None:
+            continue  # its declarations disagree: mode-consistent says so
         want = EXPECTED_COMPUTE_ZONES[mode]
         pools = sorted(dep.compute_pools(), key=lambda p: p.res.name)
         if not pools:
@@ -82,7 +85,9 @@ def compute_zone_count(args, report, topology):
                    dep.cluster.urn if dep.cluster is not None else None)
             continue
         zones = {z for p in pools for z in p.zones}
-        all_zones |= zones
+        if (dep.top_mode or stack_mode) == CROSS_REGION_HA:
+            cross_region = True
+            all_zones |= zones
         for p in pools:
             for problem in p.zone_problems:
                 report(f"compute pool {p.res.name}: {problem}.", p.res.urn)
@@ -90,7 +95,7 @@ def compute_zone_count(args, report, topology):
             names = ", ".join(p.res.name for p in pools)
             report(f"{mode} puts compute in {want} zone(s); the compute pools ({names}) are in "
                    f"{len(zones)}: {_zones(zones)}.", pools[0].res.urn)
-    if stack_mode == CROSS_REGION_HA:
+    if cross_region:
         regions = {region_of_zone(z) for z in all_zones}
         if len(regions) < CROSS_REGION_MIN_REGIONS or len(all_zones) < CROSS_REGION_MIN_ZONES:
             report(f"cross-region-ha puts compute in at least {CROSS_REGION_MIN_REGIONS} regions and "
@@ -103,26 +108,30 @@ def compute_zone_count(args, report, topology):
     description="In the multi-zone modes the ACK cluster's vSwitches span at least three zones, so the "
                 "control plane's endpoint and system components survive a zone.",
     level=MANDATORY,
-    remediation="List vSwitches of three distinct zones in the cluster's vswitchIds.",
+    remediation="List vSwitches of three distinct zones in the cluster's vswitchIds (the deprecated "
+                "workerVswitchIds is read too).",
     tags=["zones", "kubernetes"],
     peers={"ack-cluster-node-multi-zone": "partial: single-zone stacks are exempt (one zone by design); the "
-                                          "zones are counted from vswitchIds, which replaces the peer's "
-                                          "deprecated workerVswitchIds",
+                                          "zones are counted from vswitchIds, or the deprecated "
+                                          "workerVswitchIds the provider still accepts",
            "acs-cluster-node-multi-zone": "partial: as ack-cluster-node-multi-zone (the same check in InfraGuard)"},
 )
 def control_plane_multi_zone(args, report, topology):
     if not topology.clusters:
         args.not_applicable("no ACK cluster in the stack")
-    mode_or_skip(args, topology, multi_zone_only=True)
+    stack_mode = mode_or_skip(args, topology, multi_zone_only=True)
     for c in topology.clusters:
-        zones, problems = vswitch_zones(c, "vswitchIds")
+        dep = topology.deployment_of(c)
+        if (dep.mode(stack_mode) if dep is not None else stack_mode) not in MULTI_ZONE_MODES:
+            continue
+        zones, problems, prop = cluster_zones(c)
         if not zones:
             literal = dig(c.props, "zoneIds", default=[]) or []
             zones = {str(z) for z in literal}
         for problem in problems:
             report(f"cluster {c.name}: {problem}.", c.urn)
         if len(zones) < QUORUM_ZONES:
-            report(f"cluster {c.name} has vSwitches in {len(zones)} zone(s) ({_zones(zones)}); the multi-zone "
+            report(f"cluster {c.name} has vSwitches ({prop}) in {len(zones)} zone(s) ({_zones(zones)}); the multi-zone "
                    f"modes need {QUORUM_ZONES}.", c.urn)
 
 
@@ -154,31 +163,39 @@ def _served_by(rel: MilvusRelease, topology: Topology, endpoints, runs) -> Milvu
 )
 def metadata_spans_three_zones(args, report, topology):
     releases_or_skip(args, topology)
-    mode_or_skip(args, topology, multi_zone_only=True)
+    stack_mode = mode_or_skip(args, topology, multi_zone_only=True)
     allow_external = truthy(args.get_config().get("allowExternal"))
-    for dep, rel in ((d, r) for d in topology.deployments for r in d.releases):
+    for dep, rel in ((d, r) for d in topology.deployments if d.mode(stack_mode) in MULTI_ZONE_MODES
+                     for r in d.releases):
         where = f"Milvus release {rel.res.name}"
-        if not rel.etcd_enabled:
+        etcd = topology.etcd_of(rel)
+        if etcd is None:
             endpoints = list(rel.get("externalEtcd", "endpoints", default=[]) or [])
             if allow_external or _served_by(rel, topology, endpoints, lambda o: o.etcd_enabled):
                 continue
             report(f"{where} uses an etcd outside the stack, whose zones cannot be checked; run etcd in the "
-                   "chart (etcd.enabled) or set this policy's allowExternal.", rel.res.urn)
+                   "chart (etcd.enabled), as a StatefulSet or Helm release of this stack that "
+                   "externalEtcd.endpoints name (<service>.<namespace>.svc:2379), or set this policy's "
+                   "allowExternal.", rel.res.urn)
             continue
-        replicas = rel.etcd_replicas
+        if etcd.source != "chart":
+            where = f"{where}: its etcd, {etcd.what},"
+            urn, key = etcd.res.urn, "replicas" if etcd.source == "statefulset" else "replicaCount"
+        else:
+            urn, key = rel.res.urn, "etcd.replicaCount"
+        replicas = etcd.replicas
         if replicas < QUORUM_ZONES or replicas % 2 == 0:
-            report(f"{where}: etcd has {replicas} member(s); use an odd count of at least 3 (etcd.replicaCount).",
-                   rel.res.urn)
-        ok, why = hard_zone_spread(rel.get("etcd", default={}))
+            report(f"{where}: etcd has {replicas} member(s); use an odd count of at least 3 ({key}).", urn)
+        ok, why = hard_zone_spread(etcd.block)
         if not ok:
-            report(f"{where}: etcd members are not held one per zone: {why}.", rel.res.urn)
-        zones, problems = quorum_zones(Placement.from_values(rel.get("etcd", default={})), dep.pools)
+            report(f"{where}: etcd members are not held one per zone: {why}.", urn)
+        zones, problems = quorum_zones(etcd.placement(), dep.pools)
         for problem in problems:
-            report(f"{where}: etcd {problem}.", rel.res.urn)
+            report(f"{where}: etcd {problem}.", urn)
         if len(zones) < QUORUM_ZONES:
-            report(f"{where}: the node pools etcd can run on (by etcd.nodeSelector and tolerations) have nodes "
+            report(f"{where}: the node pools etcd can run on (by its nodeSelector and tolerations) have nodes "
                    f"in {len(zones)} zone(s) ({_zones(zones)}); etcd needs nodes in {QUORUM_ZONES} distinct zones.",
-                   rel.res.urn)
+                   urn)
 
 
 _PULSAR_PARTS = ("zookeeper", "bookkeeper", "broker")
@@ -248,6 +265,22 @@ def _spread_statefulset(rel: MilvusRelease, key: str, default_replicas: int, poo
                rel.res.urn)
 
 
+def _spread_quorum(where: str, q, pools, report) -> None:
+    """A message service the stack runs on its own (StatefulSet or bitnami release): 3 members or more,
+    held one per zone, on nodes in 3 zones."""
+    if q.replicas < QUORUM_ZONES:
+        report(f"{where} has {q.replicas} replica(s); use at least {QUORUM_ZONES}.", q.res.urn)
+    ok, why = hard_zone_spread(q.block)
+    if not ok:
+        report(f"{where} is not spread over zones: {why}.", q.res.urn)
+    zones, problems = quorum_zones(q.placement(), pools)
+    for problem in problems:
+        report(f"{where}: {problem}.", q.res.urn)
+    if len(zones) < QUORUM_ZONES:
+        report(f"{where} can run on nodes in {len(zones)} zone(s) ({_zones(zones)}); it needs {QUORUM_ZONES}.",
+               q.res.urn)
+
+
 @stack_policy(
     name="message-service-spans-three-zones",
     description="In the multi-zone modes the message service (WAL) survives a zone: Pulsar or Kafka members "
@@ -262,9 +295,10 @@ def _spread_statefulset(rel: MilvusRelease, key: str, default_replicas: int, poo
 )
 def message_service_spans_three_zones(args, report, topology):
     releases_or_skip(args, topology)
-    mode_or_skip(args, topology, multi_zone_only=True)
+    stack_mode = mode_or_skip(args, topology, multi_zone_only=True)
     allow_external = truthy(args.get_config().get("allowExternal"))
-    for dep, rel in ((d, r) for d in topology.deployments for r in d.releases):
+    for dep, rel in ((d, r) for d in topology.deployments if d.mode(stack_mode) in MULTI_ZONE_MODES
+                     for r in d.releases):
         where = f"Milvus release {rel.res.name}"
         for svc in rel.message_services():
             if svc in ("pulsarv3", "pulsar"):
@@ -272,6 +306,12 @@ def message_service_spans_three_zones(args, report, topology):
             elif svc == "kafka":
                 _spread_statefulset(rel, "kafka", 1, dep.pools, report)
             elif svc in ("externalKafka", "externalPulsar"):
+                endpoint = (rel.get("externalKafka", "brokerList") if svc == "externalKafka"
+                            else [rel.get("externalPulsar", "host", default="")])
+                own = topology.quorum_at(endpoint, rel.res.props.get("namespace"))
+                if own is not None:
+                    _spread_quorum(f"{where}: its message service, {own.what},", own, dep.pools, report)
+                    continue
                 if svc == "externalKafka":
                     served = _served_by(rel, topology, rel.get("externalKafka", "brokerList"),
                                         lambda o: "kafka" in o.message_services())
@@ -329,13 +369,18 @@ def object_storage_zone_redundant(args, report, topology):
         if not ran:
             args.not_applicable("no object storage or Milvus release in the stack")
         return
-    mode_or_skip(args, topology, multi_zone_only=True)
-    for b in topology.buckets:
+    stack_mode = mode_or_skip(args, topology, multi_zone_only=True)
+
+    def held(res) -> bool:
+        dep = topology.deployment_of(res)
+        return (dep.mode(stack_mode) if dep is not None else stack_mode) in MULTI_ZONE_MODES
+
+    for b in (b for b in topology.buckets if held(b)):
         redundancy = str(dig(b.props, "redundancyType", default="LRS"))
         if redundancy.upper() != "ZRS":
             report(f"bucket {b.name} is {redundancy} (LRS is the default), which a zone failure can make "
                    "unavailable; the multi-zone modes need redundancyType ZRS.", b.urn)
-    for rel in topology.releases:
+    for rel in (r for d in topology.deployments if d.mode(stack_mode) in MULTI_ZONE_MODES for r in d.releases):
         if not rel.uses_external_object_storage:
             report(f"Milvus release {rel.res.name} stores data in the chart's MinIO, on disks in single zones; "
                    "set externalS3 to a ZRS OSS bucket and minio.enabled false.", rel.res.urn)

@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 
 import pytest
-from milvus_zones_policies.model.deployment import Topology
+from milvus_zones_policies.model.deployment import Topology, workload
 from milvus_zones_policies.model.recovery import fmt_s, report
 from pulumi_policy import EnforcementLevel, StackValidationPolicy
 from support.policytest import PROGRAMS, REPO, _run, check
@@ -41,6 +41,10 @@ def summary(topology: Topology) -> dict:
             for name in ("queryNode", "streamingNode"):
                 for w in rel.group_components(name, d.pools).values():
                     work[w.name] = (w.replicas, w.zones, w.relaunch_zones)
+            etcd = topology.etcd_of(rel)  # the chart's, or the stack's own StatefulSet/release it names
+            if etcd is not None:
+                w = workload("etcd", etcd.replicas, etcd.placement(), d.pools)
+                work["etcd"] = (etcd.source, etcd.res.urn, etcd.replicas, w.zones, etcd.persistent, etcd.pdb)
             work["wal"] = rel.message_service()
             work["version"] = rel.milvus_version()[0]
         deps.append({"pools": sorted((p.name, p.zone_order, tuple(sorted(p.nodes_by_zone().items())), p.max_size)

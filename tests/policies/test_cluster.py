@@ -46,6 +46,15 @@ def test_unprotected_stateful_resources_violate():
     assert {v.resource_name for v in report.violations} == {"data", "ack", "milvus"}
 
 
+def test_unprotected_etcd_run_on_its_own_violates():
+    for stack, suffix in (("ha-etcd-statefulset", "StatefulSet"), ("ha-etcd-release", "Release")):
+        g = copy.deepcopy(graph(stack))
+        resource(g, "etcd", suffix).protect = False
+        report = check(g)
+        assert violated(report) == {"stateful-resources-protected"}
+        assert "etcd" in report.violations[0].message and report.violations[0].resource_name == "etcd"
+
+
 def test_unprotected_managed_instance_violates():
     from support.policytest import MANAGED
 

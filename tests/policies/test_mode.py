@@ -89,3 +89,36 @@ def test_region_mode_outside_cross_region_is_mandatory():
     report = check(_region_mode(graph("ha-compliant"), "", "multi-zone-basic"))
     assert violated(report) == {"mode-consistent"}
     assert "only cross-region-ha reads" in report.violations[0].message
+
+
+# -- several Milvus deployments in one stack, each of its own mode ------------------------------------------
+
+def test_two_deployments_of_different_modes_are_each_judged_by_their_own():
+    report = check(graph("two-modes"))
+    assert not report.violations
+    # The multi-zone rules still ran: for the multi-zone-ha deployment.
+    assert not skipped(report) & MODE_RULES
+
+
+def test_a_deployment_keeps_its_mode_rules_beside_another():
+    # An odd compute count in the HA deployment is still refused; the single-zone one is not held to it.
+    g = edited(graph("two-modes"), "compute-h", lambda p: p.__setitem__("desiredSize", "3"), "NodePool")
+    report = check(g)
+    assert violated(report) == {"ha-compute-node-count-even", "ha-compute-zones-symmetric"}
+    assert {v.resource_name for v in report.violations} == {"compute-h", "compute-i"}
+
+
+def test_an_inconsistent_deployment_is_named():
+    report = check(graph("two-modes-inconsistent"))
+    assert violated(report) == {"mode-consistent"}
+    (v,) = report.mandatory_violations
+    assert v.resource_name == "peer-data"
+    assert "cluster peer-ack's declarations differ" in v.message and "single-zone" in v.message
+
+
+def test_two_milvus_zones_components_in_one_program_pass():
+    from support.policytest import PROGRAMS
+
+    report = check(graph("two-instances", PROGRAMS / "team-embed"))
+    assert not report.violations
+    assert not skipped(report) & MODE_RULES

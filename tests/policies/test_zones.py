@@ -64,6 +64,16 @@ def test_control_plane_in_two_zones_violates():
     assert "2 zone(s) (cn-hangzhou-h, cn-hangzhou-i)" in messages(report, "control-plane-multi-zone")[0]
 
 
+def test_deprecated_worker_vswitch_ids_are_read():
+    # pulumi-alicloud 4 still accepts worker_vswitch_ids on cs.ManagedKubernetes (deprecated since 1.241.0).
+    assert "workerVswitchIds" in resource(graph("ha-worker-vswitches"), "ack").inputs
+    assert not violated(check(graph("ha-worker-vswitches")), None)
+    report = check(graph("ha-worker-vswitches-two-zones"))
+    assert violated(report) == {"control-plane-multi-zone"}
+    assert ("cluster ack has vSwitches (workerVswitchIds) in 2 zone(s) (cn-hangzhou-h, cn-hangzhou-i)"
+            in messages(report, "control-plane-multi-zone")[0])
+
+
 # -- metadata-spans-three-zones ----------------------------------------------------------------------
 
 def test_etcd_in_two_zones_violates():
@@ -97,6 +107,66 @@ def test_required_zone_anti_affinity_is_a_hard_rule_too():
 def test_etcd_that_tolerates_no_quorum_taint_has_no_nodes():
     g = _values(graph("ha-compliant"), lambda v: v["etcd"].pop("tolerations"))
     assert "nodes in 0 zone(s)" in messages(check(g), "metadata-spans-three-zones")[0]
+
+
+# etcd run on its own in the stack, named by externalEtcd.endpoints (Kubernetes DNS names)
+
+@pytest.mark.parametrize("endpoint,names", [
+    ("etcd:2379", [("etcd", "milvus")]),
+    ("http://etcd.data:2379", [("etcd", "data"), ("data", "milvus")]),  # svc.ns, or pod.svc via the search path
+    ("etcd.data.svc:2379", [("etcd", "data")]),
+    ("etcd-0.etcd-headless.data.svc.cluster.local:2379", [("etcd-headless", "data")]),
+    ("10.0.3.4:2379", []), ("[fd00::1]:2379", []), ("etcd.example.com:2379", []),
+])
+def test_endpoints_are_read_as_kubernetes_dns_names(endpoint, names):
+    from milvus_zones_policies.model.deployment import _host_candidates
+
+    assert _host_candidates(endpoint, "milvus") == names
+
+
+@pytest.mark.parametrize("stack", ["ha-etcd-release", "ha-etcd-statefulset"])
+def test_etcd_of_the_stack_named_by_external_endpoints_is_judged_like_the_charts(stack):
+    g = graph(stack)
+    assert resource(g, "milvus", "Release").inputs["values"]["etcd"] == {"enabled": False}
+    assert not violated(check(g), None)
+    from milvus_zones.analysis import failures
+
+    r = failures.report(g, with_contributions=False)
+    assert {s.zone: (s.etcd["members"], s.etcd["quorum_kept"]) for s in r.scenarios} == {
+        z: (3, True) for z in ("cn-hangzhou-h", "cn-hangzhou-i", "cn-hangzhou-j")}
+
+
+def test_a_soft_spread_etcd_release_violates_on_the_release():
+    report = check(graph("ha-etcd-release-soft-spread"))
+    assert violated(report) == {"metadata-spans-three-zones"}
+    (v,) = report.mandatory_violations
+    assert v.resource_name == "etcd" and "Helm release etcd (chart etcd)" in v.message
+    assert "soft" in v.message
+
+
+def test_an_etcd_statefulset_without_pdb_and_two_members_violates():
+    report = check(graph("ha-etcd-statefulset-no-pdb"))
+    assert violated(report) == {"metadata-spans-three-zones", "etcd-persistent-with-pdb"}
+    assert "etcd has 2 member(s)" in messages(report, "metadata-spans-three-zones")[0]
+    assert "StatefulSet etcd (milvus/etcd), Milvus' etcd, has no PodDisruptionBudget" in \
+        messages(report, "etcd-persistent-with-pdb")[0]
+
+
+def test_an_endpoint_that_names_nothing_in_the_stack_stays_external():
+    g = edited(graph("ha-etcd-statefulset"), "milvus",
+               lambda p: p["values"]["externalEtcd"].__setitem__("endpoints", ["etcd.other.svc:2379"]), "Release")
+    assert "outside the stack" in messages(check(g), "metadata-spans-three-zones")[0]
+    # An address is never resolved either.
+    g = edited(graph("ha-etcd-statefulset"), "milvus",
+               lambda p: p["values"]["externalEtcd"].__setitem__("endpoints", ["10.0.3.4:2379"]), "Release")
+    assert "outside the stack" in messages(check(g), "metadata-spans-three-zones")[0]
+
+
+def test_kafka_statefulset_of_the_stack_is_judged_like_the_charts():
+    assert not violated(check(graph("ha-kafka-statefulset")), None)
+    g = edited(graph("ha-kafka-statefulset"), "kafka", lambda p: p["spec"].__setitem__("replicas", 1), "StatefulSet")
+    msgs = messages(check(g), "message-service-spans-three-zones")
+    assert any("its message service, StatefulSet kafka (milvus/kafka), has 1 replica(s)" in m for m in msgs)
 
 
 def test_external_etcd_is_not_verifiable_unless_allowed(tmp_path):

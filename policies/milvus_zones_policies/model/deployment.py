@@ -43,6 +43,8 @@ from .names import (  # noqa: F401  (re-exported: the policies read the names th
     HA_MODES,
     HELM_RELEASE,
     K8S_DEPLOYMENT,
+    K8S_SERVICE,
+    K8S_STATEFULSET,
     MILVUS_INSTANCE,
     MODE_KEY,
     MODES,
@@ -127,6 +129,31 @@ def vswitch_zone_order(res: PolicyResource, prop: str) -> tuple[tuple[str, ...],
             "stack, so their zones cannot be checked; create the vSwitches in the stack"
         )
     return tuple(zones), problems
+
+
+# The properties a cluster names its vSwitches in, in the provider's precedence: pulumi-alicloud 4.0.0
+# `cs.ManagedKubernetes` takes `vswitch_ids` and the deprecated (since provider 1.241.0) but accepted
+# `worker_vswitch_ids` (cs/managed_kubernetes.py); the dedicated `cs.Kubernetes` takes `master_vswitch_ids`.
+CLUSTER_VSWITCH_PROPS = ("vswitchIds", "workerVswitchIds", "masterVswitchIds")
+
+
+def cluster_vswitch_prop(res: PolicyResource) -> str:
+    """The property that lists the cluster's vSwitches (`vswitchIds` when none does)."""
+    for prop in CLUSTER_VSWITCH_PROPS:
+        try:
+            listed: Any = res.props.get(prop)
+        except UnknownValueError:
+            return prop  # set, unknown at preview: its dependencies still name the Switches
+        if (is_list(listed) and len(listed) > 0) or res.property_dependencies.get(prop):
+            return prop
+    return CLUSTER_VSWITCH_PROPS[0]
+
+
+def cluster_zones(res: PolicyResource) -> tuple[set[str], list[str], str]:
+    """Zones of the cluster's vSwitches, what could not be resolved, and the property read."""
+    prop = cluster_vswitch_prop(res)
+    zones, problems = vswitch_zones(res, prop)
+    return zones, problems, prop
 
 
 # -- node pools ------------------------------------------------------------------------------------
@@ -649,6 +676,13 @@ def _milvus_release(res: PolicyResource) -> MilvusRelease | None:
         return None
     if not chart_is_milvus(chart):
         return None
+    values = release_values(res)
+    name = res.props.get("name") or res.name
+    return MilvusRelease(res, str(name), parse_version(res.props.get("version")), values, _user_yaml(values))
+
+
+def release_values(res: PolicyResource) -> dict:
+    """A Helm release's values as Helm merges them: `valueYamlFiles` in order, then `values` on top."""
     values: dict = {}
     try:
         files = res.props.get("valueYamlFiles") or []
@@ -666,8 +700,109 @@ def _milvus_release(res: PolicyResource) -> MilvusRelease | None:
     own = plain(res.props.get("values") or {})
     if isinstance(own, dict):
         values = _deep_merge(values, own)
-    name = res.props.get("name") or res.name
-    return MilvusRelease(res, str(name), parse_version(res.props.get("version")), values, _user_yaml(values))
+    return values
+
+
+# -- etcd and the message service run on their own ----------------------------------------------------
+
+# Defaults of the bitnami charts a stack may install on their own, as read in the versions the Milvus chart
+# 5.0.19 bundles (charts/etcd-8.12.0, charts/kafka-15.5.1 values.yaml): a release that leaves a key unset
+# gets these (other versions of those charts may differ: set the keys).
+BITNAMI_DEFAULTS: dict[str, dict[str, Any]] = {
+    "etcd": {"replicaCount": 1, "persistence": True, "pdb": True},
+    "kafka": {"replicaCount": 1, "persistence": True, "pdb": False},
+}
+
+
+@dataclass
+class Quorum:
+    """A quorum workload (etcd, Kafka) and what the zone and data-safety rules read of it: the chart's
+    own subchart, or one the stack runs on its own that Milvus' external endpoints name."""
+
+    res: PolicyResource
+    what: str  # for messages: "etcd of Milvus release x", "StatefulSet etcd (milvus/etcd)", ...
+    replicas: int
+    block: dict  # nodeSelector, tolerations, affinity, topologySpreadConstraints as a pod template's
+    persistent: bool
+    pdb: bool  # a PodDisruptionBudget covers its pods
+    source: str  # "chart" (the Milvus release's own), "release" or "statefulset"
+
+    def placement(self) -> Placement:
+        return Placement.from_values(self.block)
+
+
+def _host_candidates(endpoint: str, namespace: str | None) -> list[tuple[str, str | None]]:
+    """(Service name, namespace) pairs an endpoint may name, as Kubernetes DNS resolves them:
+    `svc`, `svc.ns`, `svc.ns.svc[.cluster.local]` and a StatefulSet pod's `pod.svc.ns.svc[...]`
+    (a pod's name under its headless Service). An address or an outside name gives none."""
+    host = endpoint.strip().split("://", 1)[-1].split("/", 1)[0].rsplit("@", 1)[-1]
+    host = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    labels = [x for x in host.lower().split(".") if x]
+    if not labels or all(x.isdigit() for x in labels) or ":" in host:
+        return []
+    if "svc" in labels:
+        before = labels[:labels.index("svc")]
+        if len(before) == 2:
+            return [(before[0], before[1])]
+        if len(before) == 3:
+            return [(before[1], before[2])]
+        return []
+    if len(labels) == 1:
+        return [(labels[0], namespace)]
+    if len(labels) == 2:  # `svc.ns`, or a pod of a headless Service in the same namespace (search path)
+        return [(labels[0], labels[1]), (labels[1], namespace)]
+    return []
+
+
+def _selects(selector: Any, labels: Mapping[str, str]) -> bool:
+    return is_map(selector) and bool(selector) and all(labels.get(str(k)) == str(v) for k, v in selector.items())
+
+
+def _bitnami_fullname(release: str, chart: str, values: Mapping) -> str:
+    """bitnami common.names.fullname: fullnameOverride, else the release name when it contains the chart's
+    name (or nameOverride), else `<release>-<name>`."""
+    if dig(values, "fullnameOverride"):
+        return str(dig(values, "fullnameOverride"))[:63].rstrip("-")
+    name = str(dig(values, "nameOverride") or chart)
+    return (release if name in release else f"{release}-{name}")[:63].rstrip("-")
+
+
+def chart_base(chart: Any) -> str:
+    return chart.rstrip("/").rsplit("/", 1)[-1].split(":", 1)[0] if isinstance(chart, str) else ""
+
+
+def _pdb_covers(pdbs: Iterable[PolicyResource], labels: Mapping[str, str], namespace: str | None) -> bool:
+    for pdb in pdbs:
+        selector = dig(pdb.props, "spec", "selector", "matchLabels", default={})
+        ns = dig(pdb.props, "metadata", "namespace")
+        if _selects(selector, labels) and (ns is None or namespace is None or ns == namespace):
+            return True
+    return False
+
+
+def _statefulset_quorum(sts: PolicyResource, pdbs: list[PolicyResource]) -> Quorum:
+    spec = dig(sts.props, "spec", default={}) or {}
+    pod = plain(dig(spec, "template", "spec", default={}) or {})
+    labels = labels_of(dig(spec, "template", "metadata", "labels", default={}))
+    ns = dig(sts.props, "metadata", "namespace")
+    name = dig(sts.props, "metadata", "name", default=sts.name)
+    replicas = as_int(dig(spec, "replicas"))
+    return Quorum(sts, f"StatefulSet {sts.name} ({ns or 'default'}/{name})", 1 if replicas is None else replicas,
+                  pod if isinstance(pod, dict) else {}, bool(dig(spec, "volumeClaimTemplates")),
+                  _pdb_covers(pdbs, labels, ns), "statefulset")
+
+
+def _release_quorum(rel: PolicyResource, chart: str, pdbs: list[PolicyResource]) -> Quorum:
+    values = release_values(rel)
+    defaults = BITNAMI_DEFAULTS[chart]
+    name = str(rel.props.get("name") or rel.name)
+    replicas = as_int(dig(values, "replicaCount"))
+    labels = {"app.kubernetes.io/name": str(dig(values, "nameOverride") or chart), "app.kubernetes.io/instance": name}
+    return Quorum(rel, f"Helm release {rel.name} (chart {chart})",
+                  defaults["replicaCount"] if replicas is None else replicas, values,
+                  truthy(dig(values, "persistence", "enabled"), default=defaults["persistence"]),
+                  truthy(dig(values, "pdb", "create"), default=defaults["pdb"])
+                  or _pdb_covers(pdbs, labels, rel.props.get("namespace")), "release")
 
 
 # -- the failover controllers ---------------------------------------------------------------------------
@@ -756,6 +891,25 @@ class Deployment:
     pools: list[NodePool]
     releases: list[MilvusRelease]
     controllers: list[Controller] = field(default_factory=list)
+    buckets: list[PolicyResource] = field(default_factory=list)  # the ones it stores into or owns
+
+    def declarations(self) -> list[Declaration]:
+        """This deployment's own `milvus-zones/mode` declarations: its cluster, pools, releases, buckets."""
+        return _declarations(self.cluster, self.pools, self.buckets, self.releases)
+
+    @property
+    def declared_mode(self) -> str | None:
+        """The mode this deployment's own declarations agree on (None: none, several, or not a mode)."""
+        modes = {d.mode for d in self.declarations()}
+        return next(iter(modes)) if len(modes) == 1 and next(iter(modes)) in MODES else None
+
+    @property
+    def top_mode(self) -> str | None:
+        """The mode the deployment is part of: its own declaration, else the stack's (when the stack
+        agrees on one); cross-region-ha for each region of a cross-region stack."""
+        if self.declarations():
+            return self.declared_mode
+        return self.topology.mode()
 
     @property
     def name(self) -> str:
@@ -801,11 +955,13 @@ class Deployment:
     def region_mode_declarations(self) -> list[Declaration]:
         return _declarations(self.cluster, self.pools, [], self.releases, REGION_MODE_KEY)
 
-    def mode(self, stack_mode: str) -> str:
-        """The mode this deployment is held to: the stack's, or in cross-region-ha the region's
-        declared `milvus-zones/region-mode` (multi-zone-ha when undeclared)."""
-        if stack_mode != CROSS_REGION_HA:
-            return stack_mode
+    def mode(self, stack_mode: str | None = None) -> str | None:
+        """The mode this deployment is held to: its own declared mode (a stack may hold several
+        deployments of different modes), else `stack_mode`; in cross-region-ha the region's declared
+        `milvus-zones/region-mode` (multi-zone-ha when undeclared)."""
+        top = self.top_mode or stack_mode
+        if top != CROSS_REGION_HA:
+            return top
         declared = {d.mode for d in self.region_mode_declarations()}
         if len(declared) == 1 and next(iter(declared)) in REGION_MODES:
             return next(iter(declared))
@@ -814,10 +970,35 @@ class Deployment:
     def regions(self) -> set[str]:
         zones: set[str] = set()
         if self.cluster is not None:
-            zones, _ = vswitch_zones(self.cluster, "vswitchIds")
+            zones, _, _ = cluster_zones(self.cluster)
         if not zones:
             zones = {z for p in self.pools for z in p.zones}
         return {region_of_zone(z) for z in zones}
+
+
+STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+def ancestry(res: PolicyResource) -> tuple[str, ...]:
+    """URNs of the components above `res`, outermost first (the stack itself left out)."""
+    chain: list[str] = []
+    seen: set[str] = set()
+    parent = getattr(res, "parent", None)
+    while parent is not None and parent.urn not in seen:
+        seen.add(parent.urn)
+        if parent.resource_type != STACK_TYPE:
+            chain.append(parent.urn)
+        parent = getattr(parent, "parent", None)
+    return tuple(reversed(chain))
+
+
+def _common(a: tuple[str, ...], b: tuple[str, ...]) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
 
 
 def _reaches(start: PolicyResource, targets: set[str], by_urn: dict[str, PolicyResource], depth: int = 4) -> str | None:
@@ -861,7 +1042,14 @@ class Topology:
     @functools.cached_property
     def releases(self) -> list[MilvusRelease]:
         found = (_milvus_release(r) for r in self.resources if r.resource_type == HELM_RELEASE)
-        return [rel for rel in found if rel is not None]
+        out = [rel for rel in found if rel is not None]
+        # Milvus as rendered objects (helm.v3.Chart, helm.v4.Chart): read back into chart values.
+        from .rendered import rendered_releases
+
+        for res, values in rendered_releases(self.resources, load_yaml, plain):
+            out.append(MilvusRelease(res, str(res.props["name"]), parse_version(res.props.get("version")), values,
+                                     _user_yaml(values)))
+        return out
 
     @functools.cached_property
     def instances(self) -> list[PolicyResource]:
@@ -878,7 +1066,7 @@ class Topology:
             cluster = self.clusters[0] if self.clusters else None
             pools = list(self.pools)
             ctl = [c for r in self.of_type(K8S_DEPLOYMENT) if (c := _controller(r, pools)) is not None]
-            return [Deployment(self, cluster, pools, list(self.releases), ctl)]
+            return [Deployment(self, cluster, pools, list(self.releases), ctl, list(self.buckets))]
         by_urn = {r.urn: r for r in self.resources}
         clusters = {c.urn for c in self.clusters}
         deps = {c.urn: Deployment(self, c, [], []) for c in self.clusters}
@@ -906,7 +1094,46 @@ class Topology:
         out = list(deps.values())
         if loose.pools or loose.releases:
             out.append(loose)
+        for b in self.buckets:
+            owner_dep = next((d for d in out for rel in d.releases if self.bucket_of(rel) is b), None)
+            owner_dep = owner_dep or self._nearest(b, out)
+            if owner_dep is not None:
+                owner_dep.buckets.append(b)
         return out
+
+    @staticmethod
+    def _anchors(dep: Deployment) -> list[PolicyResource]:
+        return [*([dep.cluster] if dep.cluster is not None else []), *(p.res for p in dep.pools),
+                *(r.res for r in dep.releases)]
+
+    def _nearest(self, res: PolicyResource, deps: list[Deployment]) -> Deployment | None:
+        """The deployment `res` belongs to by the component tree: the one whose cluster (pools,
+        releases) shares the deepest component ancestor with it, when exactly one does (a bucket of
+        one MilvusZones sits under that component; in a flat program nothing tells)."""
+        mine = ancestry(res)
+        depth = {id(d): max((_common(mine, ancestry(a)) for a in self._anchors(d)), default=0) for d in deps}
+        best = max(depth.values(), default=0)
+        winners = [d for d in deps if depth[id(d)] == best]
+        return winners[0] if best > 0 and len(winners) == 1 else None
+
+    def deployment_of(self, res: PolicyResource) -> Deployment | None:
+        """The deployment a resource outside the cluster (an NLB, a bucket) belongs to, when it can be told."""
+        deps = self.deployments
+        if len(deps) == 1:
+            return deps[0]
+        for d in deps:
+            if any(b.urn == res.urn for b in d.buckets) or any(a.urn == res.urn for a in self._anchors(d)):
+                return d
+        return self._nearest(res, deps)
+
+    def loose_declarations(self) -> list[Declaration]:
+        """Declarations on buckets that belong to none of the deployments."""
+        placed = {b.urn for d in self.deployments for b in d.buckets}
+        return _declarations(None, [], [b for b in self.buckets if b.urn not in placed], [])
+
+    def deployment_modes(self) -> dict[str, str | None]:
+        """Each deployment (by name) that holds Milvus or node pools, and its declared mode."""
+        return {d.name: d.top_mode for d in self.deployments if d.releases or d.pools}
 
     # -- the mode ----------------------------------------------------------------------------------
     def declarations(self) -> list[Declaration]:
@@ -917,12 +1144,85 @@ class Topology:
         return out
 
     def mode(self) -> str | None:
-        """The declared mode when every declaration agrees on a known mode; None otherwise."""
+        """The declared mode when every declaration agrees on a known mode; None otherwise (also when
+        the stack holds deployments of different modes: each is then held to its own)."""
         modes = {d.mode for d in self.declarations()}
         if len(modes) == 1:
             (m,) = modes
             return m if m in MODES else None
         return None
+
+    def modes(self) -> set[str]:
+        """The known modes the stack's deployments are held to: one in most stacks, several when one
+        program deploys several Milvus (each deployment consistent on its own)."""
+        whole = self.mode()
+        if whole is not None:
+            return {whole}
+        return {m for m in self.deployment_modes().values() if m is not None}
+
+    @functools.cached_property
+    def _service_targets(self) -> dict[tuple[str, str | None], PolicyResource]:
+        """(Service name, namespace) -> the StatefulSet or quorum chart release behind it."""
+        out: dict[tuple[str, str | None], PolicyResource] = {}
+        sets = self.of_type(K8S_STATEFULSET)
+        for sts in sets:
+            ns = dig(sts.props, "metadata", "namespace")
+            svc = dig(sts.props, "spec", "serviceName")
+            if svc:
+                out[(str(svc), ns)] = sts
+        for svc in self.of_type(K8S_SERVICE):
+            selector = dig(svc.props, "spec", "selector", default={})
+            ns = dig(svc.props, "metadata", "namespace")
+            name = dig(svc.props, "metadata", "name")
+            for sts in sets:
+                labels = labels_of(dig(sts.props, "spec", "template", "metadata", "labels", default={}))
+                same_ns = dig(sts.props, "metadata", "namespace") == ns
+                if name and same_ns and _selects(selector, labels):
+                    out[(str(name), ns)] = sts
+        for rel in self.of_type(HELM_RELEASE):
+            chart = chart_base(rel.props.get("chart"))
+            if chart in BITNAMI_DEFAULTS:
+                full = _bitnami_fullname(str(rel.props.get("name") or rel.name), chart, release_values(rel))
+                ns = rel.props.get("namespace")
+                out[(full, ns)] = out[(f"{full}-headless", ns)] = rel
+        return out
+
+    def quorum_at(self, endpoints: Any, namespace: str | None) -> Quorum | None:
+        """The in-stack StatefulSet or bitnami release every one of `endpoints` names, or None (external)."""
+        items = [str(e) for e in endpoints] if is_list(endpoints) else \
+            [e for e in str(endpoints or "").split(",") if e.strip()]
+        found: set[str] = set()
+        target = None
+        for e in items:
+            hit = None
+            for name, ns in _host_candidates(e, namespace):
+                hit = self._service_targets.get((name, ns)) or self._service_targets.get((name, None))
+                if hit is None and ns is None:
+                    hit = next((t for (n, _), t in self._service_targets.items() if n == name), None)
+                if hit is not None:
+                    break
+            if hit is None:
+                return None
+            found.add(hit.urn)
+            target = hit
+        if target is None or len(found) != 1:
+            return None
+        pdbs = self.of_type(*PDB_TYPES)
+        if target.resource_type == K8S_STATEFULSET:
+            return _statefulset_quorum(target, pdbs)
+        return _release_quorum(target, chart_base(target.props.get("chart")), pdbs)
+
+    def etcd_of(self, rel: MilvusRelease) -> Quorum | None:
+        """The etcd a release uses: its own subchart's, or the in-stack one its externalEtcd.endpoints name
+        (None: outside the stack)."""
+        if rel.etcd_enabled:
+            block = rel.get("etcd", default={}) or {}
+            pdb = truthy(dig(block, "pdb", "create")) or _pdb_covers(
+                self.of_type(*PDB_TYPES), {"app.kubernetes.io/name": str(dig(block, "name") or "etcd"),
+                                           "app.kubernetes.io/instance": rel.name}, rel.res.props.get("namespace"))
+            return Quorum(rel.res, f"etcd of Milvus release {rel.res.name}", rel.etcd_replicas, block,
+                          truthy(dig(block, "persistence", "enabled"), default=True), pdb, "chart")
+        return self.quorum_at(rel.get("externalEtcd", "endpoints", default=[]), rel.res.props.get("namespace"))
 
     def bucket_of(self, rel: MilvusRelease) -> PolicyResource | None:
         """The OSS bucket a release stores into: by name, else by the dependency of its values."""

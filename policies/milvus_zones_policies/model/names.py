@@ -20,6 +20,8 @@ MILVUS_INSTANCE = "alicloud:index/milvusInstance:MilvusInstance"
 PDB_TYPES = frozenset({"kubernetes:policy/v1:PodDisruptionBudget", "kubernetes:policy/v1beta1:PodDisruptionBudget"})
 CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
 K8S_DEPLOYMENT = "kubernetes:apps/v1:Deployment"
+K8S_STATEFULSET = "kubernetes:apps/v1:StatefulSet"
+K8S_SERVICE = "kubernetes:core/v1:Service"
 PRIVATE_ZONE_RECORD = "alicloud:pvtz/zoneRecord:ZoneRecord"
 
 # -- modes ------------------------------------------------------------------------------------------

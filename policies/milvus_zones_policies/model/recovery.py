@@ -262,11 +262,12 @@ def parameters(dep: Deployment, base: Mapping[str, Param] | None = None) -> dict
 # ---- one zone ---------------------------------------------------------------------------------------
 
 def _etcd(rel: MilvusRelease | None, dep: Deployment, zone: str) -> dict[str, Any]:
-    if rel is None or not rel.etcd_enabled:
+    etcd = dep.topology.etcd_of(rel) if rel is not None else None
+    if etcd is None:
         return {"members": 0, "in_zone": 0, "quorum_kept": None, "zones": [],
                 "note": "no etcd in the stack (external)"}
-    n = rel.etcd_replicas
-    w = workload("etcd", n, Placement.from_values(rel.get("etcd", default={}) or {}), dep.pools)
+    n = etcd.replicas
+    w = workload("etcd", n, etcd.placement(), dep.pools)
     lost = w.worst_in(zone)
     kept = n - lost >= n // 2 + 1
     return {"members": n, "zones": list(w.zones), "in_zone": lost, "quorum_kept": kept,
@@ -302,6 +303,16 @@ def _wal(rel: MilvusRelease, dep: Deployment, zone: str) -> dict[str, Any]:
                 "durable": w.placement.hard_zone_spread,
                 "note": f"{n - lost} of {n} brokers left; min.insync.replicas 2"}
     if kind in ("externalKafka", "externalPulsar"):
+        endpoint = rel.get("externalKafka", "brokerList") if kind == "externalKafka" else \
+            [rel.get("externalPulsar", "host", default="")]
+        own = dep.topology.quorum_at(endpoint, rel.res.props.get("namespace"))
+        if own is not None and kind == "externalKafka":  # a Kafka of the stack's own: judged as the chart's
+            n = own.replicas
+            w = workload("kafka", n, own.placement(), dep.pools)
+            lost = w.worst_in(zone)
+            return {"kind": "kafka", "members": n, "in_zone": lost, "quorum_kept": n - lost >= 2,
+                    "durable": w.placement.hard_zone_spread,
+                    "note": f"{own.what}: {n - lost} of {n} brokers left; assumed min.insync.replicas 2"}
         return {"kind": kind, "quorum_kept": None, "durable": None,
                 "note": "outside the stack: its zone tolerance is its own and not modeled here"}
     return {"kind": kind, "quorum_kept": None, "durable": False, "note": "no message service found"}
@@ -688,6 +699,15 @@ def report(topology: Topology, params: Mapping[str, Param] | None = None, stack:
     deps = deployments_with_milvus(topology)
     if len(deps) == 1:
         return analyse(deps[0], params, stack, mode)
+    if mode != "cross-region-ha":
+        # Several Milvus deployments in one stack (not the regions of one): each zone scenario is its own.
+        parts = [analyse(d, params, stack, d.mode(mode)) for d in deps]
+        return Report(stack, mode or ", ".join(sorted(topology.modes())) or None,
+                      [z for p in parts for z in p.zones], dict(parts[0].params),
+                      [s for p in parts for s in p.scenarios], any(p.zone_recovery for p in parts),
+                      [f"{len(deps)} Milvus deployments: "
+                       + "; ".join(f"{d.name} ({d.mode(mode) or 'mode not declared'})" for d in deps)
+                       + ". Zone scenarios are per deployment."] + [n for p in parts for n in p.notes])
     parts = [analyse(d, params, stack, mode) for d in deps]
     primary = stack_outputs(topology).get("primaryRegion")
     merged = Report(stack, mode, [z for p in parts for z in p.zones], dict(parts[0].params),

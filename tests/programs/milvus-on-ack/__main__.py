@@ -5,6 +5,7 @@ compliant one in the single way its name says.
 """
 
 import json
+from pathlib import Path
 
 import pulumi
 import pulumi_alicloud as alicloud
@@ -45,14 +46,27 @@ secrets_encryption = cfg.get_bool("secretsEncryption") is not False  # ACK Secre
 control_plane_logs = cfg.get_bool("controlPlaneLogs") is not False
 disk_encryption = cfg.get_bool("diskEncryption") is not False  # node pool system disks
 bucket_logging = cfg.get_bool("bucketLogging") is not False  # access logs to a log bucket
-bucket_mode = cfg.get("bucketModeTag") or mode  # a different value here is a conflicting declaration
+bucket_mode = cfg.get("bucketModeTag") or mode
+# etcd run on its own beside Milvus (values etcd.enabled false, externalEtcd.endpoints naming it): "release"
+# (the bitnami etcd chart as its own Helm release) or "statefulset" (a plain StatefulSet with its Services).
+etcd_as = cfg.get("etcdAs")
+# deployWith: "release" (helm.v3.Release, the default), "chart-v3" (helm.v3.Chart of the real archive, which the
+# offline engine renders as `helm template` would) or "chart-v4" (helm.v4.Chart, whose rendered objects the
+# provider registers as its children: the program registers them itself, rendered from the same archive).
+deploy_with = cfg.get("deployWith") or "release"
+CHARTS = Path(__file__).resolve().parents[4] / "shared" / "reference" / "milvus-helm" / "charts"
+# messageQueue "kafka-statefulset": Kafka as a plain StatefulSet of the stack, Milvus through externalKafka.
+# The cluster's vSwitches through the deprecated but accepted `worker_vswitch_ids` (pulumi-alicloud 4), in
+# `controlPlaneZones` (the deployment's zones when unset).
+cluster_vswitch_arg = cfg.get("clusterVswitchArg") or "vswitch_ids"
+control_plane_zones = cfg.get_object("controlPlaneZones")  # a different value here is a conflicting declaration
 
-tags = {"milvus-zones/mode": mode} if mode else {}
-bucket_tags = {"milvus-zones/mode": bucket_mode} if bucket_mode else {}
 
 
-def deploy(prefix, zones, quorum_zones, compute_pools, bucket_name, region):
+def deploy(prefix, zones, quorum_zones, compute_pools, bucket_name, region, dep_mode=mode, dep_bucket_mode=bucket_mode):
     """One region's deployment: VPC, bucket, ACK cluster, node pools, Milvus. Names carry `prefix`."""
+    tags = {"milvus-zones/mode": dep_mode} if dep_mode else {}
+    bucket_tags = {"milvus-zones/mode": dep_bucket_mode} if dep_bucket_mode else {}
 
     def n(name):
         return f"{prefix}{name}"
@@ -108,7 +122,8 @@ def deploy(prefix, zones, quorum_zones, compute_pools, bucket_name, region):
         n("ack"),
         name=n("milvus"),
         cluster_spec="ack.pro.small",
-        vswitch_ids=[switches[z].id for z in zones],
+        **{cluster_vswitch_arg: [switches[z].id for z in (control_plane_zones if not prefix and control_plane_zones
+                                                            else zones)]},
         pod_vswitch_ids=[pod_switches[z].id for z in zones],
         service_cidr="172.16.0.0/20",
         addons=[{"name": "terway-eniip"}, {"name": "csi-plugin"}, {"name": "csi-provisioner"}],
@@ -218,7 +233,7 @@ def deploy(prefix, zones, quorum_zones, compute_pools, bucket_name, region):
         values["extraConfigFiles"] = {"user.yaml": json.dumps(user_yaml)}
     if image_tag:
         values["image"] = {"all": {"tag": image_tag}}
-    if mode == "cross-region-ha" and cdc:
+    if dep_mode == "cross-region-ha" and cdc:
         # Milvus CDC (2.6.16 or later) replicates each region's WAL to the other.
         values["cdc"] = {"enabled": True}
         values.setdefault("image", {"all": {"tag": "v2.6.16"}})
@@ -282,6 +297,52 @@ def deploy(prefix, zones, quorum_zones, compute_pools, bucket_name, region):
                 spec={"podSelector": selector, "policyTypes": ["Ingress"], "ingress": ingress},
                 opts=pulumi.ResourceOptions(provider=provider, depends_on=[ns])))
 
+    own = []  # etcd and Kafka run on their own, which Milvus waits for
+    if etcd_as == "release":
+        etcd_values = {key: values["etcd"][key] for key in ("replicaCount", "nodeSelector", "tolerations",
+                                                             "topologySpreadConstraints", "persistence", "pdb")}
+        etcd_values["resources"] = values["etcd"].get("resources")
+        own.append(k8s.helm.v3.Release(
+            n("etcd"), name="milvus-etcd", chart="etcd", version="8.12.0", namespace="milvus",
+            repository_opts={"repo": "https://charts.bitnami.com/bitnami"}, values=etcd_values,
+            opts=pulumi.ResourceOptions(provider=provider, depends_on=[ns], protect=protect)))
+        # bitnami's fullname is the release name when it contains "etcd": Service milvus-etcd.
+        values["etcd"] = {"enabled": False}
+        values["externalEtcd"] = {"enabled": True, "endpoints": ["milvus-etcd.milvus.svc.cluster.local:2379"]}
+    elif etcd_as == "statefulset":
+        own += _statefulset("etcd", etcd_replicas, "quay.io/coreos/etcd:v3.5.25", 2379, etcd_persistence, etcd_pdb,
+                            quorum_selector, quorum_tolerations, zone_spread("etcd"), provider, ns, n)
+        values["etcd"] = {"enabled": False}
+        # Each member by its pod name under the headless Service, as the chart's own config lists them.
+        values["externalEtcd"] = {"enabled": True, "endpoints": [
+            f"etcd-{i}.etcd-headless.milvus.svc.cluster.local:2379" for i in range(etcd_replicas)]}
+    if message_queue == "kafka-statefulset":
+        own += _statefulset("kafka", 3, "apache/kafka:3.9.1", 9092, True, True, quorum_selector,
+                            quorum_tolerations, zone_spread("kafka"), provider, ns, n)
+        values["pulsarv3"] = {"enabled": False}
+        values["pulsar"] = {"enabled": False}
+        values["streaming"] = {"enabled": True}
+        values["externalKafka"] = {"enabled": True, "brokerList": "kafka.milvus.svc:9092"}
+
+    if deploy_with != "release":
+        archive = str(CHARTS / f"milvus-{chart_version}.tgz")
+        chart_opts = pulumi.ResourceOptions(provider=provider, depends_on=[ns, root, *policies, *own], protect=protect)
+        if deploy_with == "chart-v3":
+            k8s.helm.v3.Chart("milvus", k8s.helm.v3.LocalChartOpts(path=archive, values=values, namespace="milvus"),
+                              opts=chart_opts)
+        else:
+            chart = k8s.helm.v4.Chart(n("milvus"), chart=archive, values=values, namespace="milvus", opts=chart_opts)
+            if Path(archive).exists():
+                import yaml
+                from helm_python import Chart
+                plain_values = {**values, "externalS3": {**values["externalS3"], "bucketName": bucket_name}}
+                files = Chart.load(archive).render(plain_values, name="milvus", namespace="milvus", is_install=True,
+                                                   revision=1)
+                docs = [d for f, t in sorted(files.items()) if f.endswith(".yaml") for d in yaml.safe_load_all(t) if d]
+                k8s.yaml.ConfigGroup(n("milvus-objects"), yaml=[yaml.safe_dump_all(docs)],
+                                     opts=pulumi.ResourceOptions(parent=chart, provider=provider))
+        return bucket
+
     k8s.helm.v3.Release(
         n("milvus"),
         name="milvus",
@@ -291,15 +352,50 @@ def deploy(prefix, zones, quorum_zones, compute_pools, bucket_name, region):
         repository_opts={"repo": "https://zilliztech.github.io/milvus-helm/"},
         values=values,
         postrender="milvus-zones-postrender" if "annotations" in values else None,
-        opts=pulumi.ResourceOptions(provider=provider, depends_on=[ns, root, *policies], protect=protect),
+        opts=pulumi.ResourceOptions(provider=provider, depends_on=[ns, root, *policies, *own], protect=protect),
     )
     return bucket
 
 
+def _statefulset(app, replicas, image, port, persistent, pdb, selector, tolerations, spread, provider, ns, n):
+    """A quorum service as a plain StatefulSet, its headless and client Services and (optionally) a PDB."""
+    opts = pulumi.ResourceOptions(provider=provider, depends_on=[ns])
+    labels = {"app.kubernetes.io/name": app, "app.kubernetes.io/instance": app}
+    meta = {"namespace": "milvus", "labels": labels}
+    out = [
+        k8s.core.v1.Service(n(f"{app}-headless"), metadata={**meta, "name": f"{app}-headless"},
+                            spec={"clusterIP": "None", "selector": labels, "ports": [{"name": "client", "port": port}],
+                                  "publishNotReadyAddresses": True}, opts=opts),
+        k8s.core.v1.Service(n(f"{app}-client"), metadata={**meta, "name": app},
+                            spec={"selector": labels, "ports": [{"name": "client", "port": port}]}, opts=opts),
+        k8s.apps.v1.StatefulSet(n(app), metadata={**meta, "name": app}, spec={
+            "serviceName": f"{app}-headless", "replicas": replicas, "podManagementPolicy": "Parallel",
+            "selector": {"matchLabels": labels},
+            "template": {"metadata": {"labels": labels}, "spec": {
+                "nodeSelector": selector, "tolerations": tolerations, "topologySpreadConstraints": spread,
+                "containers": [{"name": app, "image": image, "ports": [{"containerPort": port}],
+                                "resources": {"requests": {"cpu": "1", "memory": "2Gi"},
+                                              "limits": {"cpu": "1", "memory": "2Gi"}},
+                                "volumeMounts": [{"name": "data", "mountPath": "/data"}] if persistent else []}]}},
+            "volumeClaimTemplates": [{"metadata": {"name": "data"}, "spec": {
+                "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "20Gi"}}}}]
+            if persistent else [],
+        }, opts=pulumi.ResourceOptions(provider=provider, depends_on=[ns], protect=True)),
+    ]
+    if pdb:
+        out.append(k8s.policy.v1.PodDisruptionBudget(n(f"{app}-pdb"), metadata={**meta, "name": app},
+                                                     spec={"minAvailable": replicas // 2 + 1,
+                                                           "selector": {"matchLabels": labels}}, opts=opts))
+    return out
+
+
 bucket = deploy("", zones, quorum_zones, compute_pools, "milvus-on-ack-data", region)
-# cross-region-ha: a second, independent deployment in another region (peer: {region, zones, computePools})
+# cross-region-ha: a second, independent deployment in another region (peer: {region, zones, computePools});
+# with peer.mode, a second Milvus of its own mode in the same program (peer.bucketModeTag: its bucket's tag).
 peer = cfg.get_object("peer")
 if peer:
-    deploy("peer-", peer["zones"], peer["zones"], peer["computePools"], "milvus-on-ack-peer-data", peer["region"])
+    peer_mode = peer.get("mode", mode)
+    deploy("peer-", peer["zones"], peer["zones"], peer["computePools"], "milvus-on-ack-peer-data", peer["region"],
+           peer_mode, peer.get("bucketModeTag", peer_mode))
 
 pulumi.export("bucket", bucket.bucket)
