@@ -5,6 +5,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from milvus_zones_policies.model.images import (  # noqa: F401  (re-exported: the catalog is defined once, in the pack)
+    BACKUP_IMAGE,
+    CHART_IMAGES,
+    DOCKER_HUB,
+    JOB_IMAGE,
+    MILVUS_IMAGES,
+    Image,
+)
+
 
 @dataclass(frozen=True)
 class ChartPin:
@@ -28,15 +37,7 @@ CHARTS: dict[str, ChartPin] = {
 
 # ---- images -------------------------------------------------------------------------------------
 # The image catalog (tags, digests and their sources) is one model, shared with the policy pack:
-# milvus_zones_policies/model/images.py (docs/images.md lists it).
-from milvus_zones_policies.model.images import (  # noqa: E402, F401  (defined once, in the pack)
-    BACKUP_IMAGE,
-    CHART_IMAGES,
-    DOCKER_HUB,
-    JOB_IMAGE,
-    MILVUS_IMAGES,
-    Image,
-)
+# milvus_zones_policies/model/images.py (docs/images.md lists it); re-exported from here.
 
 # The first Milvus with streaming-node resource groups (milvus-io/milvus#48632), the automatic WAL
 # fallback (#49552), the batch management API and built-in CDC (web-content v2.6.x
