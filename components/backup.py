@@ -3,7 +3,7 @@
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import NotRequired, TypedDict
+from typing import NamedTuple, NotRequired, TypedDict
 
 import pulumi
 import pulumi_alicloud as alicloud
@@ -105,20 +105,43 @@ class Backup(pulumi.ComponentResource):
         self.register_outputs({"role_arn": self.role_arn, "cronjob_name": self.cronjob_name})
 
 
+class ReplicationTarget(NamedTuple):
+    """One region's end of the backup replication."""
+
+    provider: alicloud.Provider
+    """The region's alicloud provider (one provider has one region)."""
+    bucket: pulumi.Input[str]
+    """The region's bucket, source of its own backups and destination of the other region's."""
+    key_id: pulumi.Input[str] | None = None
+    """Id of the bucket's customer-managed KMS key (security.bucketKmsKey); None with OSS-managed keys."""
+    key_arn: pulumi.Input[str] | None = None
+    """ARN of that key, for the replication role's grant."""
+
+
 class BackupReplication(pulumi.ComponentResource):
     """cross-region-ha: OSS cross-region replication of each region's backup prefix to the other's
     bucket, so backups outlive the loss of a region. Replication copies writes only (action PUT):
     a deletion by the retention cleanup in one region does not delete the other region's copy, which
     that bucket's own cleanup (its CronJob, once that region is primary) or versioning rule handles.
+
+    With customer-managed keys (security.bucketKmsKey) OSS replicates SSE-KMS objects only when the
+    rule says so (`SourceSelectionCriteria.SseKmsEncryptedObjects: Enabled`) and names the key that
+    encrypts the replicas (`EncryptionConfiguration.ReplicaKmsKeyID`, required then): OSS' "Replicate
+    KMS-encrypted source objects" option and its PutBucketReplication error 0031-00000033. Without
+    them the backups, encrypted with the bucket's key, would silently never reach the other region.
+    The role then uses both keys: kms:Decrypt to read the source, kms:GenerateDataKey to write the replica.
     """
 
-    def __init__(self, name: str, plan: BackupReplicationPlan,
-                 targets: Mapping[str, tuple[alicloud.Provider, pulumi.Input[str]]],
+    def __init__(self, name: str, plan: BackupReplicationPlan, targets: Mapping[str, ReplicationTarget],
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__("milvus-zones:index:BackupReplication", name, {}, opts)
-        first_provider = next(iter(targets.values()))[0]
+        first_provider = next(iter(targets.values())).provider
+        keyed = [t.key_id is not None for t in targets.values()]
+        if any(keyed) and not all(keyed):
+            raise pulumi.RunError(f"{name}: both regions' buckets need a customer-managed key, or neither")
         # RAM is global: one role lets OSS copy objects between the two buckets.
-        buckets = pulumi.Output.all(*[b for _, b in targets.values()])
+        buckets = pulumi.Output.all(*[t.bucket for t in targets.values()])
+        key_arns = pulumi.Output.all(*[t.key_arn for t in targets.values() if t.key_arn is not None])
         role = alicloud.ram.Role(
             f"{name}-oss-replication",
             role_name=f"{name}-oss-replication"[:64],
@@ -133,32 +156,43 @@ class BackupReplication(pulumi.ComponentResource):
         policy = alicloud.ram.Policy(
             f"{name}-oss-replication",
             policy_name=f"{name}-oss-replication"[:128],
-            policy_document=buckets.apply(lambda bs: json.dumps({
-                "Version": "1",
-                "Statement": [
-                    {"Effect": "Allow", "Action": ["oss:ReplicateList", "oss:ReplicateGet", "oss:ReplicatePut",
-                                                   "oss:ReplicateDelete", "oss:GetObject", "oss:PutObject",
-                                                   "oss:ListObjects", "oss:GetBucketInfo"],
-                     "Resource": [r for b in bs for r in (f"acs:oss:*:*:{b}", f"acs:oss:*:*:{b}/{plan.prefix}/*")]},
-                ],
-            }, sort_keys=True)),
+            policy_document=pulumi.Output.all(buckets, key_arns).apply(
+                lambda a: replication_policy(a[0], plan.prefix, a[1])),
             opts=pulumi.ResourceOptions(parent=self, provider=first_provider),
         )
         attachment = alicloud.ram.RolePolicyAttachment(
             f"{name}-oss-replication", role_name=role.role_name, policy_name=policy.policy_name, policy_type="Custom",
             opts=pulumi.ResourceOptions(parent=self, provider=first_provider),
         )
-        for region, (provider, bucket) in targets.items():
+        for region, target in targets.items():
             peer_region, peer_bucket = plan.replicate_to[region]
+            peer = targets[peer_region]
+            keys = peer.key_id is not None
             alicloud.oss.BucketReplication(
                 f"{name}-crr-{region}",
-                bucket=bucket,
+                bucket=target.bucket,
                 action="PUT",
                 destination={"bucket": peer_bucket, "location": f"oss-{peer_region}"},
                 prefix_set={"prefixes": [f"{plan.prefix}/"]},
                 historical_object_replication="enabled",
                 sync_role=role.role_name,
-                opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[attachment]),
+                source_selection_criteria={"sse_kms_encrypted_objects": {"status": "Enabled"}} if keys else None,
+                encryption_configuration={"replica_kms_key_id": peer.key_id} if keys else None,
+                opts=pulumi.ResourceOptions(parent=self, provider=target.provider, depends_on=[attachment]),
             )
 
         self.register_outputs({})
+
+
+def replication_policy(buckets: Sequence[str], prefix: str, key_arns: Sequence[str] = ()) -> str:
+    """The replication role's policy: replicate the backup prefix between the buckets, and use their keys."""
+    statements: list[dict] = [
+        {"Effect": "Allow", "Action": ["oss:ReplicateList", "oss:ReplicateGet", "oss:ReplicatePut",
+                                       "oss:ReplicateDelete", "oss:GetObject", "oss:PutObject",
+                                       "oss:ListObjects", "oss:GetBucketInfo"],
+         "Resource": [r for b in buckets for r in (f"acs:oss:*:*:{b}", f"acs:oss:*:*:{b}/{prefix}/*")]},
+    ]
+    if key_arns:
+        statements.append({"Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                           "Resource": sorted(key_arns)})
+    return json.dumps({"Version": "1", "Statement": statements}, sort_keys=True)

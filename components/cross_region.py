@@ -5,7 +5,7 @@ from typing import NotRequired, TypedDict
 
 import pulumi
 import pulumi_alicloud as alicloud
-from milvus_zones.components.backup import BackupReplication
+from milvus_zones.components.backup import BackupReplication, ReplicationTarget
 from milvus_zones.components.deployment import MilvusDeployment
 from milvus_zones.components.endpoint import Endpoint
 from milvus_zones.components.interconnect import Interconnect, RegionNetwork
@@ -145,8 +145,8 @@ class CrossRegionDeployment(pulumi.ComponentResource):
         BackupReplication(
             f"{name}-backup",
             plan.backup,
-            targets={p.region: (self.regions[p.region].region_provider, self.regions[p.region].bucket_name)
-                     for p in plan.regions},
+            targets={r: ReplicationTarget(d.region_provider, d.bucket_name, d.bucket_key_id, d.bucket_key_arn)
+                     for r, d in self.regions.items()},
             opts=child,
         )
 

@@ -52,6 +52,10 @@ class MilvusDeployment(pulumi.ComponentResource):
     vpc_id: pulumi.Output[str]
     cluster_id: pulumi.Output[str]
     bucket_name: pulumi.Output[str]
+    bucket_key_id: pulumi.Output[str] | None
+    """Id of the bucket's customer-managed KMS key (security.bucketKmsKey); None with OSS-managed keys."""
+    bucket_key_arn: pulumi.Output[str] | None
+    """ARN of that key (None with OSS-managed keys)."""
     role_arn: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]
     milvus_endpoint: pulumi.Output[str]
@@ -176,6 +180,8 @@ class MilvusDeployment(pulumi.ComponentResource):
         self.vpc_id = network.vpc_id
         self.cluster_id = cluster.cluster_id
         self.bucket_name = storage.bucket_name
+        self.bucket_key_id = storage.bucket_key_id
+        self.bucket_key_arn = storage.bucket_key_arn
         self.role_arn = storage.role_arn
         self.kubeconfig = cluster.kubeconfig
         self.milvus_endpoint = milvus.endpoint
@@ -189,6 +195,8 @@ class MilvusDeployment(pulumi.ComponentResource):
                 "vpc_id": self.vpc_id,
                 "cluster_id": self.cluster_id,
                 "bucket_name": self.bucket_name,
+                "bucket_key_id": self.bucket_key_id,
+                "bucket_key_arn": self.bucket_key_arn,
                 "role_arn": self.role_arn,
                 "kubeconfig": self.kubeconfig,
                 "milvus_endpoint": self.milvus_endpoint,

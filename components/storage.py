@@ -133,9 +133,9 @@ class Storage(pulumi.ComponentResource):
 
     bucket_name: pulumi.Output[str]
     bucket_key_id: pulumi.Output[str] | None
+    """Id of the bucket's customer-managed key (security.bucketKmsKey); None with OSS-managed keys."""
     bucket_key_arn: pulumi.Output[str] | None
-    """ARN of the bucket's customer-managed key (security.bucketKmsKey), for other roles on the bucket."""
-    """The customer-managed key of the bucket (None with OSS-managed keys)."""
+    """ARN of that key, for other roles on the bucket (None with OSS-managed keys)."""
     role_name: pulumi.Output[str]
     role_arn: pulumi.Output[str]
 

@@ -71,6 +71,7 @@ from .storage import (
     bucket_encrypted,
     bucket_https_only,
     bucket_private,
+    bucket_replication_kms_objects,
     bucket_versioned,
 )
 from .upgrades import upgrade_from_deployed
@@ -115,6 +116,7 @@ ALL_POLICIES: list[Policy] = [
     bucket_access_logged,
     bucket_customer_managed_key,
     bucket_https_only,
+    bucket_replication_kms_objects,
     ack_deletion_protection,
     ack_rrsa_enabled,
     ack_api_server_private,

@@ -27,7 +27,8 @@ from .model.deployment import (
     BUCKET_VERSIONING,
     attached_to,
 )
-from .model.values import dig, truthy
+from .model.names import BUCKET_REPLICATION
+from .model.values import UnknownValueError, dig, truthy
 
 PUBLIC_ACLS = frozenset({"public-read", "public-read-write"})
 SSE_ALGORITHMS = frozenset({"AES256", "KMS", "SM4"})
@@ -199,6 +200,46 @@ def bucket_customer_managed_key(args, report, topology):
         if not any(alg == "KMS" and (key or deps) for alg, key, deps in rules):
             report(f"bucket {b.name} is encrypted with OSS-managed keys, not a customer-managed KMS key; set "
                    "sseAlgorithm KMS with kmsMasterKeyId.", b.urn)
+
+
+def _kms_encrypted(bucket, topology) -> bool:
+    """The bucket encrypts with SSE-KMS: inline, or through an oss.BucketServerSideEncryption."""
+    if prop(bucket, "serverSideEncryptionRule", "sseAlgorithm") == "KMS":
+        return True
+    return any(prop(s, "sseAlgorithm") == "KMS" for s in topology.of_type(BUCKET_SSE) if attached_to(bucket, s))
+
+
+@stack_policy(
+    name="bucket-replication-kms-objects",
+    description="A replication rule from or to a bucket encrypted with a customer-managed KMS key replicates "
+                "SSE-KMS objects (sourceSelectionCriteria.sseKmsEncryptedObjects Enabled, with "
+                "encryptionConfiguration.replicaKmsKeyId): OSS skips those objects otherwise, so the copy in the "
+                "other region silently lacks them.",
+    level=MANDATORY,
+    remediation="Set sourceSelectionCriteria {sseKmsEncryptedObjects: {status: Enabled}} and "
+                "encryptionConfiguration {replicaKmsKeyId: <the destination bucket's key>} on the "
+                "oss.BucketReplication, and allow its syncRole kms:Decrypt and kms:GenerateDataKey on both keys.",
+    tags=["storage", "encryption", "cross-region"],
+)
+def bucket_replication_kms_objects(args, report, topology):
+    rules = topology.of_type(BUCKET_REPLICATION)
+    if not rules:
+        args.not_applicable("no oss.BucketReplication in the stack")
+    for r in rules:
+        dest = prop(r, "destination", "bucket")
+        ends = [b for b in topology.buckets if attached_to(b, r) or (isinstance(dest, str) and prop(b, "bucket") == dest)]
+        keyed = [b.name for b in ends if _kms_encrypted(b, topology)]
+        if not keyed:
+            continue
+        enabled = prop(r, "sourceSelectionCriteria", "sseKmsEncryptedObjects", "status") == "Enabled"
+        try:
+            replica_key = dig(r.props, "encryptionConfiguration", "replicaKmsKeyId")
+        except UnknownValueError:
+            replica_key = True  # a key created in the same run: known at `pulumi up`
+        if not (enabled and replica_key):
+            report(f"{r.name} replicates between buckets encrypted with KMS ({', '.join(keyed)}) without "
+                   "sseKmsEncryptedObjects Enabled and a replicaKmsKeyId: OSS will not copy their SSE-KMS objects.",
+                   r.urn)
 
 
 def _denies_plain_http(doc) -> bool:

@@ -41,6 +41,7 @@ EXPECTED = {
     "bucket-access-logged": "mandatory",
     "bucket-customer-managed-key": "disabled",
     "bucket-https-only": "advisory",
+    "bucket-replication-kms-objects": "mandatory",
     "ack-deletion-protection": "mandatory",
     "ack-rrsa-enabled": "mandatory",
     "ack-api-server-private": "mandatory",

@@ -13,6 +13,7 @@ or helm-python-sdk is absent.
 from __future__ import annotations
 
 import functools
+import json
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -153,14 +154,14 @@ def cluster_pools(graph: Graph, rendered: RenderedRelease) -> list[Pool]:
 
 
 @functools.cache
-def _graph(stack: str, changes: tuple[tuple[str, Any], ...]) -> Graph:
+def _graph(stack: str, changes: tuple[tuple[str, str], ...]) -> Graph:
     config = resolve_stack(stack, PROJECT_DIR)
     if not changes:
         from support.graphs import graph_of  # the same run the component tests use, once per worker
 
         return graph_of(stack)
     data = yaml.safe_load(config.path.read_text())
-    data["config"].update({f"milvus-zones:{k}": v for k, v in changes})
+    data["config"].update({f"milvus-zones:{k}": json.loads(v) for k, v in changes})
     path = Path(tempfile.mkdtemp(prefix="render-")) / f"Pulumi.{stack}-variant.yaml"
     path.write_text(yaml.safe_dump(data))
     return run_program(PROJECT_DIR, resolve_stack(str(path), PROJECT_DIR))
@@ -172,7 +173,7 @@ def stack_graph(stack: str, **changes: Any) -> Graph:
 
 
 @functools.cache
-def _rendered(stack: str, changes: tuple[tuple[str, Any], ...]) -> tuple[RenderedRelease, ...]:
+def _rendered(stack: str, changes: tuple[tuple[str, str], ...]) -> tuple[RenderedRelease, ...]:
     return tuple(render_release(r) for r in _graph(stack, changes).of_type(RELEASE))
 
 
@@ -181,9 +182,6 @@ def render_stack(stack: str, **changes: Any) -> tuple[RenderedRelease, ...]:
     return _rendered(stack, tuple(sorted((k, _freeze(v)) for k, v in changes.items())))
 
 
-def _freeze(value: Any) -> Any:
-    if isinstance(value, dict):
-        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
-    if isinstance(value, list):
-        return tuple(_freeze(v) for v in value)
-    return value
+def _freeze(value: Any) -> str:
+    """A hashable, reversible key for a setting's value (the cache key of a variant)."""
+    return json.dumps(value, sort_keys=True)

@@ -15,6 +15,7 @@ BUCKET_ACL = "alicloud:oss/bucketAcl:BucketAcl"
 BUCKET_PUBLIC_ACCESS_BLOCK = "alicloud:oss/bucketPublicAccessBlock:BucketPublicAccessBlock"
 BUCKET_SSE = "alicloud:oss/bucketServerSideEncryption:BucketServerSideEncryption"
 BUCKET_VERSIONING = "alicloud:oss/bucketVersioning:BucketVersioning"
+BUCKET_REPLICATION = "alicloud:oss/bucketReplication:BucketReplication"
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 MILVUS_INSTANCE = "alicloud:index/milvusInstance:MilvusInstance"
 PDB_TYPES = frozenset({"kubernetes:policy/v1:PodDisruptionBudget", "kubernetes:policy/v1beta1:PodDisruptionBudget"})
