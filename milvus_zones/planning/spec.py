@@ -61,10 +61,12 @@ _ROOT_PATH_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_\-/]{0,127}$")
 _K8S_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 # Cloud limits, as Alibaba Cloud documents them:
 # - tags: at most 20 per resource (Resource Management "Limits": "Maximum number of tags that can be
-#   added to a single resource: 20"); a key is 1-128 characters, does not start with `aliyun` or `acs:`
-#   and contains neither `http://` nor `https://`; a value is at most 128 characters without
-#   `http://` / `https://` (Tag overview, and the TagResources API of ECS/VPC). The program adds its own
-#   `milvus-zones/*` tags (PROGRAM_TAG_KEYS), which count against the 20.
+#   added to a single resource: 20"). Every stack tag also goes on the OSS buckets, whose limits are the
+#   tightest (PutBucketTags, OSS error docs 0010-00000002 and 0010-00000213): a key is 1-64 characters
+#   of letters, digits, spaces and `+ - = . _ : /`, not starting with `aliyun` or `acs` in any case; the
+#   Tag service's rules add: a key or value contains neither `http://` nor `https://`, a value is at
+#   most 128 characters and does not start with `acs:` (Tag overview; the TagResources API). The
+#   program adds its own `milvus-zones/*` tags (PROGRAM_TAG_KEYS), which count against the 20.
 # - ECS instance types are `ecs.<instance family>.<size>` (ECS "Classification and naming of instance
 #   types"; EGS "Instance naming conventions": `ecs.<instance-family>.<nx>large`), e.g. ecs.g7.2xlarge,
 #   ecs.gn7i-c8g1.2xlarge, ecs.t6-c1m1.large.
@@ -72,8 +74,8 @@ _K8S_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 #   notes; terraform-provider-alicloud `alicloud_cs_kubernetes_version` data source).
 TAG_LIMIT = 20
 PROGRAM_TAG_KEYS = ("milvus-zones/mode", "milvus-zones/region-mode", "milvus-zones/region-role")
-_TAG_KEY_RE = re.compile(r"^(?!aliyun|acs:)(?!.*https?://).{1,128}$", re.DOTALL)
-_TAG_VALUE_RE = re.compile(r"^(?!.*https?://).{0,128}$", re.DOTALL)
+_TAG_KEY_RE = re.compile(r"^(?!(?i:aliyun|acs))(?!.*https?://)[A-Za-z0-9 +\-=._:/]{1,64}$")
+_TAG_VALUE_RE = re.compile(r"^(?!(?i:acs:))(?!.*https?://).{0,128}$", re.DOTALL)
 _INSTANCE_TYPE_RE = re.compile(r"^ecs\.[a-z][a-z0-9]*(-[a-z0-9]+)*\.(nano|micro|small|medium|large|[0-9]*xlarge)$")
 _ACK_VERSION_RE = re.compile(r"^1\.[0-9]{1,2}\.[0-9]{1,3}-aliyun\.[0-9]{1,3}$")
 
@@ -560,11 +562,13 @@ class DeploymentSpec(_Model):
         for key, value in v.items():
             if not _TAG_KEY_RE.match(key) or key.startswith("milvus-zones/"):
                 raise ValueError(
-                    f"tag key {key[:40]!r} is not allowed: 1-128 characters, not starting with "
-                    "'aliyun', 'acs:' or 'milvus-zones/' (reserved for the mode declaration), without http:// or https://"
+                    f"tag key {key[:40]!r} is not allowed: 1-64 letters, digits, spaces or + - = . _ : /, not "
+                    "starting with 'aliyun' or 'acs' (any case) or 'milvus-zones/' (reserved for the mode "
+                    "declaration), without http:// or https://"
                 )
             if not _TAG_VALUE_RE.match(value):
-                raise ValueError(f"tag {key!r}: the value must be at most 128 characters, without http:// or https://")
+                raise ValueError(f"tag {key!r}: the value must be at most 128 characters, not starting with 'acs:', "
+                                 "without http:// or https://")
         return v
 
     @field_validator("kubernetes_version")

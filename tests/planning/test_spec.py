@@ -1,5 +1,7 @@
 """The spec's rules: each broken rule names its config key and what is allowed."""
 
+import json
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -73,6 +75,14 @@ def test_valid_ha_config_reads_typed_values_from_pulumi_strings():
         ({"network": '{"vpcCidr": "10.0.0.0/16", "subnets": []}'}, "network.subnets", "unknown setting"),
         ({"network": '{"vpcCidr": "8.8.0.0/16"}'}, "network.vpcCidr", "private range"),
         ({"tags": '{"milvus-zones/mode": "x"}'}, "tags", "reserved"),
+        # OSS bucket tags (every stack tag goes on the buckets): keys of at most 64 characters, no
+        # `aliyun`/`acs` prefix in any case, a restricted character set; values not starting with acs:.
+        ({"tags": '{"' + "k" * 65 + '": "x"}'}, "tags", "1-64 letters"),
+        ({"tags": '{"Aliyun-team": "x"}'}, "tags", "not allowed"),
+        ({"tags": '{"ACS-team": "x"}'}, "tags", "not allowed"),
+        ({"tags": '{"team#1": "x"}'}, "tags", "not allowed"),
+        ({"tags": '{"team": "acs:x"}'}, "tags", "not starting with 'acs:'"),
+        ({"tags": '{"team": "see https://x"}'}, "tags", "without http"),
     ],
 )
 def test_each_broken_rule_names_its_setting(overrides, key, fragment):
@@ -206,3 +216,8 @@ def test_security_defaults_are_on_and_validated():
         with pytest.raises(SpecError) as e:
             spec_from_config({**base, "milvus-zones:security": bad})
         assert expected in format_problems(e.value)
+
+
+def test_tags_at_the_limits_are_accepted():
+    tags = {"k" * 64: "", "cost-center": "ml/search", "team name:env=prod+1.x_y": "v" * 128, "owner": "ACS team"}
+    assert spec_from_config(config(tags=json.dumps(tags))).tags == tags
