@@ -13,7 +13,8 @@ What lands on a pool, per mode:
   and, after the other zone is lost, every replica of the zone-spread components (proxies,
   mixCoordinator, data/index nodes, CDC): the surviving zone must carry the whole cluster;
 - quorum pools: the etcd members and message-service members of their zone (single-zone: all of
-  them, one per node) and the failover controller's replica;
+  them, one per node), the failover controller's replica, and with Pulsar room for its two init
+  Jobs (PULSAR_INIT_PODS);
 - the pools the proxies run on (every compute pool): room for the project's own Jobs (JOB, JOB_PODS),
   which run on the proxies' node selector and would otherwise stay Pending on nodes the Milvus pods fill.
 A configuration that does not fit is refused with the setting to change.
@@ -146,6 +147,19 @@ JOB_CPU_LIMIT_M = 1000  # CPU is compressible: a Job may use idle cores and is t
 # - the one ScriptJob of a `pulumi up`: the 2.5 resource-group Job (multi-zone-ha on chart 4.2) or the
 #   cross-region replication Job (2.6 only): never both in one cluster.
 JOB_PODS = 3
+# Pulsar's own init Jobs (subchart templates bookkeeper-cluster-initialize.yaml, pulsar-cluster-initialize.yaml;
+# pulsar 3.3.0 and 2.7.8): bookie-init and pulsar-init, rendered at install, run at once (pulsar-init's
+# pod holds its requests while its init containers wait for bookie-init). The values place them on the
+# quorum pools (where the members they initialise run), so every quorum pool keeps room for both.
+# Each is sized as one of our Job pods (JOB): the chart's scripts run their JVMs with -Xmx128M
+# (BOOKIE_MEM / PULSAR_MEM exported in those templates), a quarter of JOB's memory.
+PULSAR_INIT_PODS = 2
+
+
+def job_resources() -> dict:
+    """`resources` of one Job pod's container: JOB requested, memory limit = request, CPU limit JOB_CPU_LIMIT_M."""
+    return {"requests": {"cpu": f"{JOB.cpu_m}m", "memory": f"{JOB.memory_mi}Mi"},
+            "limits": {"cpu": f"{JOB_CPU_LIMIT_M}m", "memory": f"{JOB.memory_mi}Mi"}}
 
 _CPU_RE = re.compile(r"^(\d+(?:\.\d+)?)(m?)$")
 _MEMORY_RE = re.compile(r"^(\d+)(Mi|Gi|Ti)$")
@@ -235,6 +249,8 @@ def _placements(plan: TopologyPlan) -> list[tuple[NodePoolPlan, list[tuple[str, 
         per_zone = math.ceil(plan.etcd.replicas / zones)
         pods = [("etcd", per_zone), *_mq_members(plan, math.ceil(plan.message_service.replicas / zones))]
         fixed = [FAILOVER] if plan.failover is not None else []
+        if plan.message_service.kind is MessageService.PULSAR:
+            fixed += [JOB] * PULSAR_INIT_PODS
         out.append((pool, pods, fixed, "normal"))
     return out
 

@@ -17,9 +17,14 @@ Images, as read at the pinned versions:
 - bitnami etcd / kafka / zookeeper (charts etcd 6.3.3, 8.12.0; kafka 15.5.1): the charts already run
   them as UID 1001 (containerSecurityContext.runAsUser); their entrypoints write their config under
   /opt/bitnami at start, so the root filesystem stays writable (docs/hardening.md).
-- apachepulsar/pulsar: its entrypoint rewrites /pulsar/conf from the environment
-  (bin/apply-config-from-env.py) and the image's user depends on the release; the user is left to
-  the image, privilege escalation and capabilities are still removed (docs/hardening.md).
+- apachepulsar/pulsar 3.x (3.0.7 in charts 4.2.58, 5.0.19): non-root since 2.10 (apache/pulsar#13376);
+  the 3.x docker/pulsar/Dockerfile (Ubuntu 22.04 stage) ends `useradd pulsar -u 10000 -g 0`,
+  `USER 10000`, with /pulsar/{conf,data,download,logs} owned 10000:0 and group-writable. So: UID
+  10000, GID 0, stated explicitly. Its scripts rewrite /pulsar/conf/*.conf in place at start
+  (bin/apply-config-from-env.py), so the root filesystem stays writable. 2.9.5 (Pulsar v2 on chart
+  4.2.25) predates the non-root image: it keeps its user. The subchart gives every init container
+  one `initContainer.resources` (no limits); each takes its own pod's container's size instead
+  (`init_resources`: docs/hardening.md).
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ from milvus_zones.rendering.postrender import ANN_HARDENING, writable_volume_nam
 MILVUS_UID = 10001
 MILVUS_GID = 0  # the image's files are root:root 774: group 0 may execute them
 BITNAMI_UID = 1001
+PULSAR_UID = 10000  # the image's USER (3.x Dockerfile)
+PULSAR_GID = 0  # its writable directories are 10000:0, group-writable
 MILVUS_WRITABLE = ("/var/lib/milvus", "/tmp")
 
 SECCOMP = {"type": "RuntimeDefault"}
@@ -84,6 +91,12 @@ IMAGE_RULES: list[dict[str, Any]] = [
     {"repository": "bitnami/etcd", "container": {"runAsNonRoot": True, "runAsUser": BITNAMI_UID}},
     {"repository": "bitnami/kafka", "container": {"runAsNonRoot": True, "runAsUser": BITNAMI_UID}},
     {"repository": "bitnami/zookeeper", "container": {"runAsNonRoot": True, "runAsUser": BITNAMI_UID}},
+    # Pulsar 3.x only (tag prefix): 2.9.5 runs as root. Init containers without limits (the subchart's
+    # one `initContainer.resources`) take their pod's container's resources, whatever the release.
+    {"repository": "apachepulsar/pulsar", "tag_prefixes": ["3."],
+     "container": {"runAsNonRoot": True, "runAsUser": PULSAR_UID, "runAsGroup": PULSAR_GID},
+     "pod": {"runAsNonRoot": True}},
+    {"repository": "apachepulsar/pulsar", "init_resources": True},
 ]
 
 

@@ -33,6 +33,7 @@ from milvus_zones.planning.plan import (
     TopologyPlan,
     zone_suffix,
 )
+from milvus_zones.planning.sizing import job_resources
 from milvus_zones.planning.spec import MessageService, Mode
 from milvus_zones.rendering import hardening
 from milvus_zones.rendering.postrender import (
@@ -326,6 +327,29 @@ def _etcd(plan: TopologyPlan, ctx: ReleaseContext, facts: ChartFacts, release: s
     return values
 
 
+# Autorecovery's probes (the subchart renders none): with `httpServerEnabled: "true"` and `httpServerPort`
+# 8000, which the subchart's autorecovery ConfigMap sets, AutoRecoveryMain.buildAutoRecoveryServer
+# starts BookKeeper's HttpService, whose router serves /heartbeat (apache/bookkeeper
+# AutoRecoveryMain.java, http/HttpRouter.java). Timings: the subchart's bookkeeper.probe defaults.
+AUTORECOVERY_HTTP_PORT = 8000
+_AUTORECOVERY_PROBE = {"httpGet": {"path": "/heartbeat", "port": AUTORECOVERY_HTTP_PORT},
+                       "initialDelaySeconds": 10, "periodSeconds": 30, "timeoutSeconds": 5, "failureThreshold": 60}
+
+
+def _pulsar_v3_patches(plan: TopologyPlan, release: str) -> list[dict]:
+    """Placement of the init Jobs (pulsar_metadata.nodeSelector/tolerations are read by the templates but
+    are not keys of the values) and autorecovery's probes: nothing in the subchart's values sets them."""
+    m = plan.message_service
+    app = {"app": "pulsarv3", "release": release}
+    jobs: list[dict[str, Any]] = [
+        {"kind": "Job", "matchLabels": {**app, "component": component},
+         "nodeSelector": dict(m.node_selector), "tolerations": [_toleration(m.toleration)]}
+        for component in ("bookie-init", "pulsar-init")]
+    probes = {"kind": "StatefulSet", "matchLabels": {**app, "component": "recovery"},
+              "probes": {"livenessProbe": _AUTORECOVERY_PROBE, "readinessProbe": _AUTORECOVERY_PROBE}}
+    return [*jobs, probes]
+
+
 def _pulsar_v3(plan: TopologyPlan, ctx: ReleaseContext) -> dict:
     m = plan.message_service
     tolerations = [_toleration(m.toleration)]
@@ -352,7 +376,10 @@ def _pulsar_v3(plan: TopologyPlan, ctx: ReleaseContext) -> dict:
         "bookkeeper": member(
             "bookkeeper",
             volumes={"persistence": True, "journal": {"storageClassName": sc}, "ledgers": {"storageClassName": sc}},
+            # The init Jobs' containers (bookie-init, pulsar-init): sizing.PULSAR_INIT_PODS.
+            metadata={"resources": job_resources()},
         ),
+        "pulsar_metadata": {"resources": job_resources()},
         "broker": member("broker"),
         "proxy": member("proxy"),
         "autorecovery": {"nodeSelector": dict(m.node_selector), "tolerations": tolerations,
@@ -383,6 +410,8 @@ def _pulsar_v2(plan: TopologyPlan, ctx: ReleaseContext, release: str) -> tuple[d
     values = {
         "enabled": True,
         "zookeeper": {"pdb": pdb, **_pulsar_sizing(plan, "zookeeper")},
+        # The init Jobs stay unsized here: pulsar-init's container has no values key, and bookie-init's
+        # (bookkeeper.metadata.resources) runs the bookie's own PULSAR_MEM (no -Xmx128M in 2.7.8's template).
         "bookkeeper": {"replicaCount": m.replicas, "pdb": pdb, **_pulsar_sizing(plan, "bookkeeper")},
         "broker": {"replicaCount": m.replicas, "pdb": pdb, **_pulsar_sizing(plan, "broker")},
         "proxy": {"replicaCount": m.replicas, "pdb": pdb, **_pulsar_sizing(plan, "proxy")},
@@ -398,6 +427,12 @@ def _pulsar_v2(plan: TopologyPlan, ctx: ReleaseContext, release: str) -> tuple[d
             "storageClassName": ctx.storage_class,
         }
         for component in ("zookeeper", "bookie", "broker", "proxy")
+    ]
+    # The init Jobs on the quorum pools, which keep room for them (sizing.PULSAR_INIT_PODS).
+    patches += [
+        {"kind": "Job", "matchLabels": {"app": "pulsar", "release": release, "component": component},
+         "nodeSelector": dict(m.node_selector), "tolerations": [_toleration(m.toleration)]}
+        for component in ("bookie-init", "pulsar-init")
     ]
     return values, patches
 
@@ -452,6 +487,7 @@ def _message_service(plan: TopologyPlan, ctx: ReleaseContext, facts: ChartFacts,
     elif kind is MessageService.PULSAR:
         if facts.pulsar_key == "pulsarv3":
             values["pulsarv3"] = _pulsar_v3(plan, ctx)
+            patches = _pulsar_v3_patches(plan, release)
         else:
             values["pulsar"], patches = _pulsar_v2(plan, ctx, release)
     elif kind is MessageService.KAFKA:

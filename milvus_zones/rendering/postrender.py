@@ -9,14 +9,17 @@ arguments, so every instruction travels inside the manifests, written there by
   workload): JSON {group: nodeSelector}. Each Deployment/StatefulSet labelled
   `milvus.io/resource-group: <group>` (chart 5.0.17+ `replicaResourceGroups`) gets that selector merged
   into its pod nodeSelector, which pins one full query replica to one zone's node pool.
-- `milvus-zones/workload-patches` (same place): JSON list of patches for subchart StatefulSets whose
-  values have no verified key for a hard per-zone rule (Pulsar v2, Kafka's ZooKeeper): nodeSelector,
-  tolerations, a DoNotSchedule topology spread built from the workload's own selector, and the
-  StorageClass of its volume claims.
+- `milvus-zones/workload-patches` (same place): JSON list of patches for subchart StatefulSets (or
+  Jobs) whose values have no verified key for what they need (Pulsar v2, Kafka's ZooKeeper, Pulsar
+  v3's init Jobs and autorecovery): nodeSelector, tolerations, a DoNotSchedule topology spread built
+  from the workload's own selector, the StorageClass of its volume claims, and probes for
+  containers that have none.
 - `milvus-zones/hardening` (same place): JSON {pod, container, automountServiceAccountToken, images}
   (`milvus_zones.rendering.hardening`). Every pod template of the stream gets the pod and container security
   defaults and the token setting wherever the chart left them unset, and each container the rules
-  of its image (user, read-only root filesystem, emptyDirs on the paths the image writes to).
+  of its image, matched on repository and optionally tag prefix (user, read-only root filesystem,
+  emptyDirs on the paths the image writes to; `init_resources`: an init container without limits
+  takes the resources of its pod's container).
 - On a Service (the chart's `service.annotations`): `milvus-zones/load-balancer-class` sets
   `spec.loadBalancerClass` (ACK creates an NLB only with it, and the chart has no key for it);
   `milvus-zones/service-selector` (JSON) replaces `spec.selector`, so one Service can front the
@@ -178,7 +181,8 @@ def _apply_patch(obj: dict, patch: dict) -> None:
     if patch.get("nodeSelector"):
         spec["nodeSelector"] = {**(spec.get("nodeSelector") or {}), **patch["nodeSelector"]}
     for toleration in patch.get("tolerations") or []:
-        current = spec.setdefault("tolerations", [])
+        # A template may render an empty `tolerations:` (null): Pulsar 3.3.0's bookie-init Job.
+        current = spec["tolerations"] = spec.get("tolerations") or []
         if toleration not in current:
             current.append(toleration)
     key = patch.get("spreadTopologyKey")
@@ -194,6 +198,9 @@ def _apply_patch(obj: dict, patch: dict) -> None:
         }
         others = [c for c in spec.get("topologySpreadConstraints") or [] if c.get("topologyKey") != key]
         spec["topologySpreadConstraints"] = [*others, constraint]
+    for probe, definition in (patch.get("probes") or {}).items():
+        for c in spec.get("containers") or []:
+            c.setdefault(probe, copy.deepcopy(definition))
     storage_class = patch.get("storageClassName")
     if storage_class:
         for claim in (obj.get("spec") or {}).get("volumeClaimTemplates") or []:
@@ -240,6 +247,35 @@ def _repository(image: str) -> str:
     return "/".join(parts)
 
 
+def _tag(image: str) -> str:
+    """'apachepulsar/pulsar:3.0.7' -> '3.0.7'; '' without a tag."""
+    last = image.split("@", 1)[0].rsplit("/", 1)[-1]
+    return last.rsplit(":", 1)[1] if ":" in last else ""
+
+
+def _image_rules(rules: list[dict], image: str) -> list[dict]:
+    """The rules for an image: its repository, and one of the rule's tag prefixes when it names any."""
+    repo, tag = _repository(image), _tag(image)
+    return [r for r in rules if r.get("repository") == repo
+            and (not r.get("tag_prefixes") or any(tag.startswith(p) for p in r["tag_prefixes"]))]
+
+
+def _size_init_containers(spec: dict, rules: list[dict]) -> None:
+    """Init containers without limits whose image asks for it take the resources of the pod's container.
+
+    They run before the pod's containers, so the pod requests the larger of the two (Kubernetes docs,
+    "Init Containers", resource sharing): a copy of the container's size adds nothing to the pod's.
+    """
+    sized = [c for c in spec.get("containers") or [] if ((c.get("resources") or {}).get("limits"))]
+    if not sized:
+        return
+    for c in spec.get("initContainers") or []:
+        if (c.get("resources") or {}).get("limits"):
+            continue
+        if any(r.get("init_resources") for r in _image_rules(rules, str(c.get("image", "")))):
+            c["resources"] = copy.deepcopy(sized[0]["resources"])
+
+
 def writable_volume_name(path: str) -> str:
     """Name of the emptyDir that makes `path` writable under a read-only root filesystem."""
     return "mz" + path.replace("/", "-")
@@ -276,20 +312,23 @@ def _harden(objs: list[dict]) -> None:
         _label_job_pods(obj)
     if not isinstance(rules, dict) or not isinstance(rules.get("images"), list):
         raise PostRenderError(f"{ANN_HARDENING} must be a JSON object with pod, container and images")
-    by_repo = {r["repository"]: r for r in rules["images"]}
+    image_rules = rules["images"]
     for obj in objs:
         for spec in _pod_specs(obj):
             if "automountServiceAccountToken" in rules:
                 spec.setdefault("automountServiceAccountToken", rules["automountServiceAccountToken"])
             pod_sc = spec.setdefault("securityContext", {})
+            _size_init_containers(spec, image_rules)
             containers = [c for key in ("initContainers", "containers") for c in spec.get(key) or []]
             for c in containers:
-                rule = by_repo.get(_repository(str(c.get("image", ""))), {})
-                _set_defaults(pod_sc, rule.get("pod") or {})
+                matched = _image_rules(image_rules, str(c.get("image", "")))
+                for rule in matched:
+                    _set_defaults(pod_sc, rule.get("pod") or {})
                 sc = c.setdefault("securityContext", {})
                 _set_defaults(sc, rules.get("container") or {})
-                _set_defaults(sc, rule.get("container") or {})
-                for path in rule.get("writable") or []:
+                for rule in matched:
+                    _set_defaults(sc, rule.get("container") or {})
+                for path in (p for rule in matched for p in rule.get("writable") or []):
                     mounts = c.setdefault("volumeMounts", [])
                     if any(m.get("mountPath") == path for m in mounts):
                         continue

@@ -16,6 +16,7 @@ from milvus_zones.planning.sizing import (
     FAILOVER,
     JOB,
     JOB_PODS,
+    PULSAR_INIT_PODS,
     Resources,
     allocatable,
     parse_cpu,
@@ -102,6 +103,20 @@ def test_the_proxies_pools_keep_room_for_our_jobs(mode):
     # Where the proxies do not run (quorum pools) nothing is reserved for the Jobs.
     quorum = {pool.key for pool in p.pools(Role.QUORUM)}
     assert all(load.reserved in (Resources(0, 0), FAILOVER) for load in p.sizing.pools if load.pool in quorum)
+
+
+@pytest.mark.parametrize("mq", [MessageService.PULSAR, MessageService.KAFKA])
+def test_quorum_pools_keep_room_for_pulsars_init_jobs(mq):
+    # Pulsar's bookie-init and pulsar-init Jobs run at once on the quorum pools at install: every
+    # quorum pool keeps room for both after its members' requests; other message services keep none.
+    p = plan(_spec(mode=Mode.MULTI_ZONE_BASIC, milvus_version="2.5", message_service=mq))
+    quorum = {pool.key for pool in p.pools(Role.QUORUM)}
+    loads = [load for load in p.sizing.pools if load.pool in quorum]
+    assert loads
+    room = Resources(JOB.cpu_m * PULSAR_INIT_PODS, JOB.memory_mi * PULSAR_INIT_PODS)
+    for load in loads:
+        assert load.reserved == (room if mq is MessageService.PULSAR else Resources(0, 0)), load.pool
+        assert load.busiest_node.fits(load.allocatable), load.pool
 
 
 def test_a_pool_too_small_for_the_survivor_is_refused_naming_the_setting():

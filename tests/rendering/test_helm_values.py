@@ -353,9 +353,14 @@ def test_message_service(combo):
         assert _user_config(specs[0])["mq"] == {"type": "woodpecker"}
     elif kind is MessageService.PULSAR and p.chart.chart_version == "4.2.25":
         assert enabled == {"pulsar"}
-        assert {x["matchLabels"]["component"] for x in patches} == {"zookeeper", "bookie", "broker", "proxy"}
-        for x in patches:
+        members = [x for x in patches if x["kind"] == "StatefulSet"]
+        assert {x["matchLabels"]["component"] for x in members} == {"zookeeper", "bookie", "broker", "proxy"}
+        for x in members:
             assert x["spreadTopologyKey"] == key and x["nodeSelector"] == p.message_service.node_selector
+        # The init Jobs where the quorum pools keep room for them (sizing.PULSAR_INIT_PODS).
+        jobs = [x for x in patches if x["kind"] == "Job"]
+        assert {x["matchLabels"]["component"] for x in jobs} == {"bookie-init", "pulsar-init"}
+        assert all(x["nodeSelector"] == p.message_service.node_selector for x in jobs)
         assert all(v["pulsar"][c]["replicaCount"] == 3 for c in ("bookkeeper", "broker", "proxy"))
     elif kind is MessageService.PULSAR:
         assert enabled == {"pulsarv3"}

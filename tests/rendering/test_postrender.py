@@ -308,7 +308,7 @@ def test_runs_as_a_command():
 
 # ---- hardening ------------------------------------------------------------------------------------
 
-def _hardening_stream(container_sc: dict | None = None) -> str:
+def _hardening_stream(container_sc: dict | None = None, pulsar: str = "apachepulsar/pulsar:2.9.5") -> str:
     from milvus_zones.rendering.hardening import directive
 
     milvus = {"name": "proxy", "image": "milvusdb/milvus:v2.6.15"}
@@ -319,7 +319,7 @@ def _hardening_stream(container_sc: dict | None = None) -> str:
             "milvus-zones/hardening": directive()}},
          "spec": {"template": {"metadata": {"labels": {"app": "m"}}, "spec": {"containers": [milvus]}}}},
         {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "p-init", "labels": {"app": "pulsar", "release": "m"}},
-         "spec": {"template": {"spec": {"containers": [{"name": "init", "image": "apachepulsar/pulsar:3.0.7"}]}}}},
+         "spec": {"template": {"spec": {"containers": [{"name": "init", "image": pulsar}]}}}},
     ]
     return yaml.safe_dump_all(docs)
 
@@ -335,11 +335,70 @@ def test_hardening_fills_what_is_unset_and_is_idempotent():
     assert c["securityContext"]["capabilities"] == {"drop": ["ALL"]}
     assert {m["mountPath"] for m in c["volumeMounts"]} == {"/var/lib/milvus", "/tmp"}
     assert all("emptyDir" in v for v in pod["volumes"])
-    # Pulsar: no user forced, the rest applied; the init Job's pod inherits its Job's labels.
+    # Pulsar 2.9.5 (root image): no user forced, the rest applied; the init Job's pod inherits its Job's labels.
     init = job["spec"]["template"]["spec"]["containers"][0]["securityContext"]
     assert "runAsUser" not in init and init["allowPrivilegeEscalation"] is False
     assert job["spec"]["template"]["metadata"]["labels"] == {"app": "pulsar", "release": "m"}
     assert transform(out) == out
+
+
+def test_hardening_runs_pulsar_3_as_its_image_user():
+    out = transform(_hardening_stream(pulsar="docker.io/apachepulsar/pulsar:3.0.7"))
+    job = [d for d in yaml.safe_load_all(out) if d][1]
+    pod = job["spec"]["template"]["spec"]
+    sc = pod["containers"][0]["securityContext"]
+    assert (sc["runAsNonRoot"], sc["runAsUser"], sc["runAsGroup"]) == (True, 10000, 0)
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert transform(out) == out
+
+
+def _pulsar_pod(init_resources: dict | None, init_image: str = "apachepulsar/pulsar:3.0.7") -> str:
+    from milvus_zones.rendering.hardening import directive
+
+    main = {"name": "bookie", "image": "apachepulsar/pulsar:3.0.7",
+            "resources": {"requests": {"cpu": "850m", "memory": "3072Mi"}, "limits": {"cpu": "850m", "memory": "3072Mi"}}}
+    init = {"name": "verify", "image": init_image}
+    if init_resources is not None:
+        init["resources"] = init_resources
+    return yaml.safe_dump({"apiVersion": "apps/v1", "kind": "StatefulSet",
+                           "metadata": {"name": "p-bookie", "annotations": {"milvus-zones/hardening": directive()}},
+                           "spec": {"template": {"spec": {"initContainers": [init], "containers": [main]}}}})
+
+
+def test_pulsar_init_containers_take_their_pods_size():
+    chart_default = {"requests": {"cpu": 0.1, "memory": "256Mi"}}  # pulsar 3.3.0 initContainer.resources
+    out = yaml.safe_load(transform(_pulsar_pod(chart_default)))
+    pod = out["spec"]["template"]["spec"]
+    assert pod["initContainers"][0]["resources"] == pod["containers"][0]["resources"]
+    assert transform(yaml.safe_dump(out)) == yaml.safe_dump(out)
+
+
+def test_init_containers_with_limits_or_of_other_images_keep_their_resources():
+    own = {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "100m", "memory": "128Mi"}}
+    out = yaml.safe_load(transform(_pulsar_pod(own)))
+    assert out["spec"]["template"]["spec"]["initContainers"][0]["resources"] == own
+    other = yaml.safe_load(transform(_pulsar_pod({"requests": {"cpu": "100m"}}, init_image="busybox:1.36")))
+    assert other["spec"]["template"]["spec"]["initContainers"][0]["resources"] == {"requests": {"cpu": "100m"}}
+
+
+def test_patch_adds_probes_and_tolerations_over_a_null_list():
+    probe = {"httpGet": {"path": "/heartbeat", "port": 8000}}
+    patches = [{"kind": "StatefulSet", "matchLabels": {"component": "recovery"},
+                "probes": {"livenessProbe": probe, "readinessProbe": probe}},
+               {"kind": "Job", "matchLabels": {"component": "bookie-init"}, "nodeSelector": {"role": "quorum"},
+                "tolerations": [{"key": "role", "operator": "Equal", "value": "quorum", "effect": "NoSchedule"}]}]
+    ann = {"milvus-zones/workload-patches": json.dumps(patches)}
+    docs = [{"apiVersion": "apps/v1", "kind": "StatefulSet",
+             "metadata": {"name": "r", "labels": {"component": "recovery"}, "annotations": ann},
+             "spec": {"template": {"spec": {"containers": [{"name": "r", "image": "x",
+                                                            "readinessProbe": {"tcpSocket": {"port": 1}}}]}}}},
+            {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "b", "labels": {"component": "bookie-init"}},
+             "spec": {"template": {"spec": {"tolerations": None, "containers": [{"name": "b", "image": "x"}]}}}}]
+    sts, job = [d for d in yaml.safe_load_all(transform(yaml.safe_dump_all(docs))) if d]
+    c = sts["spec"]["template"]["spec"]["containers"][0]
+    assert c["livenessProbe"] == probe and c["readinessProbe"] == {"tcpSocket": {"port": 1}}  # the chart's kept
+    assert job["spec"]["template"]["spec"]["tolerations"] == patches[1]["tolerations"]
+    assert job["spec"]["template"]["spec"]["nodeSelector"] == {"role": "quorum"}
 
 
 def test_hardening_keeps_what_the_chart_set():

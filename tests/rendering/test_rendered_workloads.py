@@ -14,7 +14,8 @@ from support.netpol import External, Pod, allowed, pod_of, selects
 from support.render import _ctx, _stack_plans, needs_charts, render, rendered_deployment
 
 from milvus_zones.planning.catalog import INSTANCE_TYPES
-from milvus_zones.planning.sizing import allocatable
+from milvus_zones.planning.plan import Role
+from milvus_zones.planning.sizing import JOB, JOB_CPU_LIMIT_M, allocatable
 from milvus_zones.planning.spec import MessageService, Mode
 from milvus_zones.rendering import backup_manifests as bm
 from milvus_zones.rendering.hardening import MILVUS_WRITABLE
@@ -127,6 +128,66 @@ def test_every_pod_is_hardened(case):
                     if c in (spec.get("initContainers") or []) and sc.get("runAsUser") == 0:
                         continue  # volumePermissions (off by default) would chown the disk as root
                     assert sc.get("runAsNonRoot") is True and sc.get("runAsUser") == 1001, where
+
+
+PULSAR_CASES = [("stack", "existing-cluster"), *(("variant", v) for v in VARIANTS if v[2] is MessageService.PULSAR)]
+
+
+def _quantities(resources: dict) -> dict:
+    return {side: (_cpu_m(q["cpu"]), _mem_mi(q["memory"])) for side, q in resources.items()}
+
+
+@pytest.mark.parametrize("case", PULSAR_CASES, ids=[f"{k}-{v}" for k, v in PULSAR_CASES])
+def test_pulsar_pods_are_sized_non_root_and_probed(case):
+    """Pulsar's pods as rendered: limits on every container of the v3 subchart (init containers and
+    the init Jobs included), the 3.x image as UID 10000 (2.9.5 keeps its root user), the init Jobs on
+    the quorum pools with the Jobs' size, and probes on autorecovery that reach its HTTP server."""
+    seen = set()
+    for p, _, objs, _ in rendered_deployment(*case):
+        configs = {o["metadata"]["name"]: o.get("data") or {} for o in objs if o["kind"] == "ConfigMap"}
+        for obj, template in _pod_templates(objs):
+            spec = template["spec"]
+            containers = [*(spec.get("initContainers") or []), *spec["containers"]]
+            pulsar = [c for c in containers if "apachepulsar/pulsar:" in c["image"]]
+            if not pulsar:
+                continue
+            v3 = all(c["image"].split(":")[-1].startswith("3.") for c in pulsar)
+            main = spec["containers"][0]
+            for c in pulsar:
+                where = f"{_name(obj)}/{c['name']}"
+                sc = c.get("securityContext") or {}
+                if v3:
+                    assert sc.get("runAsNonRoot") is True and sc.get("runAsUser") == 10000 \
+                        and sc.get("runAsGroup") == 0, where
+                    limits = (c.get("resources") or {}).get("limits") or {}
+                    assert {"cpu", "memory"} <= limits.keys(), f"{where} has no limits: {c.get('resources')}"
+                else:
+                    assert "runAsUser" not in sc and "runAsNonRoot" not in sc, where  # 2.9.5 runs as root
+                if c in (spec.get("initContainers") or []) and (main.get("resources") or {}).get("limits"):
+                    # The pod's own size: adds nothing to what the pod requests.
+                    assert _quantities(c["resources"]) == _quantities(main["resources"]), where
+            if not v3:
+                continue
+            component = obj["metadata"]["labels"].get("component")
+            seen.add(component)
+            if obj["kind"] == "Job":
+                r = _quantities(main["resources"])
+                assert r["requests"] == (JOB.cpu_m, JOB.memory_mi), _name(obj)
+                assert r["limits"] == (JOB_CPU_LIMIT_M, JOB.memory_mi), _name(obj)
+                selector = spec.get("nodeSelector") or {}
+                pools = [pool for pool in p.node_pools if selector and selector.items() <= pool.labels.items()]
+                assert pools and all(pool.role is Role.QUORUM for pool in pools), (_name(obj), selector)
+                taint = p.message_service.toleration
+                assert any(t.get("key") == taint.key and t.get("value") == taint.value
+                           for t in spec.get("tolerations") or []), _name(obj)
+            if component == "recovery":
+                config = configs[main["envFrom"][0]["configMapRef"]["name"]]
+                assert config.get("httpServerEnabled") == "true", config
+                for probe in ("livenessProbe", "readinessProbe"):
+                    get = main[probe]["httpGet"]
+                    assert get["path"] == "/heartbeat" and str(get["port"]) == config["httpServerPort"], probe
+    if case[0] == "stack" or case[1][1] != "2.4":
+        assert {"bookie-init", "pulsar-init", "recovery", "bookie", "broker", "proxy", "zookeeper"} <= seen, seen
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
