@@ -13,6 +13,8 @@ from .model.deployment import (
     MULTI_ZONE_BASIC,
     MULTI_ZONE_HA,
     MULTI_ZONE_MODES,
+    PULSAR_COMPONENTS,
+    PULSAR_PARTS,
     SINGLE_ZONE,
     MilvusRelease,
     Placement,
@@ -199,6 +201,12 @@ def metadata_spans_three_zones(args, report, topology):
 def _pulsar(rel: MilvusRelease, pulsar: Pulsar, pools, report) -> None:
     """Each quorum part of a Pulsar (the chart's, or one of the stack's own): 3 replicas or more, held one per
     zone, on nodes in 3 zones, and no more replicas than zones under a one-per-zone anti-affinity."""
+    if pulsar.source == "statefulset":  # a part written elsewhere (or not at all) has zones nobody can check
+        for name in PULSAR_PARTS:
+            if pulsar.part(name) is None:
+                report(f"Milvus release {rel.res.name}: its message service, {pulsar.what}, has no {name} "
+                       f"StatefulSet (component {PULSAR_COMPONENTS[name]}) in the stack, so its zones cannot be "
+                       "checked.", pulsar.res.urn)
     for part in pulsar.parts:
         if pulsar.source == "chart":
             where = f"Milvus release {rel.res.name}: {pulsar.key}.{part.part}"

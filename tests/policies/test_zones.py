@@ -16,6 +16,7 @@ from support.policytest import (
     resource,
     skipped,
     violated,
+    without,
 )
 
 ZONE_RULES = {"compute-zone-count", "control-plane-multi-zone", "metadata-spans-three-zones",
@@ -214,6 +215,13 @@ def test_pulsar_statefulsets_with_two_bookies_violate_on_the_bookies():
     assert v.message == ("Milvus release milvus: its message service, Pulsar StatefulSets of release pulsar (milvus), "
                          "bookkeeper (StatefulSet pulsar-bookie) has 2 replica(s); use at least 3.")
 
+
+
+def test_pulsar_statefulsets_without_zookeeper_cannot_be_checked():
+    msgs = messages(check(without(graph("ha-pulsar-statefulset"), "pulsar-zookeeper")),
+                    "message-service-spans-three-zones")
+    assert msgs == ["Milvus release milvus: its message service, Pulsar StatefulSets of release pulsar (milvus), has "
+                    "no zookeeper StatefulSet (component zookeeper) in the stack, so its zones cannot be checked."]
 
 @pytest.mark.parametrize("host,found", [
     ("pulsar-broker", True), ("pulsar-broker.milvus", True), ("pulsar-proxy.milvus.svc", True),
