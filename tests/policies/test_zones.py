@@ -394,3 +394,33 @@ def test_cross_region_needs_two_regions():
     report = check(g)
     assert violated(report) == {"compute-zone-count", "cross-region-spans-two-regions"}
     assert "in 1 region(s) (cn-hangzhou)" in messages(report, "compute-zone-count")[0]
+
+
+@pytest.mark.parametrize("version,held,quorums", [("4.7.0", True, (2, 2)), (None, True, (2, 2)),
+                                                  ("3.3.0", False, (1, 1))])
+def test_a_pulsar_release_reads_the_keys_its_chart_version_has(version, held, quorums):
+    # apache/pulsar-helm-chart: <part>.topologySpreadConstraints since 3.6.0, broker quorums 2 since 4.0.0.
+    from milvus_zones_policies.model.deployment import Topology
+    from milvus_zones_policies.model.resources import from_graph
+
+    def spread(p):
+        if version is None:
+            p.pop("version", None)
+        else:
+            p["version"] = version
+        p["values"].pop("affinity")
+        p["values"]["broker"].pop("configData")
+        for part, component in (("zookeeper", "zookeeper"), ("bookkeeper", "bookie"), ("broker", "broker")):
+            p["values"][part]["affinity"] = {"anti_affinity": False}
+            p["values"][part]["topologySpreadConstraints"] = [{
+                "maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone", "whenUnsatisfiable": "DoNotSchedule",
+                "labelSelector": {"matchLabels": {"app": "pulsar", "release": "pulsar", "component": component}}}]
+
+    g = edited(graph("ha-pulsar-release"), "pulsar", spread, "Release")
+    topology = Topology(from_graph(g))
+    (rel,) = topology.releases
+    pulsar = topology.pulsar_of(rel, "externalPulsar")
+    assert [p.one_per_zone[0] for p in pulsar.parts] == [held] * 3
+    assert (pulsar.write_quorum, pulsar.ack_quorum) == quorums
+    msgs = messages(check(g), "message-service-spans-three-zones")
+    assert len(msgs) == (0 if held else 3) and all("is not held one per zone" in m for m in msgs)

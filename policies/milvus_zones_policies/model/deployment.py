@@ -817,7 +817,8 @@ PULSAR_CHARTS = frozenset({"pulsar"})  # apache/pulsar-helm-chart's chart name
 @dataclass(frozen=True)
 class PulsarDefaults:
     """What a Pulsar release leaves unset gets: anti-affinity switches, replicas, anti-affinity types, whether
-    `<part>.affinity.anti_affinity_topology_key` exists, and the broker's managedLedgerDefault quorums."""
+    `<part>.affinity.anti_affinity_topology_key` and `<part>.topologySpreadConstraints` exist, and the broker's
+    managedLedgerDefault quorums."""
 
     global_anti: bool
     part_anti: bool
@@ -826,6 +827,7 @@ class PulsarDefaults:
     topology_key: bool
     write_quorum: int
     ack_quorum: int
+    spread_key: bool = False
 
 
 _PREFERRED = "preferredDuringSchedulingIgnoredDuringExecution"
@@ -833,16 +835,25 @@ _APACHE_TYPES = {"zookeeper": HARD_AFFINITY, "bookkeeper": HARD_AFFINITY, "broke
 # Read in milvus-helm 5.0.19 / 4.2.58 values.yaml (`pulsarv3`: per-part anti_affinity false, replicas 3/3/2,
 # broker configData quorums 2) over its subchart pulsar 3.3.0 (global anti_affinity true, types), 4.2.25's `pulsar`
 # block (global anti_affinity false, replicas 3/3/1) over pulsar 2.7.8 (no topology key: always the hostname), and
-# the apache chart 3.3.0 on its own (values.yaml: replicas 3/4/3, quorums 1).
+# the apache chart 3.3.0 on its own (values.yaml: replicas 3/4/3, quorums 1; see `apache_pulsar_defaults`).
 PULSAR_DEFAULTS = {
     "pulsarv3": PulsarDefaults(True, False, {"zookeeper": 3, "bookkeeper": 3, "broker": 2}, _APACHE_TYPES, True, 2, 2),
     "pulsar": PulsarDefaults(False, True, {"zookeeper": 3, "bookkeeper": 3, "broker": 1}, _APACHE_TYPES, False, 2, 2),
     "apache": PulsarDefaults(True, True, {"zookeeper": 3, "bookkeeper": 4, "broker": 3}, _APACHE_TYPES, True, 1, 1),
 }
 # StatefulSets written by hand: replicas and placement are their own; without a broker ConfigMap (envFrom) that
-# sets managedLedgerDefaultWriteQuorum/AckQuorum the model assumes 1 copy (what the apache chart ships), the
-# least Pulsar runs with, so a zone loss is never counted as survived on an assumption.
+# sets managedLedgerDefaultWriteQuorum/AckQuorum the model assumes 1 copy (the apache chart's before 4.0.0),
+# the least Pulsar runs with, so a zone loss is never counted as survived on an assumption.
 PULSAR_CONF_DEFAULTS = PULSAR_DEFAULTS["apache"]
+
+
+def apache_pulsar_defaults(version: tuple[int, int, int] | None) -> PulsarDefaults:
+    """The apache chart's defaults at a release's pinned version (unpinned: the latest). Read in
+    apache/pulsar-helm-chart: `<part>.topologySpreadConstraints` since 3.6.0 (#526), broker quorums 2
+    since 4.0.0 (#570, 1 before); replicas, switches and types the same from 3.3.0 to 4.7.0."""
+    base = PULSAR_DEFAULTS["apache"]
+    quorum = 2 if version is None or version >= (4, 0, 0) else 1
+    return replace(base, spread_key=version is None or version >= (3, 6, 0), write_quorum=quorum, ack_quorum=quorum)
 
 
 @dataclass(frozen=True)
@@ -900,7 +911,8 @@ def _pulsar_from_values(res: PolicyResource, values: Any, defaults: PulsarDefaul
         topology = (dig(comp, "affinity", "anti_affinity_topology_key") if defaults.topology_key else None) \
             or "kubernetes.io/hostname"
         kind = str(dig(comp, "affinity", "type", default=defaults.types[part]))
-        block = {k: plain(comp[k]) for k in ("nodeSelector", "tolerations") if dig(comp, k)}
+        keys = ("nodeSelector", "tolerations", *(("topologySpreadConstraints",) if defaults.spread_key else ()))
+        block = {k: plain(comp[k]) for k in keys if dig(comp, k)}
         found = patch(part) if patch is not None else None
         if found is not None:
             anti, topology, kind = True, found.get("spreadTopologyKey"), HARD_AFFINITY
@@ -1413,7 +1425,7 @@ class Topology:
             return None
         if target.resource_type == HELM_RELEASE and chart_base(target.props.get("chart")) in PULSAR_CHARTS:
             values = release_values(target)
-            return _pulsar_from_values(target, values, PULSAR_DEFAULTS["apache"],
+            return _pulsar_from_values(target, values, apache_pulsar_defaults(parse_version(target.props.get("version"))),
                                        app=str(dig(values, "nameOverride") or "pulsar"),
                                        release=str(target.props.get("name") or target.name),
                                        what=f"Helm release {target.name} (chart pulsar)", source="release", key="")
