@@ -3,8 +3,6 @@ storage and the Kubernetes control plane live."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from pulumi_policy import PolicyConfigSchema
 
 from ._policy import MANDATORY, mode_or_skip, releases_or_skip, stack_policy
@@ -15,10 +13,12 @@ from .model.deployment import (
     MULTI_ZONE_BASIC,
     MULTI_ZONE_HA,
     MULTI_ZONE_MODES,
+    PULSAR_COMPONENTS,
+    PULSAR_PARTS,
     SINGLE_ZONE,
-    ZONE_KEYS,
     MilvusRelease,
     Placement,
+    Pulsar,
     Topology,
     cluster_zones,
     hard_zone_spread,
@@ -198,54 +198,42 @@ def metadata_spans_three_zones(args, report, topology):
                    urn)
 
 
-_PULSAR_PARTS = ("zookeeper", "bookkeeper", "broker")
-# The v2 chart labels its StatefulSets component=<name>; bookkeeper's is "bookie".
-_PULSAR_V2_COMPONENTS = {"bookkeeper": "bookie"}
-# The milvus chart's own values: pulsarv3 turns anti-affinity off per component (the apache chart's global
-# switch stays on); the pulsar (v2) block turns the global switch off. Replicas as the milvus values set them.
-_PULSAR_DEFAULTS: dict[str, dict[str, Any]] = {
-    "pulsarv3": {"global_anti": True, "part_anti": False, "replicas": {"zookeeper": 3, "bookkeeper": 3, "broker": 2}},
-    "pulsar": {"global_anti": False, "part_anti": True, "replicas": {"zookeeper": 3, "bookkeeper": 3, "broker": 1}},
-}
-
-
-def _pulsar(rel: MilvusRelease, key: str, pools, report) -> None:
-    block = rel.get(key, default={})
-    defaults = _PULSAR_DEFAULTS[key]
-    global_affinity = dig(block, "affinity", default={})
-    for part in _PULSAR_PARTS:
-        if not truthy(dig(block, "components", part), default=True):
-            continue
-        comp = dig(block, part, default={})
-        where = f"Milvus release {rel.res.name}: {key}.{part}"
-        replicas = as_int(dig(comp, "replicaCount")) or defaults["replicas"][part]
-        # The apache chart applies anti-affinity when both the global and the component switch are on.
-        anti = truthy(dig(global_affinity, "anti_affinity"), default=defaults["global_anti"]) and \
-            truthy(dig(comp, "affinity", "anti_affinity"), default=defaults["part_anti"])
-        key_ = dig(comp, "affinity", "anti_affinity_topology_key", default="kubernetes.io/hostname")
-        kind = dig(comp, "affinity", "type", default=dig(global_affinity, "type", default=HARD_AFFINITY))
-        placement_values = comp
-        # The v2 subchart has no zone key: milvus-zones' post-renderer places its StatefulSets instead
-        # (a required anti-affinity on spreadTopologyKey, with the patch's nodeSelector and tolerations).
-        patch = rel.post_render_patch(app="pulsar", component=_PULSAR_V2_COMPONENTS.get(part, part))
-        if patch is not None:
-            anti, key_, kind = True, patch.get("spreadTopologyKey"), HARD_AFFINITY
-            placement_values = {"nodeSelector": patch.get("nodeSelector", {}), "tolerations": patch.get("tolerations", [])}
-        if not (anti and key_ in ZONE_KEYS and kind == HARD_AFFINITY):
+def _pulsar(rel: MilvusRelease, pulsar: Pulsar, pools, report) -> None:
+    """Each quorum part of a Pulsar (the chart's, or one of the stack's own): 3 replicas or more, held one per
+    zone, on nodes in 3 zones, and no more replicas than zones under a one-per-zone anti-affinity."""
+    if pulsar.source == "statefulset":  # a part written elsewhere (or not at all) has zones nobody can check
+        for name in PULSAR_PARTS:
+            if pulsar.part(name) is None:
+                report(f"Milvus release {rel.res.name}: its message service, {pulsar.what}, has no {name} "
+                       f"StatefulSet (component {PULSAR_COMPONENTS[name]}) in the stack, so its zones cannot be "
+                       "checked.", pulsar.res.urn)
+    for part in pulsar.parts:
+        if pulsar.source == "chart":
+            where = f"Milvus release {rel.res.name}: {pulsar.key}.{part.part}"
+        else:
+            where = f"Milvus release {rel.res.name}: its message service, {pulsar.what}, {part.part}"
+            if pulsar.source == "statefulset":
+                where += f" (StatefulSet {part.res.name})"
+        urn = part.res.urn
+        ok, why = part.one_per_zone
+        if not ok and pulsar.source == "statefulset":
+            report(f"{where} is not held one per zone: {why}.", urn)
+        elif not ok:
+            prefix = f"{pulsar.key}." if pulsar.key else ""
             report(f"{where} is not held one per zone: set affinity.anti_affinity true (and the global "
-                   f"{key}.affinity.anti_affinity), anti_affinity_topology_key topology.kubernetes.io/zone and "
-                   f"type {HARD_AFFINITY}.", rel.res.urn)
-        zones, problems = quorum_zones(Placement.from_values(placement_values), pools)
+                   f"{prefix}affinity.anti_affinity), anti_affinity_topology_key topology.kubernetes.io/zone and "
+                   f"type {HARD_AFFINITY}.", urn)
+        zones, problems = quorum_zones(part.placement(), pools)
         for problem in problems:
-            report(f"{where}: {problem}.", rel.res.urn)
+            report(f"{where}: {problem}.", urn)
         if len(zones) < QUORUM_ZONES:
             report(f"{where} can run on nodes in {len(zones)} zone(s) ({_zones(zones)}); it needs "
-                   f"{QUORUM_ZONES} (nodeSelector and tolerations).", rel.res.urn)
-        if replicas < QUORUM_ZONES:
-            report(f"{where} has {replicas} replica(s); use at least {QUORUM_ZONES}.", rel.res.urn)
-        elif anti and key_ in ZONE_KEYS and replicas > len(zones) >= 1:
-            report(f"{where} has {replicas} replicas under a one-per-zone rule but nodes in {len(zones)} "
-                   "zones: the extra replicas never schedule; set replicaCount to the zone count.", rel.res.urn)
+                   f"{QUORUM_ZONES} (nodeSelector and tolerations).", urn)
+        if part.replicas < QUORUM_ZONES:
+            report(f"{where} has {part.replicas} replica(s); use at least {QUORUM_ZONES}.", urn)
+        elif part.at_most_one_per_zone and part.replicas > len(zones) >= 1:
+            report(f"{where} has {part.replicas} replicas under a one-per-zone rule but nodes in {len(zones)} "
+                   "zones: the extra replicas never schedule; set replicaCount to the zone count.", urn)
 
 
 def _spread_statefulset(rel: MilvusRelease, key: str, default_replicas: int, pools, report) -> None:
@@ -301,8 +289,9 @@ def message_service_spans_three_zones(args, report, topology):
                      for r in d.releases):
         where = f"Milvus release {rel.res.name}"
         for svc in rel.message_services():
-            if svc in ("pulsarv3", "pulsar"):
-                _pulsar(rel, svc, dep.pools, report)
+            pulsar = topology.pulsar_of(rel, svc)
+            if pulsar is not None:  # the chart's Pulsar, or the apache chart / StatefulSets externalPulsar names
+                _pulsar(rel, pulsar, dep.pools, report)
             elif svc == "kafka":
                 _spread_statefulset(rel, "kafka", 1, dep.pools, report)
             elif svc in ("externalKafka", "externalPulsar"):

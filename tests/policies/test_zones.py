@@ -16,6 +16,7 @@ from support.policytest import (
     resource,
     skipped,
     violated,
+    without,
 )
 
 ZONE_RULES = {"compute-zone-count", "control-plane-multi-zone", "metadata-spans-three-zones",
@@ -169,6 +170,96 @@ def test_kafka_statefulset_of_the_stack_is_judged_like_the_charts():
     assert any("its message service, StatefulSet kafka (milvus/kafka), has 1 replica(s)" in m for m in msgs)
 
 
+
+# Pulsar run on its own in the stack (the apache chart, or its StatefulSets), named by externalPulsar.host
+
+@pytest.mark.parametrize("stack,what", [
+    ("ha-pulsar-release", "Helm release pulsar (chart pulsar)"),
+    ("ha-pulsar-statefulset", "Pulsar StatefulSets of release pulsar (milvus)"),
+])
+def test_pulsar_of_the_stack_named_by_external_pulsar_is_judged_like_the_charts(stack, what):
+    from milvus_zones_policies.model.deployment import Topology
+    from milvus_zones_policies.model.resources import from_graph
+
+    from milvus_zones.analysis import failures
+
+    g = graph(stack)
+    assert resource(g, "milvus", "Release").inputs["values"]["pulsarv3"] == {"enabled": False}
+    assert not violated(check(g), None)
+    topology = Topology(from_graph(g))
+    (rel,) = topology.releases
+    pulsar = topology.pulsar_of(rel, "externalPulsar")
+    assert pulsar is not None and pulsar.what == what
+    assert [(p.part, p.replicas, p.at_most_one_per_zone) for p in pulsar.parts] == [
+        ("zookeeper", 3, True), ("bookkeeper", 3, True), ("broker", 3, True)]
+    r = failures.report(g, with_contributions=False)
+    assert {s.zone: (s.wal["members"], s.wal["quorum_kept"], s.wal["durable"]) for s in r.scenarios} == {
+        z: (3, True, True) for z in ("cn-hangzhou-h", "cn-hangzhou-i", "cn-hangzhou-j")}
+
+
+def test_a_pulsar_release_held_apart_by_host_violates_on_the_release():
+    report = check(graph("ha-pulsar-release-by-host"))
+    assert violated(report, None) == {"message-service-spans-three-zones", "ha-failover-within-rto"}
+    msgs = messages(report, "message-service-spans-three-zones")
+    assert [m.split(" is not held")[0] for m in msgs] == [
+        f"Milvus release milvus: its message service, Helm release pulsar (chart pulsar), {p}"
+        for p in ("zookeeper", "bookkeeper", "broker")]
+    assert {v.resource_name for v in report.violations if v.policy == "message-service-spans-three-zones"} == {"pulsar"}
+
+
+def test_pulsar_statefulsets_with_two_bookies_violate_on_the_bookies():
+    report = check(graph("ha-pulsar-statefulset-two-bookies"))
+    assert violated(report, None) == {"message-service-spans-three-zones", "ha-failover-within-rto"}
+    (v,) = [v for v in report.violations if v.policy == "message-service-spans-three-zones"]
+    assert v.resource_name == "pulsar-bookie"
+    assert v.message == ("Milvus release milvus: its message service, Pulsar StatefulSets of release pulsar (milvus), "
+                         "bookkeeper (StatefulSet pulsar-bookie) has 2 replica(s); use at least 3.")
+
+
+
+def test_pulsar_statefulsets_without_zookeeper_cannot_be_checked():
+    msgs = messages(check(without(graph("ha-pulsar-statefulset"), "pulsar-zookeeper")),
+                    "message-service-spans-three-zones")
+    assert msgs == ["Milvus release milvus: its message service, Pulsar StatefulSets of release pulsar (milvus), has "
+                    "no zookeeper StatefulSet (component zookeeper) in the stack, so its zones cannot be checked."]
+
+@pytest.mark.parametrize("host,found", [
+    ("pulsar-broker", True), ("pulsar-broker.milvus", True), ("pulsar-proxy.milvus.svc", True),
+    ("pulsar-broker.milvus.svc.cluster.local", True), ("pulsar-broker.other.svc", False), ("10.0.3.4", False),
+])
+def test_external_pulsar_host_is_read_as_a_kubernetes_dns_name(host, found):
+    g = edited(graph("ha-pulsar-release"), "milvus",
+               lambda p: p["values"]["externalPulsar"].__setitem__("host", host), "Release")
+    msgs = messages(check(g), "message-service-spans-three-zones")
+    assert msgs == ([] if found else [
+        "Milvus release milvus uses externalPulsar, outside the stack, whose zones cannot be checked; run the "
+        "message service in the chart, use Woodpecker, or set this policy's allowExternal."])
+
+
+def test_a_pulsar_release_gets_the_apache_charts_defaults():
+    # pulsar 3.3.0 values.yaml: 4 bookies, anti-affinity by host (the broker's preferred only), quorums 1.
+    from milvus_zones_policies.model.deployment import Topology
+    from milvus_zones_policies.model.resources import from_graph
+
+    def defaults(p):
+        p["values"] = {"components": p["values"]["components"]}
+
+    g = edited(graph("ha-pulsar-release"), "pulsar", defaults, "Release")
+    topology = Topology(from_graph(g))
+    (rel,) = topology.releases
+    pulsar = topology.pulsar_of(rel, "externalPulsar")
+    assert [(p.part, p.replicas, p.one_per_zone[0]) for p in pulsar.parts] == [
+        ("zookeeper", 3, False), ("bookkeeper", 4, False), ("broker", 3, False)]
+    assert (pulsar.write_quorum, pulsar.ack_quorum) == (1, 1)
+    # Each part: not held one per zone, and without tolerations only the untainted compute pools (2 zones).
+    where = "Milvus release milvus: its message service, Helm release pulsar (chart pulsar),"
+    heads = [f"{where} {p} " + ("is not held one per zone" if i % 2 == 0 else
+                                "can run on nodes in 2 zone(s) (cn-hangzhou-h, cn-hangzhou-i)")
+             for p in ("zookeeper", "bookkeeper", "broker") for i in range(2)]
+    msgs = messages(check(g), "message-service-spans-three-zones")
+    assert len(msgs) == len(heads) and all(m.startswith(h) for m, h in zip(msgs, heads, strict=True))
+
+
 def test_external_etcd_is_not_verifiable_unless_allowed(tmp_path):
     g = _values(graph("ha-compliant"), lambda v: v.__setitem__("externalEtcd", {
         "enabled": True, "endpoints": ["etcd.example.internal:2379"]}))
@@ -303,3 +394,33 @@ def test_cross_region_needs_two_regions():
     report = check(g)
     assert violated(report) == {"compute-zone-count", "cross-region-spans-two-regions"}
     assert "in 1 region(s) (cn-hangzhou)" in messages(report, "compute-zone-count")[0]
+
+
+@pytest.mark.parametrize("version,held,quorums", [("4.7.0", True, (2, 2)), (None, True, (2, 2)),
+                                                  ("3.3.0", False, (1, 1))])
+def test_a_pulsar_release_reads_the_keys_its_chart_version_has(version, held, quorums):
+    # apache/pulsar-helm-chart: <part>.topologySpreadConstraints since 3.6.0, broker quorums 2 since 4.0.0.
+    from milvus_zones_policies.model.deployment import Topology
+    from milvus_zones_policies.model.resources import from_graph
+
+    def spread(p):
+        if version is None:
+            p.pop("version", None)
+        else:
+            p["version"] = version
+        p["values"].pop("affinity")
+        p["values"]["broker"].pop("configData")
+        for part, component in (("zookeeper", "zookeeper"), ("bookkeeper", "bookie"), ("broker", "broker")):
+            p["values"][part]["affinity"] = {"anti_affinity": False}
+            p["values"][part]["topologySpreadConstraints"] = [{
+                "maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone", "whenUnsatisfiable": "DoNotSchedule",
+                "labelSelector": {"matchLabels": {"app": "pulsar", "release": "pulsar", "component": component}}}]
+
+    g = edited(graph("ha-pulsar-release"), "pulsar", spread, "Release")
+    topology = Topology(from_graph(g))
+    (rel,) = topology.releases
+    pulsar = topology.pulsar_of(rel, "externalPulsar")
+    assert [p.one_per_zone[0] for p in pulsar.parts] == [held] * 3
+    assert (pulsar.write_quorum, pulsar.ack_quorum) == quorums
+    msgs = messages(check(g), "message-service-spans-three-zones")
+    assert len(msgs) == (0 if held else 3) and all("is not held one per zone" in m for m in msgs)

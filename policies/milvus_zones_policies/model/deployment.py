@@ -759,8 +759,8 @@ def _selects(selector: Any, labels: Mapping[str, str]) -> bool:
 
 
 def _bitnami_fullname(release: str, chart: str, values: Mapping) -> str:
-    """bitnami common.names.fullname: fullnameOverride, else the release name when it contains the chart's
-    name (or nameOverride), else `<release>-<name>`."""
+    """bitnami common.names.fullname (apache pulsar's pulsar.fullname is the same rule): fullnameOverride, else
+    the release name when it contains the chart's name (or nameOverride), else `<release>-<name>`."""
     if dig(values, "fullnameOverride"):
         return str(dig(values, "fullnameOverride"))[:63].rstrip("-")
     name = str(dig(values, "nameOverride") or chart)
@@ -803,6 +803,172 @@ def _release_quorum(rel: PolicyResource, chart: str, pdbs: list[PolicyResource])
                   truthy(dig(values, "persistence", "enabled"), default=defaults["persistence"]),
                   truthy(dig(values, "pdb", "create"), default=defaults["pdb"])
                   or _pdb_covers(pdbs, labels, rel.props.get("namespace")), "release")
+
+
+# -- Pulsar: the Milvus chart's subchart, or the apache chart / StatefulSets the stack runs on its own ----------
+
+PULSAR_PARTS = ("zookeeper", "bookkeeper", "broker")  # the quorum members the zone rules judge
+# The apache chart's `component` label and Service suffix of each part (`<part>.component` in pulsar 2.7.8 and
+# 3.3.0 values.yaml); proxy too: Milvus' pulsar address names the proxy Service when one runs.
+PULSAR_COMPONENTS = {"zookeeper": "zookeeper", "bookkeeper": "bookie", "broker": "broker", "proxy": "proxy"}
+PULSAR_CHARTS = frozenset({"pulsar"})  # apache/pulsar-helm-chart's chart name
+
+
+@dataclass(frozen=True)
+class PulsarDefaults:
+    """What a Pulsar release leaves unset gets: anti-affinity switches, replicas, anti-affinity types, whether
+    `<part>.affinity.anti_affinity_topology_key` and `<part>.topologySpreadConstraints` exist, and the broker's
+    managedLedgerDefault quorums."""
+
+    global_anti: bool
+    part_anti: bool
+    replicas: Mapping[str, int]
+    types: Mapping[str, str]
+    topology_key: bool
+    write_quorum: int
+    ack_quorum: int
+    spread_key: bool = False
+
+
+_PREFERRED = "preferredDuringSchedulingIgnoredDuringExecution"
+_APACHE_TYPES = {"zookeeper": HARD_AFFINITY, "bookkeeper": HARD_AFFINITY, "broker": _PREFERRED}
+# Read in milvus-helm 5.0.19 / 4.2.58 values.yaml (`pulsarv3`: per-part anti_affinity false, replicas 3/3/2,
+# broker configData quorums 2) over its subchart pulsar 3.3.0 (global anti_affinity true, types), 4.2.25's `pulsar`
+# block (global anti_affinity false, replicas 3/3/1) over pulsar 2.7.8 (no topology key: always the hostname), and
+# the apache chart 3.3.0 on its own (values.yaml: replicas 3/4/3, quorums 1; see `apache_pulsar_defaults`).
+PULSAR_DEFAULTS = {
+    "pulsarv3": PulsarDefaults(True, False, {"zookeeper": 3, "bookkeeper": 3, "broker": 2}, _APACHE_TYPES, True, 2, 2),
+    "pulsar": PulsarDefaults(False, True, {"zookeeper": 3, "bookkeeper": 3, "broker": 1}, _APACHE_TYPES, False, 2, 2),
+    "apache": PulsarDefaults(True, True, {"zookeeper": 3, "bookkeeper": 4, "broker": 3}, _APACHE_TYPES, True, 1, 1),
+}
+# StatefulSets written by hand: replicas and placement are their own; without a broker ConfigMap (envFrom) that
+# sets managedLedgerDefaultWriteQuorum/AckQuorum the model assumes 1 copy (the apache chart's before 4.0.0),
+# the least Pulsar runs with, so a zone loss is never counted as survived on an assumption.
+PULSAR_CONF_DEFAULTS = PULSAR_DEFAULTS["apache"]
+
+
+def apache_pulsar_defaults(version: tuple[int, int, int] | None) -> PulsarDefaults:
+    """The apache chart's defaults at a release's pinned version (unpinned: the latest). Read in
+    apache/pulsar-helm-chart: `<part>.topologySpreadConstraints` since 3.6.0 (#526), broker quorums 2
+    since 4.0.0 (#570, 1 before); replicas, switches and types the same from 3.3.0 to 4.7.0."""
+    base = PULSAR_DEFAULTS["apache"]
+    quorum = 2 if version is None or version >= (4, 0, 0) else 1
+    return replace(base, spread_key=version is None or version >= (3, 6, 0), write_quorum=quorum, ack_quorum=quorum)
+
+
+@dataclass(frozen=True)
+class PulsarPart:
+    """One quorum member set of a Pulsar (zookeeper, bookkeeper, broker) as Kubernetes runs it."""
+
+    part: str
+    replicas: int
+    block: dict  # the pod template's nodeSelector, tolerations, affinity, topologySpreadConstraints
+    res: PolicyResource  # where its violations are reported
+
+    def placement(self) -> Placement:
+        return Placement.from_values(self.block)
+
+    @property
+    def one_per_zone(self) -> tuple[bool, str]:
+        return hard_zone_spread(self.block)
+
+    @property
+    def at_most_one_per_zone(self) -> bool:
+        """A required pod anti-affinity on a zone key: replicas beyond the zone count never schedule."""
+        terms = dig(self.block, "affinity", "podAntiAffinity", HARD_AFFINITY, default=[]) or []
+        return any(is_map(t) and t.get("topologyKey") in ZONE_KEYS and t.get("labelSelector") for t in terms)
+
+
+@dataclass
+class Pulsar:
+    """A Pulsar Milvus writes its WAL to: its parts, and how many bookies must hold and acknowledge an entry."""
+
+    res: PolicyResource
+    what: str  # for messages: "pulsarv3" (values of the Milvus release), "Helm release pulsar (chart pulsar)", ...
+    source: str  # "chart" (the Milvus release's values or its rendered StatefulSets), "release", "statefulset"
+    key: str  # values prefix the remediation names: "pulsarv3", "pulsar", "" (an apache release), or none
+    parts: list[PulsarPart]
+    write_quorum: int
+    ack_quorum: int
+
+    def part(self, name: str) -> PulsarPart | None:
+        return next((p for p in self.parts if p.part == name), None)
+
+
+def _pulsar_from_values(res: PolicyResource, values: Any, defaults: PulsarDefaults, *, app: str, release: str,
+                        what: str, source: str, key: str, patch=None) -> Pulsar:
+    """The StatefulSets the apache chart renders from these values (templates/<part>-statefulset.yaml: the
+    anti-affinity applies when the global and the part's switch are both on, on the part's topology key;
+    required, or preferred with weight 100); `patch(part)` is a post-renderer's placement replacing it."""
+    global_anti = truthy(dig(values, "affinity", "anti_affinity"), default=defaults.global_anti)
+    parts = []
+    for part in PULSAR_PARTS:
+        if not truthy(dig(values, "components", part), default=True):
+            continue
+        comp = dig(values, part, default={}) or {}
+        replicas = as_int(dig(comp, "replicaCount"))
+        anti = global_anti and truthy(dig(comp, "affinity", "anti_affinity"), default=defaults.part_anti)
+        topology = (dig(comp, "affinity", "anti_affinity_topology_key") if defaults.topology_key else None) \
+            or "kubernetes.io/hostname"
+        kind = str(dig(comp, "affinity", "type", default=defaults.types[part]))
+        keys = ("nodeSelector", "tolerations", *(("topologySpreadConstraints",) if defaults.spread_key else ()))
+        block = {k: plain(comp[k]) for k in keys if dig(comp, k)}
+        found = patch(part) if patch is not None else None
+        if found is not None:
+            anti, topology, kind = True, found.get("spreadTopologyKey"), HARD_AFFINITY
+            block = {"nodeSelector": found.get("nodeSelector", {}), "tolerations": found.get("tolerations", [])}
+        if anti:
+            term = {"labelSelector": {"matchLabels": {"app": app, "release": release,
+                                                      "component": PULSAR_COMPONENTS[part]}}, "topologyKey": topology}
+            block["affinity"] = {"podAntiAffinity": {HARD_AFFINITY: [term]} if kind == HARD_AFFINITY
+                                 else {kind: [{"weight": 100, "podAffinityTerm": term}]}}
+        parts.append(PulsarPart(part, defaults.replicas[part] if replicas is None else replicas, block, res))
+    config = dig(values, "broker", "configData", default={}) or {}
+    return Pulsar(res, what, source, key, parts,
+                  as_int(dig(config, "managedLedgerDefaultWriteQuorum")) or defaults.write_quorum,
+                  as_int(dig(config, "managedLedgerDefaultAckQuorum")) or defaults.ack_quorum)
+
+
+def pulsar_labels(res: PolicyResource) -> tuple[str, str, str | None, str] | None:
+    """(app, release, namespace, component) of a StatefulSet labelled as the apache chart labels its objects
+    (`app`, `release`, `cluster`, `component`: templates/_helpers.tpl pulsar.standardLabels), else None."""
+    if res.resource_type != K8S_STATEFULSET:
+        return None
+    labels = labels_of(dig(res.props, "metadata", "labels", default={}))
+    component = labels.get("component") or ""
+    if not labels.get("app") or not labels.get("release") or component not in PULSAR_COMPONENTS.values():
+        return None
+    namespace = dig(res.props, "metadata", "namespace")
+    return labels["app"], labels["release"], None if namespace is None else str(namespace), component
+
+
+def _pulsar_from_statefulsets(sets: list[PolicyResource], configmaps: list[PolicyResource], *, report_on=None,
+                              what: str, source: str, key: str, defaults: PulsarDefaults) -> Pulsar:
+    """A Pulsar from its StatefulSets; the broker's quorums from the ConfigMaps its containers read (envFrom)."""
+    by_component = {lab[3]: s for s in sets if (lab := pulsar_labels(s)) is not None}
+    parts = []
+    for part in PULSAR_PARTS:
+        sts = by_component.get(PULSAR_COMPONENTS[part])
+        if sts is None:
+            continue
+        pod = plain(dig(sts.props, "spec", "template", "spec", default={}) or {})
+        pod = pod if isinstance(pod, dict) else {}
+        replicas = as_int(dig(sts.props, "spec", "replicas"))
+        block = {k: pod[k] for k in ("nodeSelector", "tolerations", "affinity", "topologySpreadConstraints") if pod.get(k)}
+        parts.append(PulsarPart(part, 1 if replicas is None else replicas, block, report_on or sts))
+    write, ack = defaults.write_quorum, defaults.ack_quorum
+    broker = by_component.get("broker")
+    if broker is not None:
+        ns = dig(broker.props, "metadata", "namespace")
+        names = [str(dig(ref, "configMapRef", "name")) for c in dig(broker.props, "spec", "template", "spec",
+                                                                     "containers", default=[]) or []
+                 for ref in dig(c, "envFrom", default=[]) or [] if dig(ref, "configMapRef", "name")]
+        for cm in configmaps:
+            data = dig(cm.props, "data", default={}) or {}
+            if dig(cm.props, "metadata", "name") in names and dig(cm.props, "metadata", "namespace") == ns:
+                write = as_int(dig(data, "managedLedgerDefaultWriteQuorum")) or write
+                ack = as_int(dig(data, "managedLedgerDefaultAckQuorum")) or ack
+    return Pulsar(report_on or (broker or sets[0]), what, source, key, parts, write, ack)
 
 
 # -- the failover controllers ---------------------------------------------------------------------------
@@ -1181,14 +1347,19 @@ class Topology:
                     out[(str(name), ns)] = sts
         for rel in self.of_type(HELM_RELEASE):
             chart = chart_base(rel.props.get("chart"))
+            ns = rel.props.get("namespace")
             if chart in BITNAMI_DEFAULTS:
                 full = _bitnami_fullname(str(rel.props.get("name") or rel.name), chart, release_values(rel))
-                ns = rel.props.get("namespace")
                 out[(full, ns)] = out[(f"{full}-headless", ns)] = rel
+            elif chart in PULSAR_CHARTS:  # Services <fullname>-<broker|proxy>.component (templates/*-service.yaml)
+                values = release_values(rel)
+                full = _bitnami_fullname(str(rel.props.get("name") or rel.name), chart, values)
+                for part in ("broker", "proxy"):
+                    out[(f"{full}-{dig(values, part, 'component') or PULSAR_COMPONENTS[part]}", ns)] = rel
         return out
 
-    def quorum_at(self, endpoints: Any, namespace: str | None) -> Quorum | None:
-        """The in-stack StatefulSet or bitnami release every one of `endpoints` names, or None (external)."""
+    def target_at(self, endpoints: Any, namespace: str | None) -> PolicyResource | None:
+        """The in-stack StatefulSet or chart release every one of `endpoints` names, or None (external)."""
         items = [str(e) for e in endpoints] if is_list(endpoints) else \
             [e for e in str(endpoints or "").split(",") if e.strip()]
         found: set[str] = set()
@@ -1205,12 +1376,66 @@ class Topology:
                 return None
             found.add(hit.urn)
             target = hit
-        if target is None or len(found) != 1:
+        return target if target is not None and len(found) == 1 else None
+
+    def quorum_at(self, endpoints: Any, namespace: str | None) -> Quorum | None:
+        """The in-stack StatefulSet or bitnami release every one of `endpoints` names, or None (external)."""
+        target = self.target_at(endpoints, namespace)
+        if target is None:
             return None
         pdbs = self.of_type(*PDB_TYPES)
         if target.resource_type == K8S_STATEFULSET:
             return _statefulset_quorum(target, pdbs)
-        return _release_quorum(target, chart_base(target.props.get("chart")), pdbs)
+        chart = chart_base(target.props.get("chart"))
+        return _release_quorum(target, chart, pdbs) if chart in BITNAMI_DEFAULTS else None
+
+    @functools.cached_property
+    def _pulsar_sets(self) -> dict[tuple[str, str, str | None], list[PolicyResource]]:
+        """StatefulSets labelled as the apache Pulsar chart labels them, by (app, release, namespace)."""
+        out: dict[tuple[str, str, str | None], list[PolicyResource]] = {}
+        for sts in self.of_type(K8S_STATEFULSET):
+            found = pulsar_labels(sts)
+            if found is not None:
+                out.setdefault(found[:3], []).append(sts)
+        return out
+
+    def pulsar_of(self, rel: MilvusRelease, service: str) -> Pulsar | None:
+        """The Pulsar a release writes to: its subchart (`pulsarv3`, `pulsar`) as rendered StatefulSets of a
+        Chart when the stack holds them, else as its values render it; or (`externalPulsar`) the apache chart
+        release or Pulsar StatefulSets of the stack that externalPulsar.host names. None: outside the stack."""
+        namespace = rel.res.props.get("namespace")
+        if service in ("pulsarv3", "pulsar"):
+            defaults = PULSAR_DEFAULTS[service]
+            sets = self._pulsar_sets.get((service, rel.name, namespace))
+            if sets:
+                return _pulsar_from_statefulsets(sets, self.of_type(CONFIG_MAP), report_on=rel.res, what=service,
+                                                 source="chart", key=service, defaults=defaults)
+            return _pulsar_from_values(
+                rel.res, rel.get(service, default={}), defaults, app=service, release=rel.name, what=service,
+                source="chart", key=service,
+                patch=lambda part: rel.post_render_patch(app="pulsar", component=PULSAR_COMPONENTS[part]))
+        if service == "externalPulsar":
+            return self.pulsar_at([rel.get("externalPulsar", "host", default="")], namespace)
+        return None
+
+    def pulsar_at(self, endpoints: Any, namespace: str | None) -> Pulsar | None:
+        """The Pulsar of the stack whose broker or proxy Service `endpoints` name (see `target_at`)."""
+        target = self.target_at(endpoints, namespace)
+        if target is None:
+            return None
+        if target.resource_type == HELM_RELEASE and chart_base(target.props.get("chart")) in PULSAR_CHARTS:
+            values = release_values(target)
+            return _pulsar_from_values(target, values, apache_pulsar_defaults(parse_version(target.props.get("version"))),
+                                       app=str(dig(values, "nameOverride") or "pulsar"),
+                                       release=str(target.props.get("name") or target.name),
+                                       what=f"Helm release {target.name} (chart pulsar)", source="release", key="")
+        found = pulsar_labels(target)
+        if found is None:
+            return None
+        app, release, ns, _ = found
+        return _pulsar_from_statefulsets(self._pulsar_sets[(app, release, ns)], self.of_type(CONFIG_MAP),
+                                         what=f"Pulsar StatefulSets of release {release} ({ns or 'default'})",
+                                         source="statefulset", key="", defaults=PULSAR_CONF_DEFAULTS)
 
     def etcd_of(self, rel: MilvusRelease) -> Quorum | None:
         """The etcd a release uses: its own subchart's, or the in-stack one its externalEtcd.endpoints name

@@ -283,16 +283,19 @@ def _wal(rel: MilvusRelease, dep: Deployment, zone: str) -> dict[str, Any]:
                 "note": f"log in the bucket ({redundancy}); served by "
                         + (f"group {primary}'s streaming nodes" if primary else "the streaming nodes"),
                 "primary_group": primary or None}
-    if kind in ("pulsar", "pulsarv3"):
-        block = rel.get(kind, "bookkeeper", default={}) or {}
-        anti = dig(block, "affinity", "anti_affinity_topology_key") == "topology.kubernetes.io/zone"
-        n = as_int(dig(block, "replicaCount")) or 3
-        w = workload("bookkeeper", n, Placement.from_values(block), dep.pools)
+    pulsar = dep.topology.pulsar_of(rel, kind)  # the chart's, or the stack's own externalPulsar names
+    if pulsar is not None:
+        bookies = pulsar.part("bookkeeper")
+        n = bookies.replicas if bookies is not None else 0
+        w = workload("bookkeeper", n, bookies.placement() if bookies is not None else Placement.from_values({}),
+                     dep.pools)
+        anti = bookies is not None and bookies.at_most_one_per_zone
         lost = (1 if zone in w.zones else 0) if anti and len(w.zones) >= n else w.worst_in(zone)
-        ack = 2  # managedLedgerDefaultAckQuorum in the Milvus chart's pulsar values
+        ack, copies = pulsar.ack_quorum, pulsar.write_quorum  # broker managedLedgerDefaultAck/WriteQuorum
         return {"kind": "pulsar", "members": n, "in_zone": lost, "quorum_kept": n - lost >= ack,
-                "durable": anti and len(w.zones) >= 2,
-                "note": f"{n - lost} of {n} bookies left; each entry acknowledged by {ack} bookies"
+                "durable": anti and len(w.zones) >= 2 and copies >= 2,
+                "note": ("" if pulsar.source == "chart" else f"{pulsar.what}: ")
+                        + f"{n - lost} of {n} bookies left; each entry written to {copies} and acknowledged by {ack} bookies"
                         + (" in distinct zones" if anti else " (zones not enforced)")}
     if kind == "kafka":
         block = rel.get("kafka", default={}) or {}

@@ -19,7 +19,10 @@ policy holds them to the rules a `helm.v3.Release` is held to. What is read, and
   members, placement, volumes, resources and contexts; without one, `externalEtcd` with the endpoints
   default.yaml lists;
 - the release's Kafka StatefulSet (bitnami, as the etcd one) as the `kafka` values, and a MinIO workload;
-  Pulsar rendered in the chart (the apache chart labels its objects `release:`) is not read yet.
+- Pulsar rendered in the chart: the apache subchart (pulsar 3.3.0 as `pulsarv3` in 5.0.19 and 4.2.58, 2.7.8 as
+  `pulsar` in 4.2.25) labels its StatefulSets `app: <alias>`, `release: <release>`, `cluster: <release>-<alias>`,
+  `component: zookeeper|bookie|broker|proxy|recovery`; they enable the alias, and the model reads the Pulsar from
+  those StatefulSets (`Topology.pulsar_of`). Without them, `externalPulsar` with default.yaml's pulsar.address.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from typing import Any
 
 from pulumi_policy import PolicyResource
 
+from .deployment import pulsar_labels
 from .values import dig, is_map, labels_of
 
 CHART_TYPES = frozenset({"kubernetes:helm.sh/v3:Chart", "kubernetes:helm.sh/v4:Chart"})
@@ -193,7 +197,16 @@ def _release(instance: str, namespace: Any, workloads: list[PolicyResource], res
     elif mq == "kafka":
         values["externalKafka"] = {"enabled": True, "brokerList": dig(default, "kafka", "brokerList")}
     elif mq == "pulsar":
-        values["pulsarv3" if "pulsar" in apps else "externalPulsar"] = {"enabled": True}
+        # The apache subchart labels its objects `app: <pulsarv3|pulsar>` (its alias), `release: <release>`
+        # (templates/_helpers.tpl pulsar.standardLabels), not app.kubernetes.io/instance.
+        subchart = {app for r in resources if (found := pulsar_labels(r)) is not None
+                    for app, release, ns, _ in [found] if release == instance and ns == namespace}
+        alias = next((k for k in ("pulsarv3", "pulsar") if k in subchart), None)
+        if alias is not None:
+            values[alias] = {"enabled": True}
+        else:  # config.tpl: pulsar.address/port are externalPulsar.host/port
+            values["externalPulsar"] = {"enabled": True, "host": dig(default, "pulsar", "address", default=""),
+                                        "port": dig(default, "pulsar", "port")}
     elif mq == "woodpecker" or (not mq and "streamingNode" in values):  # 2.6 with no mq.type: Woodpecker
         values["streaming"] = {"enabled": True, "woodpecker": {
             "storage": {"type": str(dig(default, "woodpecker", "storage", "type", default="minio"))}}}

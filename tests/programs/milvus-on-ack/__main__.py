@@ -58,6 +58,12 @@ CHARTS = Path(__file__).resolve().parents[4] / "shared" / "reference" / "milvus-
 # messageQueue "kafka-statefulset": Kafka as a plain StatefulSet of the stack, Milvus through externalKafka.
 # The cluster's vSwitches through the deprecated but accepted `worker_vswitch_ids` (pulumi-alicloud 4), in
 # `controlPlaneZones` (the deployment's zones when unset).
+# messageQueue "pulsar-release" (the apache Pulsar chart as its own helm.v3.Release) or "pulsar-statefulset" (its
+# StatefulSets written out by hand, labelled as the chart labels them): Milvus through externalPulsar.host.
+# pulsarSpreadKey: the anti-affinity topology key of every Pulsar part (in the chart or on its own);
+# pulsarBookies: bookkeeper replicas.
+pulsar_spread_key = cfg.get("pulsarSpreadKey") or "topology.kubernetes.io/zone"
+pulsar_bookies = cfg.get_int("pulsarBookies") or 3
 cluster_vswitch_arg = cfg.get("clusterVswitchArg") or "vswitch_ids"
 control_plane_zones = cfg.get_object("controlPlaneZones")  # a different value here is a conflicting declaration
 
@@ -197,6 +203,16 @@ def deploy(prefix, zones, quorum_zones, compute_pools, bucket_name, region, dep_
         }]
 
 
+    def pulsar_members(replicas):
+        """zookeeper, bookkeeper and broker values of the apache Pulsar chart (3.3.0), one per zone when
+        pulsarSpreadKey is the zone key."""
+        spread = {"anti_affinity": True, "anti_affinity_topology_key": pulsar_spread_key,
+                  "type": "requiredDuringSchedulingIgnoredDuringExecution"}
+        member = {"replicaCount": replicas, "nodeSelector": quorum_selector, "tolerations": quorum_tolerations,
+                  "affinity": spread}
+        return {"zookeeper": member, "bookkeeper": {**member, "replicaCount": pulsar_bookies}, "broker": member}
+
+
     user_yaml = {"common": {"security": {"authorizationEnabled": authorization}}}
     if plaintext_password:
         user_yaml["common"]["security"]["defaultRootPassword"] = plaintext_password
@@ -241,11 +257,7 @@ def deploy(prefix, zones, quorum_zones, compute_pools, bucket_name, region, dep_
         values["streaming"] = {"enabled": True, "woodpecker": {"embedded": True, "storage": {"type": "minio"}}}
         values["pulsarv3"] = {"enabled": False}
     elif message_queue == "pulsar":
-        spread = {"anti_affinity": True, "anti_affinity_topology_key": "topology.kubernetes.io/zone",
-                  "type": "requiredDuringSchedulingIgnoredDuringExecution"}
-        member = {"replicaCount": 3, "nodeSelector": quorum_selector, "tolerations": quorum_tolerations,
-                  "affinity": spread}
-        values["pulsarv3"] = {"enabled": True, "zookeeper": member, "bookkeeper": member, "broker": member}
+        values["pulsarv3"] = {"enabled": True, **pulsar_members(3)}
         values["pulsar"] = {"enabled": False}
     elif message_queue == "kafka":
         values["pulsarv3"] = {"enabled": False}
@@ -323,6 +335,27 @@ def deploy(prefix, zones, quorum_zones, compute_pools, bucket_name, region, dep_
         values["pulsar"] = {"enabled": False}
         values["streaming"] = {"enabled": True}
         values["externalKafka"] = {"enabled": True, "brokerList": "kafka.milvus.svc:9092"}
+    if message_queue == "pulsar-release":
+        # apache/pulsar-helm-chart 3.3.0 (the chart milvus 5.0.19 bundles as pulsarv3); its fullname is the release
+        # name when that contains "pulsar": the broker Service is pulsar-broker.
+        pulsar_values = {"affinity": {"anti_affinity": True}, **pulsar_members(3),
+                         "components": {"functions": False, "toolset": False, "pulsar_manager": False}}
+        pulsar_values["broker"] = {**pulsar_values["broker"], "configData": {
+            "managedLedgerDefaultEnsembleSize": "2", "managedLedgerDefaultWriteQuorum": "2",
+            "managedLedgerDefaultAckQuorum": "2"}}
+        own.append(k8s.helm.v3.Release(
+            n("pulsar"), name="pulsar", chart="pulsar", version="3.3.0", namespace="milvus",
+            repository_opts={"repo": "https://pulsar.apache.org/charts"}, values=pulsar_values,
+            opts=pulumi.ResourceOptions(provider=provider, depends_on=[ns], protect=protect)))
+        values["externalPulsar"] = {"enabled": True, "host": "pulsar-broker.milvus.svc.cluster.local", "port": 6650}
+    elif message_queue == "pulsar-statefulset":
+        own += _pulsar_statefulsets(pulsar_spread_key, pulsar_bookies, quorum_selector, quorum_tolerations,
+                                    provider, ns, n)
+        values["externalPulsar"] = {"enabled": True, "host": "pulsar-broker", "port": 6650}
+    if message_queue.startswith("pulsar-"):
+        values["pulsarv3"] = {"enabled": False}
+        values["pulsar"] = {"enabled": False}
+        values["streaming"] = {"enabled": True}
 
     if deploy_with != "release":
         archive = str(CHARTS / f"milvus-{chart_version}.tgz")
@@ -386,6 +419,39 @@ def _statefulset(app, replicas, image, port, persistent, pdb, selector, tolerati
         out.append(k8s.policy.v1.PodDisruptionBudget(n(f"{app}-pdb"), metadata={**meta, "name": app},
                                                      spec={"minAvailable": replicas // 2 + 1,
                                                            "selector": {"matchLabels": labels}}, opts=opts))
+    return out
+
+
+def _pulsar_statefulsets(spread_key, bookies, selector, tolerations, provider, ns, n):
+    """Pulsar's zookeeper, bookies and brokers as plain StatefulSets labelled as the apache chart labels its
+    own (app, release, cluster, component), each held one per zone (when spread_key is the zone key), with
+    the brokers' Service and ConfigMap (managedLedgerDefault quorums 2)."""
+    opts = pulumi.ResourceOptions(provider=provider, depends_on=[ns])
+    out = [k8s.core.v1.ConfigMap(n("pulsar-broker-config"), metadata={"name": "pulsar-broker", "namespace": "milvus"},
+                                 data={"managedLedgerDefaultEnsembleSize": "2", "managedLedgerDefaultWriteQuorum": "2",
+                                       "managedLedgerDefaultAckQuorum": "2"}, opts=opts)]
+    for component, replicas, port in (("zookeeper", 3, 2181), ("bookie", bookies, 3181), ("broker", 3, 6650)):
+        selector_labels = {"app": "pulsar", "release": "pulsar", "component": component}
+        labels = {**selector_labels, "cluster": "pulsar"}
+        meta = {"name": f"pulsar-{component}", "namespace": "milvus", "labels": labels}
+        out.append(k8s.core.v1.Service(n(f"pulsar-{component}"), metadata=meta, spec={
+            "clusterIP": "None", "selector": selector_labels, "ports": [{"name": "client", "port": port}]}, opts=opts))
+        container = {"name": component, "image": "apachepulsar/pulsar:3.0.7", "ports": [{"containerPort": port}],
+                     "resources": {"requests": {"cpu": "1", "memory": "2Gi"}, "limits": {"cpu": "1", "memory": "2Gi"}},
+                     "volumeMounts": [{"name": "data", "mountPath": "/pulsar/data"}]}
+        if component == "broker":
+            container["envFrom"] = [{"configMapRef": {"name": "pulsar-broker"}}]
+        out.append(k8s.apps.v1.StatefulSet(n(f"pulsar-{component}"), metadata=meta, spec={
+            "serviceName": f"pulsar-{component}", "replicas": replicas, "podManagementPolicy": "Parallel",
+            "selector": {"matchLabels": selector_labels},
+            "template": {"metadata": {"labels": labels}, "spec": {
+                "nodeSelector": selector, "tolerations": tolerations,
+                "affinity": {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [{
+                    "labelSelector": {"matchLabels": selector_labels}, "topologyKey": spread_key}]}},
+                "containers": [container]}},
+            "volumeClaimTemplates": [{"metadata": {"name": "data"}, "spec": {
+                "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "20Gi"}}}}],
+        }, opts=pulumi.ResourceOptions(provider=provider, depends_on=[ns], protect=True)))
     return out
 
 
