@@ -385,6 +385,17 @@ def test_a_cloud_api_block_containing_the_cluster_still_excludes_it():
     other_ns = Pod("apps", {"app": "web"}, _host(plan.vpc_cidr, 906))
     service_ip = External(str(ipaddress.ip_network(plan.service_cidr)[10]))
     m = milvus[0][1]
+    import kubernetes_validate
+
+    for x in policies:
+        kubernetes_validate.validate(x, KUBERNETES, strict=True)
+        # The API server refuses an `except` outside its `cidr`.
+        for rule in x["spec"].get("egress", []):
+            for peer in rule.get("to", []):
+                block = peer.get("ipBlock")
+                if block:
+                    outer = ipaddress.ip_network(block["cidr"])
+                    assert all(ipaddress.ip_network(e).subnet_of(outer) for e in block.get("except", [])), block
     assert allowed(policies, m, External("8.8.8.8"), 443)
     assert not allowed(policies, m, other_ns, 443) and not allowed(policies, m, service_ip, 443)
     assert not allowed(policies, m, External("203.0.113.7"), 443)  # outside 0.0.0.0/1: the list is the whole rule
