@@ -99,6 +99,9 @@ class EgressIsolationArgs(TypedDict):
     """DNS to kube-dns and ACK's NodeLocal DNSCache."""
     cloud_apis: NotRequired[bool]
     """HTTPS outside the VPC and the service CIDR (OSS, STS for RRSA, PyPI for the Jobs)."""
+    cloud_api_cidrs: NotRequired[list[str]]
+    """Narrows cloud_apis for Milvus and the backup/restore Jobs to these CIDRs (e.g. 100.64.0.0/10); the script
+    Jobs keep the wide rule. Milvus 2.6 calls STS at sts.aliyuncs.com: docs/hardening.md#egress."""
     api_server: NotRequired[bool]
     """The failover controller to the Kubernetes API server."""
 
@@ -225,7 +228,7 @@ class MilvusZonesArgs(TypedDict):
     client_access: NotRequired[ClientAccessArgs]
     """NetworkPolicy: CIDRs and namespaces allowed to Milvus' client port (default: the VPC CIDR)."""
     egress_isolation: NotRequired[EgressIsolationArgs]
-    """NetworkPolicy egress: {restricted, dns, cloud_apis, api_server}, each on unless false."""
+    """NetworkPolicy egress: {restricted, dns, cloud_apis, api_server} each on unless false; cloud_api_cidrs."""
     monitoring_namespace: NotRequired[str]
     """NetworkPolicy: the namespace allowed to scrape metrics (Milvus 9091, etcd 2381, failover controller 8080)."""
     backup: NotRequired[BackupArgs]

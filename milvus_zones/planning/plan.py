@@ -145,6 +145,8 @@ class AccessPlan:
     egress_dns: bool = True
     egress_cloud_apis: bool = True
     egress_api_server: bool = True
+    # Where the HTTPS rule of Milvus and the backup/restore Jobs goes; empty: all but the VPC and the service CIDR.
+    egress_cloud_api_cidrs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -444,6 +446,7 @@ def plan(spec: DeploymentSpec, name: str = "milvus") -> TopologyPlan:
             egress_dns=spec.egress_isolation.dns,
             egress_cloud_apis=spec.egress_isolation.cloud_apis,
             egress_api_server=spec.egress_isolation.api_server,
+            egress_cloud_api_cidrs=tuple(spec.egress_isolation.cloud_api_cidrs or ()),
         ),
         tags=tags,
         failover=failover,

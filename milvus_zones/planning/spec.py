@@ -183,12 +183,33 @@ class EgressIsolationSpec(_Model):
     cloud_apis: bool = Field(
         default=True,
         description="HTTPS (443) outside the VPC and the service CIDR for Milvus, the backup and the Jobs: the OSS "
-                    "internal endpoint, STS for RRSA, PyPI for the Jobs (not expressible as fixed CIDRs).",
+                    "internal endpoint, STS for RRSA, PyPI for the Jobs.",
+    )
+    cloud_api_cidrs: list[str] | None = Field(
+        default=None,
+        description="Narrows cloudApis for Milvus and the backup/restore Jobs to these CIDRs (e.g. 100.64.0.0/10, "
+                    "Alibaba's service range: OSS internal VIPs); default: all but the VPC and the service CIDR. "
+                    "Milvus 2.6 calls STS at sts.aliyuncs.com (hard-coded), so check that it resolves inside them "
+                    "(docs/hardening.md). The script Jobs keep the wide rule (PyPI).",
     )
     api_server: bool = Field(
         default=True,
         description="The failover controller to the Kubernetes API server (6443 in the VPC, 443 on the kubernetes Service).",
     )
+
+    @field_validator("cloud_api_cidrs")
+    @classmethod
+    def _cloud_api_cidrs(cls, v: list[str] | None) -> list[str] | None:
+        if v is None:
+            return v
+        if not v:
+            raise ValueError("an empty list would block HTTPS; leave it unset, or set cloudApis: false")
+        for c in v:
+            try:
+                ipaddress.IPv4Network(c, strict=True)
+            except ValueError:
+                raise ValueError(f"{c!r} is not an IPv4 CIDR such as 100.64.0.0/10") from None
+        return v
 
 
 class ResourceOverride(_Model):
@@ -425,7 +446,8 @@ class DeploymentSpec(_Model):
     )
     egress_isolation: EgressIsolationSpec = Field(
         default_factory=EgressIsolationSpec,
-        description="NetworkPolicy egress: {restricted, dns, cloudApis, apiServer}, each on unless false.",
+        description="NetworkPolicy egress: {restricted, dns, cloudApis, apiServer} each on unless false; "
+                    "cloudApiCidrs narrows cloudApis.",
     )
     monitoring_namespace: str = Field(
         default="monitoring",
@@ -659,6 +681,7 @@ class DeploymentSpec(_Model):
             )
 
         problems.extend(_network_problems(self.network, len(self.zones)))
+        problems.extend(_egress_problems(self.egress_isolation, self.network))
         problems.extend(self._image_problems())
         problems.extend(self._bring_your_own_problems())
         if problems:
@@ -858,6 +881,25 @@ class SpecError(Exception):
     def __init__(self, problems: list[tuple[str, str]]):
         self.problems = problems
         super().__init__("; ".join(f"{k}: {m}" for k, m in problems))
+
+
+def _egress_problems(egress: EgressIsolationSpec, net: NetworkSpec) -> list[tuple[str, str]]:
+    """cloudApiCidrs name addresses outside the cluster: one that covers the VPC or the service CIDR gets
+    them as exceptions (isolation.py), one that overlaps either only in part is refused."""
+    problems: list[tuple[str, str]] = []
+    try:
+        inside = [(k, ipaddress.IPv4Network(c, strict=True)) for k, c in
+                  (("network.vpcCidr", net.vpc_cidr), ("network.serviceCidr", net.service_cidr))]
+    except ValueError:
+        return problems  # _network_problems names it
+    for c in egress.cloud_api_cidrs or []:
+        n = ipaddress.IPv4Network(c, strict=True)
+        for key, cluster in inside:
+            if n.overlaps(cluster) and not cluster.subnet_of(n):
+                problems.append(("egressIsolation.cloudApiCidrs",
+                                 f"{c} overlaps {key} {cluster} in part; it must name addresses outside the cluster "
+                                 "(a block that contains the whole range gets it as an exception)"))
+    return problems
 
 
 def _network_problems(net: NetworkSpec, zone_count: int) -> list[tuple[str, str]]:

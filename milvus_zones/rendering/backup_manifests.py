@@ -6,8 +6,9 @@ supported from v0.5.9 and stable from v0.5.12):
   back to the `minio.*` ones, `backup.gcPause.{enable,address}`), and MILVUS_PASSWORD read from the
   environment ahead of the file (value.go Resolve: override > env > file > default);
 - internal/storage/aliyun.go: `storageType: aliyun` builds a virtual-host-style client, and
-  `useIAM` takes credentials from Alibaba's default chain (credentials-go), which reads RRSA's
-  injected OIDC token: no keys;
+  `useIAM` takes credentials from Alibaba's default chain (credentials-go v1.4.10,
+  `NewCredential(nil)`), which reads RRSA's injected OIDC token: no keys; `sts_vpc_env` sends its
+  token exchange to STS's VPC endpoint;
 - core/backup/gc_controller.go: a failed GC pause is only logged, so the address must be right:
   it calls GET /management/datacoord/garbage_collection/pause (internal/client/milvus/manage.go),
   a route the Milvus *proxy* registers on its 9091 server (milvus internal/proxy/management.go
@@ -94,6 +95,14 @@ def _backup(plan: TopologyPlan) -> BackupPlan:
     return plan.backup
 
 
+def sts_vpc_env(plan: TopologyPlan) -> list[dict]:
+    """RRSA's token exchange over the VPC: credentials-go v1.4.10 (milvus-backup v0.5.16's go.mod), whose
+    OIDC provider (credentials/providers/oidc.go, Build) calls sts-vpc.<region>.aliyuncs.com when these are
+    set and sts.aliyuncs.com, a public endpoint, when they are not."""
+    return [{"name": "ALIBABA_CLOUD_STS_REGION", "value": plan.region},
+            {"name": "ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED", "value": "true"}]
+
+
 def pod_spec(plan: TopologyPlan, password_secret: str, command: list[str], env: list[dict]) -> dict:
     """The pod both the backup CronJob and a restore Job run: RRSA account, config, non-root, bounded."""
     return {
@@ -112,6 +121,7 @@ def pod_spec(plan: TopologyPlan, password_secret: str, command: list[str], env: 
             "env": [
                 {"name": "MILVUS_PASSWORD",
                  "valueFrom": {"secretKeyRef": {"name": password_secret, "key": "password"}}},
+                *sts_vpc_env(plan),
                 *env,
             ],
             # What sizing reserves for our Jobs on the proxies' pools; memory limit = request.

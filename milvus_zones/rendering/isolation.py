@@ -28,10 +28,12 @@ by default, then
 - the backup and restore Jobs: Milvus 19530 and 9091 (GC pause); our script Jobs: Milvus 19530 here
   and in the other region (the proxies' load balancers are VPC addresses);
 - HTTPS (443) for Milvus, the backup/restore Jobs and the script Jobs to 0.0.0.0/0 except the VPC
-  and the service CIDR. What they call there (the OSS internal endpoint oss-<region>-internal, STS
-  for RRSA's token exchange, sts-vpc.<region>.aliyuncs.com or sts.aliyuncs.com, PyPI for the Jobs'
-  client) resolves to Alibaba service addresses that are neither in the VPC nor published as CIDRs,
-  so no narrower block is honest; the exceptions keep this rule from reaching pods or nodes.
+  and the service CIDR; `cloudApiCidrs` narrows it to its blocks for Milvus and the backup/restore
+  Jobs (the script Jobs pip-install their client from PyPI and keep it). Not narrowed by default
+  because Milvus 2.6 exchanges RRSA tokens at the public sts.aliyuncs.com, hard-coded in both its Go
+  (credentials-go v1.2.7) and C++ (AliyunSTSClient.cpp) clients, and no Alibaba document says where
+  that resolves from a VPC; OSS's internal VIPs are published (inside 100.64.0.0/10) and the backup
+  uses sts-vpc.<region> (backup_manifests.sts_vpc_env). docs/hardening.md#egress has the sources.
 """
 
 from __future__ import annotations
@@ -137,6 +139,18 @@ def network_policies(plan: TopologyPlan, specs: list[ReleaseSpec], peer_cidrs: t
     return policies + egress_policies(plan, specs, peer_cidrs)
 
 
+def _outside(plan: TopologyPlan, cidrs: tuple[str, ...]) -> list[dict]:
+    """ipBlocks of `cidrs` minus the VPC and the service CIDR where they contain them (Kubernetes refuses an
+    `except` outside its `cidr`; the spec refuses a block that overlaps either only in part)."""
+    inside = [ipaddress.IPv4Network(c) for c in (plan.vpc_cidr, plan.service_cidr)]
+    out = []
+    for c in cidrs:
+        block = ipaddress.IPv4Network(c)
+        excepted = [str(n) for n in inside if n.subnet_of(block)]
+        out.append({"ipBlock": {"cidr": c, **({"except": excepted} if excepted else {})}})
+    return out
+
+
 def egress_policies(plan: TopologyPlan, specs: list[ReleaseSpec], peer_cidrs: tuple[str, ...] = ()) -> list[dict]:
     """What each workload may open (module docstring); none when `egressIsolation.restricted` is off."""
     access = plan.access
@@ -146,9 +160,10 @@ def egress_policies(plan: TopologyPlan, specs: list[ReleaseSpec], peer_cidrs: tu
     etcd = {"app.kubernetes.io/name": "etcd", "app.kubernetes.io/instance": primary}
     members = [{"podSelector": s} for s in message_service_selectors(plan, primary)]
     peers = [{"ipBlock": {"cidr": c}} for c in dict.fromkeys(peer_cidrs)]
-    https = {"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": [plan.vpc_cidr, plan.service_cidr]}}],
-             "ports": _ports(443)}
-    cloud = [https] if access.egress_cloud_apis else []
+    https = {"to": _outside(plan, ("0.0.0.0/0",)), "ports": _ports(443)}
+    narrowed = {"to": _outside(plan, access.egress_cloud_api_cidrs), "ports": _ports(443)}
+    jobs_cloud = [https] if access.egress_cloud_apis else []
+    cloud = ([narrowed] if access.egress_cloud_api_cidrs else [https]) if access.egress_cloud_apis else []
     milvus_ports = _ports(CLIENT_PORT, METRICS_PORT)
     policies = [_egress(plan, "milvus-zones-default-deny-egress", {}, [])]
     if access.egress_dns:
@@ -180,7 +195,7 @@ def egress_policies(plan: TopologyPlan, specs: list[ReleaseSpec], peer_cidrs: tu
         {"to": [_pods(MILVUS_PODS)], "ports": _ports(CLIENT_PORT)},
         # The replication Job reaches both regions' proxies through their load balancers (VPC addresses).
         {"to": [{"ipBlock": {"cidr": plan.vpc_cidr}}, *peers], "ports": _ports(CLIENT_PORT)},
-        *cloud,
+        *jobs_cloud,  # pip installs the client from PyPI: cloudApiCidrs does not narrow it
     ]))
     return policies
 

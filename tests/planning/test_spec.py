@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from milvus_zones.planning.plan import plan
 from milvus_zones.planning.spec import (
     DeploymentSpec,
     MessageService,
@@ -34,6 +35,12 @@ def problems(**overrides) -> list[tuple[str, str]]:
     with pytest.raises(SpecError) as e:
         spec_from_config(config(**overrides))
     return e.value.problems
+
+
+def test_cloud_api_cidrs_reach_the_plan_and_default_to_the_wide_rule():
+    assert spec_from_config(config()).egress_isolation.cloud_api_cidrs is None
+    spec = spec_from_config(config(egressIsolation='{"cloudApiCidrs": ["100.64.0.0/10", "0.0.0.0/0"]}'))
+    assert plan(spec).access.egress_cloud_api_cidrs == ("100.64.0.0/10", "0.0.0.0/0")
 
 
 def test_valid_ha_config_reads_typed_values_from_pulumi_strings():
@@ -83,6 +90,11 @@ def test_valid_ha_config_reads_typed_values_from_pulumi_strings():
         ({"tags": '{"team#1": "x"}'}, "tags", "not allowed"),
         ({"tags": '{"team": "acs:x"}'}, "tags", "not starting with 'acs:'"),
         ({"tags": '{"team": "see https://x"}'}, "tags", "without http"),
+        ({"egressIsolation": '{"cloudApiCidrs": ["100.64.0.0/33"]}'}, "egressIsolation.cloudApiCidrs", "not an IPv4 CIDR"),
+        ({"egressIsolation": '{"cloudApiCidrs": ["100.64.0.1/10"]}'}, "egressIsolation.cloudApiCidrs", "not an IPv4 CIDR"),
+        ({"egressIsolation": '{"cloudApiCidrs": []}'}, "egressIsolation.cloudApiCidrs", "cloudApis: false"),
+        ({"egressIsolation": '{"cloudApiCidrs": ["10.0.0.0/20"]}', "network": '{"vpcCidr": "10.0.0.0/16"}'},
+         "egressIsolation.cloudApiCidrs", "overlaps network.vpcCidr"),
     ],
 )
 def test_each_broken_rule_names_its_setting(overrides, key, fragment):

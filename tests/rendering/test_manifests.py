@@ -198,6 +198,10 @@ def test_backup_objects_pass_the_schemas_and_assume_the_role_through_rrsa():
         (resources,) = [c["resources"] for c in pod["containers"]]
         assert resources["requests"] == {"cpu": f"{JOB.cpu_m}m", "memory": f"{JOB.memory_mi}Mi"}
         assert resources["limits"]["memory"] == resources["requests"]["memory"]
+        # RRSA's token exchange goes to sts-vpc.<region>.aliyuncs.com (credentials-go v1.4.10 reads these).
+        (env,) = [{e["name"]: e.get("value") for e in c["env"]} for c in pod["containers"]]
+        assert env["ALIBABA_CLOUD_STS_REGION"] == p.region
+        assert env["ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED"] == "true"
 
 
 # ---- Helm values: built once, cloud ids added after -----------------------------------------

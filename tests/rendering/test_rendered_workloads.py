@@ -412,6 +412,56 @@ def test_each_egress_rule_is_a_setting():
     assert not allowed(unrestricted, Pod("apps", {"app": "web"}, _host(p.vpc_cidr, 906)), etcd[0][1], 2379)
 
 
+INTERNET = External("8.8.8.8")
+ALIBABA_SERVICES = "100.64.0.0/10"  # Alibaba's service range, where OSS docs put the internal VIP CIDRs
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_cloud_api_cidrs_narrow_milvus_and_the_backup_https_but_not_the_script_jobs(case):
+    for p, specs, objs, ours in rendered_deployment(*case):
+        milvus, _ = _pods(p, objs)
+        wide = [m for m in ours if m["kind"] == "NetworkPolicy"]
+        narrowed_plan = dataclasses.replace(p, access=dataclasses.replace(
+            p.access, egress_cloud_api_cidrs=(ALIBABA_SERVICES,)))
+        narrow = [x for x in _ours(narrowed_plan, specs) if x["kind"] == "NetworkPolicy"]
+        pods = _workload_pods(p)
+        backups = [pods[n] for n in ("backup", "restore") if n in pods]
+        for _, m in milvus:
+            # The default stays wide: Milvus 2.6 calls STS at sts.aliyuncs.com (docs/hardening.md#egress).
+            assert allowed(wide, m, INTERNET, 443)
+            assert allowed(narrow, m, OSS, 443) and not allowed(narrow, m, INTERNET, 443)
+            assert allowed(narrow, m, milvus[-1][1], CLIENT_PORT)  # the internal rules stay
+        for pod in backups:
+            assert allowed(wide, pod, INTERNET, 443)
+            assert allowed(narrow, pod, OSS, 443) and not allowed(narrow, pod, INTERNET, 443)
+        job = pods["job"]  # pip install pymilvus from PyPI
+        assert allowed(narrow, job, INTERNET, 443) and allowed(narrow, job, OSS, 443)
+
+
+def test_a_cloud_api_block_containing_the_cluster_still_excludes_it():
+    plan, specs, objs, _ = rendered_deployment("stack", "multi-zone-ha")[0]
+    milvus, _ = _pods(plan, objs)
+    wide = dataclasses.replace(plan, access=dataclasses.replace(plan.access, egress_cloud_api_cidrs=("0.0.0.0/1",)))
+    policies = [x for x in _ours(wide, specs) if x["kind"] == "NetworkPolicy"]
+    other_ns = Pod("apps", {"app": "web"}, _host(plan.vpc_cidr, 906))
+    service_ip = External(str(ipaddress.ip_network(plan.service_cidr)[10]))
+    m = milvus[0][1]
+    import kubernetes_validate
+
+    for x in policies:
+        kubernetes_validate.validate(x, KUBERNETES, strict=True)
+        # The API server refuses an `except` outside its `cidr`.
+        for rule in x["spec"].get("egress", []):
+            for peer in rule.get("to", []):
+                block = peer.get("ipBlock")
+                if block:
+                    outer = ipaddress.ip_network(block["cidr"])
+                    assert all(ipaddress.ip_network(e).subnet_of(outer) for e in block.get("except", [])), block
+    assert allowed(policies, m, External("8.8.8.8"), 443)
+    assert not allowed(policies, m, other_ns, 443) and not allowed(policies, m, service_ip, 443)
+    assert not allowed(policies, m, External("203.0.113.7"), 443)  # outside 0.0.0.0/1: the list is the whole rule
+
+
 def test_cross_region_cdc_reaches_the_other_regions_proxies():
     plan, specs, objs, _ = rendered_deployment("stack", "cross-region-ha")[0]
     peer = "10.1.0.0/16"
