@@ -96,6 +96,7 @@ def _backup(plan: TopologyPlan) -> BackupPlan:
 
 def pod_spec(plan: TopologyPlan, password_secret: str, command: list[str], env: list[dict]) -> dict:
     """The pod both the backup CronJob and a restore Job run: RRSA account, config, non-root, bounded."""
+    backup_image = plan.image(BACKUP_IMAGE)
     return {
         "restartPolicy": "Never",
         "serviceAccountName": SERVICE_ACCOUNT,
@@ -107,7 +108,7 @@ def pod_spec(plan: TopologyPlan, password_secret: str, command: list[str], env: 
         },
         "containers": [{
             "name": "milvus-backup",
-            "image": with_registry(f"{BACKUP_IMAGE.repository}:{BACKUP_IMAGE.reference_tag}", plan.image_registry),
+            "image": with_registry(f"{backup_image.repository}:{backup_image.reference_tag}", plan.image_registry),
             "command": command,
             "env": [
                 {"name": "MILVUS_PASSWORD",

@@ -160,10 +160,22 @@ def _graph(stack: str, changes: tuple[tuple[str, Any], ...]) -> Graph:
 
         return graph_of(stack)
     data = yaml.safe_load(config.path.read_text())
-    data["config"].update({f"milvus-zones:{k}": v for k, v in changes})
+    data["config"].update({f"milvus-zones:{k}": _thaw(v) for k, v in changes})
     path = Path(tempfile.mkdtemp(prefix="render-")) / f"Pulumi.{stack}-variant.yaml"
     path.write_text(yaml.safe_dump(data))
     return run_program(PROJECT_DIR, resolve_stack(str(path), PROJECT_DIR))
+
+
+def stack_spec(stack: str, **changes: Any):
+    """The validated spec of a stack with some `milvus-zones:` settings changed, as its program reads it."""
+    from milvus_zones.engine.offline import config_for_program, read_project
+    from milvus_zones.planning.stackconfig import spec_from_config
+
+    data = yaml.safe_load(resolve_stack(stack, PROJECT_DIR).path.read_text())
+    data["config"].update({f"milvus-zones:{k}": v for k, v in changes.items()})
+    path = Path(tempfile.mkdtemp(prefix="spec-")) / f"Pulumi.{stack}-variant.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return spec_from_config(config_for_program(read_project(PROJECT_DIR), resolve_stack(str(path), PROJECT_DIR))[0])
 
 
 def stack_graph(stack: str, **changes: Any) -> Graph:
@@ -181,9 +193,21 @@ def render_stack(stack: str, **changes: Any) -> tuple[RenderedRelease, ...]:
     return _rendered(stack, tuple(sorted((k, _freeze(v)) for k, v in changes.items())))
 
 
+class _FrozenDict(tuple):
+    """A setting's mapping, hashable for the caches, written back as a mapping."""
+
+
 def _freeze(value: Any) -> Any:
     if isinstance(value, dict):
-        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
+        return _FrozenDict(sorted((k, _freeze(v)) for k, v in value.items()))
     if isinstance(value, list):
         return tuple(_freeze(v) for v in value)
+    return value
+
+
+def _thaw(value: Any) -> Any:
+    if isinstance(value, _FrozenDict):
+        return {k: _thaw(v) for k, v in value}
+    if isinstance(value, tuple):
+        return [_thaw(v) for v in value]
     return value
