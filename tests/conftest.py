@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from support.etcd import EtcdCluster, require_etcd, start_cluster
+from support.registry import LocalRegistry, require_registry, start_registry
 
 
 @pytest.fixture(scope="session")
@@ -20,3 +21,20 @@ def etcd(etcd_cluster) -> EtcdCluster:
     etcd_cluster.restore()
     yield etcd_cluster
     etcd_cluster.restore()
+
+
+@pytest.fixture(scope="session")
+def registry(tmp_path_factory) -> LocalRegistry:
+    """A real registry on 127.0.0.1 (docker-registry), anonymous, over HTTP."""
+    started = start_registry(require_registry(), tmp_path_factory.mktemp("registry"))
+    yield started
+    started.stop()
+
+
+@pytest.fixture(scope="session")
+def private_registry(tmp_path_factory) -> LocalRegistry:
+    """The same with htpasswd Basic auth: user `puller`, a password of the test's own."""
+    started = start_registry(require_registry(), tmp_path_factory.mktemp("private-registry"),
+                             credentials=("puller", "pull-only-test-password"))
+    yield started
+    started.stop()
