@@ -609,14 +609,12 @@ def images(
     if action == "list" and (registry is not None or all_):
         raise _fail("--registry and --all are options of `milvus-zones images pin STACK`")
     program = _project(program)
-    project = None
 
     def read(path: str):
         cfg = resolve_stack(path, program)
-        return cfg, spec_from_config(config_for_program(project, cfg)[0])
+        return cfg, spec_from_config(config_for_program(read_project(program), cfg)[0])
 
     try:
-        project = read_project(program)
         stack_cfg, spec = read(stack)
     except ProgramError as e:
         raise _fail(_error_text(e)) from None

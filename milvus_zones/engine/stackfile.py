@@ -399,7 +399,8 @@ def _guess_indent(text: str) -> tuple[int, int, int]:
 def edit_stack_text(text: str, changes: Mapping[str, Any]) -> str:
     """Set `config:` keys of a stack file's text with ruamel.yaml's round trip: comments, quoting,
     key order and the file's own indentation are kept (a mapping value is updated in place, entry by
-    entry); a key not yet set is added at the end of `config:`. The result is parsed back (duplicate keys refused) before it is returned."""
+    entry); a key not yet set is added at the end of `config:`. The result is parsed back (duplicate
+    keys refused) before it is returned."""
     import io
 
     from ruamel.yaml.comments import CommentedMap

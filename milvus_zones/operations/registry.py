@@ -158,7 +158,7 @@ class Registry:
         return "Basic " + base64.b64encode(f"{self.username}:{self.password}".encode()).decode()
 
     def _token(self, params: dict[str, str], what: str) -> str:
-        query = {k: params[k] for k in ("service", "scope") if k in params}
+        query: dict[str, str] = {k: params[k] for k in ("service", "scope") if k in params}
         realm = params["realm"]
         parts = urllib.parse.urlsplit(realm)
         if parts.scheme != "https" and not (parts.scheme == "http" and self.base.startswith("http://")):
