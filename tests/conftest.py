@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from support.etcd import EtcdCluster, require_etcd, start_cluster
-from support.registry import LocalRegistry, require_registry, start_registry
+from support.registry import LocalRegistry, TokenIssuer, require_registry, start_registry
 
 
 @pytest.fixture(scope="session")
@@ -38,3 +38,15 @@ def private_registry(tmp_path_factory) -> LocalRegistry:
                              credentials=("puller", "pull-only-test-password"))
     yield started
     started.stop()
+
+
+@pytest.fixture(scope="session")
+def token_registry(tmp_path_factory) -> tuple[LocalRegistry, TokenIssuer]:
+    """The same with token authentication (Bearer), its token service asking for Basic credentials."""
+    binary = require_registry()
+    root = tmp_path_factory.mktemp("token-registry")
+    issuer = TokenIssuer(root, credentials=("puller", "token-test-password")).start()
+    started = start_registry(binary, root, issuer=issuer)
+    yield started, issuer
+    started.stop()
+    issuer.stop()

@@ -142,3 +142,31 @@ def test_bad_invocations_exit_2():
     assert result.exit_code == 2 and "usage: milvus-zones images STACK" in result.stderr
     result = runner.invoke(app, ["images", "pin", "single-zone", "--registry", "ftp://x"])
     assert result.exit_code == 2 and "is not a registry" in result.stderr
+
+
+def test_bearer_tokens_anonymous_or_with_credentials(tmp_path, token_registry):
+    """A registry with token authentication, as Docker Hub and ACR answer: 401 with a Bearer
+    challenge, a pull token from the realm for the scope asked, then the manifest."""
+    registry, issuer = token_registry
+    digests = {"milvusdb/etcd:3.5.25-r1": registry.push_image("milvusdb/etcd", "3.5.25-r1"),
+               "milvusdb/milvus-backup:v0.5.16": registry.push_image("milvusdb/milvus-backup", "v0.5.16")}
+    user, password = issuer.credentials
+    issuer.credentials = None  # anonymous pulls allowed, as Docker Hub's public images
+    try:
+        path = _stack(tmp_path)
+        assert _pin(path, "--registry", registry.url).exit_code == 0
+        assert _digests(path) == digests
+        assert {"service": issuer.service, "scope": "repository:milvusdb/etcd:pull"} in issuer.asked
+    finally:
+        issuer.credentials = (user, password)
+
+    (tmp_path / "private").mkdir()
+    path = _stack(tmp_path / "private")
+    before = path.read_text()
+    anonymous = _pin(path, "--registry", registry.url)
+    assert anonymous.exit_code == 2 and "refused a pull token anonymously (HTTP 401)" in anonymous.stderr
+    assert path.read_text() == before
+    ok = _pin(path, "--registry", registry.url,
+              env={"MILVUS_ZONES_REGISTRY_USERNAME": user, "MILVUS_ZONES_REGISTRY_PASSWORD": password})
+    assert ok.exit_code == 0, ok.output
+    assert _digests(path) == digests

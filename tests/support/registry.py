@@ -19,10 +19,14 @@ import signal
 import socket
 import subprocess
 import tarfile
+import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -65,11 +69,16 @@ class LocalRegistry:
     proc: subprocess.Popen
     log: Path
     credentials: tuple[str, str] | None = None
+    bearer: Callable[[str, list[str]], str] | None = None  # token registries: a push token for a repository
 
     def _call(self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None):
         request = urllib.request.Request(self.url + path if path.startswith("/") else path, data=body or None,
                                          method=method, headers=headers or {})
-        if self.credentials:
+        if self.bearer is not None:
+            name = urllib.parse.urlsplit(request.full_url).path.removeprefix("/v2/").split("/manifests/")[0]
+            name = name.split("/blobs/")[0]
+            request.add_header("Authorization", f"Bearer {self.bearer(name, ['pull', 'push'])}")
+        elif self.credentials:
             token = base64.b64encode(":".join(self.credentials).encode()).decode()
             request.add_header("Authorization", f"Basic {token}")
         with urllib.request.urlopen(request, timeout=10) as response:
@@ -128,9 +137,92 @@ class LocalRegistry:
             self.proc.wait(10)
 
 
-def start_registry(binary: str, root: Path, credentials: tuple[str, str] | None = None) -> LocalRegistry:
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+@dataclass
+class TokenIssuer:
+    """The token service of distribution's token authentication (docs/spec/auth/token.md), for a
+    registry started with `auth.token`: it signs JWTs (RS256, the certificate in the `x5c` header,
+    which the registry checks against its `rootcertbundle`) with the claims the registry verifies
+    (iss, aud = service, exp/nbf, access). `GET /token?service=...&scope=repository:<name>:pull` answers
+    `{"token": ...}` for the scope asked, once the Basic credentials match when it has some."""
+
+    root: Path
+    service: str = "milvus-zones-test-registry"
+    issuer: str = "milvus-zones-test-issuer"
+    credentials: tuple[str, str] | None = None
+    asked: list[dict[str, str]] = field(default_factory=list)  # the query of each token request
+    server: ThreadingHTTPServer | None = None
+
+    def __post_init__(self) -> None:
+        self.key, self.cert = self.root / "issuer.key", self.root / "issuer.pem"
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+                        "/CN=milvus-zones-test-issuer", "-keyout", str(self.key), "-out", str(self.cert)],
+                       check=True, capture_output=True)
+        pem = self.cert.read_text()
+        self.der = base64.b64decode("".join(line for line in pem.splitlines() if "CERTIFICATE" not in line))
+
+    def token(self, name: str, actions: list[str]) -> str:
+        now = int(time.time())
+        header = {"typ": "JWT", "alg": "RS256", "x5c": [base64.b64encode(self.der).decode()]}
+        claims = {"iss": self.issuer, "sub": "puller", "aud": self.service, "exp": now + 300, "nbf": now - 10,
+                  "iat": now, "jti": hashlib.sha256(os.urandom(16)).hexdigest(),
+                  "access": [{"type": "repository", "name": name, "actions": actions}]}
+        signed = f"{_b64url(json.dumps(header).encode())}.{_b64url(json.dumps(claims).encode())}"
+        signature = subprocess.run(["openssl", "dgst", "-sha256", "-sign", str(self.key)], input=signed.encode(),
+                                   check=True, capture_output=True).stdout
+        return f"{signed}.{_b64url(signature)}"
+
+    @property
+    def realm(self) -> str:
+        assert self.server is not None
+        return f"http://127.0.0.1:{self.server.server_address[1]}/token"
+
+    def start(self) -> TokenIssuer:
+        issuer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(self.path).query))
+                issuer.asked.append(query)
+                if issuer.credentials is not None:
+                    expected = base64.b64encode(":".join(issuer.credentials).encode()).decode()
+                    if self.headers.get("Authorization") != f"Basic {expected}":
+                        return self._answer(401, {"details": "incorrect username or password"})
+                kind, _, rest = query.get("scope", "").partition(":")
+                name, _, actions = rest.rpartition(":")
+                if query.get("service") != issuer.service or kind != "repository" or not name:
+                    return self._answer(400, {"details": "service or scope not this registry's"})
+                self._answer(200, {"token": issuer.token(name, [a for a in actions.split(",") if a == "pull"])})
+
+            def _answer(self, status: int, body: dict) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+
+
+def start_registry(binary: str, root: Path, credentials: tuple[str, str] | None = None,
+                   issuer: TokenIssuer | None = None) -> LocalRegistry:
     """A registry with filesystem storage under root, over HTTP on 127.0.0.1; with htpasswd Basic auth
-    (a bcrypt entry, the only kind distribution's htpasswd accepts) when credentials are given."""
+    (a bcrypt entry, the only kind distribution's htpasswd accepts) when credentials are given, or
+    with token authentication by `issuer`."""
     root.mkdir(parents=True, exist_ok=True)
     port = _free_port()
     config: dict = {
@@ -145,12 +237,16 @@ def start_registry(binary: str, root: Path, credentials: tuple[str, str] | None 
         user, password = credentials
         (root / "htpasswd").write_text(f"{user}:{bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=4)).decode()}\n")
         config["auth"] = {"htpasswd": {"realm": "milvus-zones-test", "path": str(root / "htpasswd")}}
+    elif issuer is not None:
+        config["auth"] = {"token": {"realm": issuer.realm, "service": issuer.service, "issuer": issuer.issuer,
+                                    "rootcertbundle": str(issuer.cert)}}
     (root / "config.yml").write_text(yaml.safe_dump(config))
     log = root / "registry.log"
     with log.open("wb") as out:
         proc = subprocess.Popen([binary, "serve", str(root / "config.yml")], stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True)
-    registry = LocalRegistry(f"http://127.0.0.1:{port}", proc, log, credentials)
+    registry = LocalRegistry(f"http://127.0.0.1:{port}", proc, log, credentials,
+                             issuer.token if issuer is not None else None)
     deadline = time.monotonic() + 30
     while True:  # serving once /v2/ answers (401 with auth on)
         try:
