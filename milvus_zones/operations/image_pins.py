@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from milvus_zones_policies.model.images import all_images
+
 from milvus_zones.engine.stackfile import edit_stack_text
 from milvus_zones.operations.registry import Registry, Resolved
-from milvus_zones.planning.catalog import DOCKER_HUB, MILVUS_IMAGES, Image
+from milvus_zones.planning.catalog import DOCKER_HUB, Image
 from milvus_zones.planning.spec import DeploymentSpec
 from milvus_zones.planning.stackconfig import NAMESPACE
 
@@ -71,12 +73,7 @@ def resolve(registry: Registry, images: list[Image]) -> list[tuple[Image, Resolv
 
 def _catalog_digest(image: Image) -> str | None:
     """The catalog's own digest for an image (what runs when imageDigests has no entry for it)."""
-    from milvus_zones.planning.catalog import BACKUP_IMAGE, CHART_IMAGES, JOB_IMAGE
-
-    for known in [*MILVUS_IMAGES.values(), JOB_IMAGE, BACKUP_IMAGE, *(c.image for c in CHART_IMAGES)]:
-        if known.name == image.name:
-            return known.digest
-    return None
+    return next((known.digest for known in all_images() if known.name == image.name), None)
 
 
 def pinned_digests(spec: DeploymentSpec, resolved: list[tuple[Image, Resolved]]) -> dict[str, str]:
