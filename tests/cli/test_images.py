@@ -170,3 +170,13 @@ def test_bearer_tokens_anonymous_or_with_credentials(tmp_path, token_registry):
               env={"MILVUS_ZONES_REGISTRY_USERNAME": user, "MILVUS_ZONES_REGISTRY_PASSWORD": password})
     assert ok.exit_code == 0, ok.output
     assert _digests(path) == digests
+
+
+@pytest.mark.parametrize("command", ["plan", "images"])
+def test_a_bad_image_digests_setting_is_one_message_and_exit_2(tmp_path, command):
+    path = _stack(tmp_path)
+    path.write_text(path.read_text() + "  milvus-zones:imageDigests:\n    milvusdb/etcd:3.5.18-r1: sha256:abc\n")
+    result = runner.invoke(app, [command, str(path), "--program", str(PROJECT_DIR)])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "milvus-zones:imageDigests: milvusdb/etcd:3.5.18-r1: " in result.stderr
+    assert "'sha256:abc' is not a digest; allowed: sha256: followed by 64 lowercase hex digits" in result.stderr
