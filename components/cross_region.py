@@ -132,7 +132,7 @@ class CrossRegionDeployment(pulumi.ComponentResource):
                      "valueFrom": {"secretKeyRef": {"name": PASSWORD_SECRET, "key": "password"}}},
                 ],
                 "requirement": PYMILVUS,
-                "image": JOB_IMAGE.ref(plan.primary.image_registry),
+                "image": plan.primary.image(JOB_IMAGE).ref(plan.primary.image_registry),
                 "deadline_seconds": REPLICATION_DEADLINE_S,
                 "node_selector": plan.primary.component("proxy").node_selector,
                 "wait_for": [*(d.milvus for d in self.regions.values()), interconnect, endpoint],

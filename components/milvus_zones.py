@@ -221,6 +221,9 @@ class MilvusZonesArgs(TypedDict):
     """Milvus image tag (a patch of milvusVersion, e.g. v2.6.22); the catalog's pin when unset."""
     milvus_image_digest: NotRequired[str]
     """sha256 digest of milvusImageTag, pinned with it (sha256:<64 hex>)."""
+    image_digests: NotRequired[dict[str, str]]
+    """Digests of the images the stack runs, {"repository:tag": "sha256:<64 hex>"}; each overrides the catalog's
+    (`milvus-zones images STACK` lists the names; `milvus-zones images pin` reads them from the registry)."""
     image_registry: NotRequired[str]
     """Registry every image is pulled from (an ACR instance or a mirror with Docker Hub's paths); Docker Hub when unset."""
     resources: NotRequired[dict[str, ResourcesArgs]]

@@ -574,6 +574,85 @@ def deployed_tag(stack: StackArg, program: ProgramOpt = None) -> None:
     typer.echo(f"pulumi stack tag set {name} {shlex.quote(value)} -s {shlex.quote(stack_cfg.stack)}")
 
 
+@app.command()
+def images(
+    words: Annotated[list[str], typer.Argument(
+        metavar="[pin] STACK",
+        help="STACK: list the images the stack runs. `pin STACK`: read each tag-only image's digest from the "
+             "registry and write them into the stack file's imageDigests.")],
+    registry: Annotated[str | None, typer.Option(
+        "--registry", help="pin: the registry to read digests from, host[:port][/path] (HTTPS) or http(s)://... "
+                           "(default: the stack's imageRegistry, else Docker Hub).")] = None,
+    all_: Annotated[bool, typer.Option(
+        "--all", help="pin: read every image's digest, also those the catalog pins (a mirror that re-compressed "
+                      "them serves others).")] = False,
+    program: ProgramOpt = None,
+) -> None:
+    """The images a stack runs (reference, digest, where the digest comes from), or `images pin STACK`:
+    their digests read from the registry the stack pulls from (OCI Distribution API; credentials from
+    MILVUS_ZONES_REGISTRY_USERNAME / MILVUS_ZONES_REGISTRY_PASSWORD) and written into the stack file.
+    Any failure: one line, exit 2, the file unchanged."""
+    import tempfile
+
+    from milvus_zones.engine.offline import config_for_program, read_project
+    from milvus_zones.operations import image_pins
+    from milvus_zones.operations.registry import Registry, RegistryError
+    from milvus_zones.planning.spec import SpecError
+    from milvus_zones.planning.stackconfig import format_problems, spec_from_config
+
+    if len(words) == 1:
+        action, stack = "list", words[0]
+    elif len(words) == 2 and words[0] == "pin":
+        action, stack = "pin", words[1]
+    else:
+        raise _fail(f"usage: milvus-zones images STACK, or milvus-zones images pin STACK; got {' '.join(words)!r}")
+    if action == "list" and (registry is not None or all_):
+        raise _fail("--registry and --all are options of `milvus-zones images pin STACK`")
+    program = _project(program)
+
+    def read(path: str):
+        cfg = resolve_stack(path, program)
+        return cfg, spec_from_config(config_for_program(read_project(program), cfg)[0])
+
+    try:
+        stack_cfg, spec = read(stack)
+    except ProgramError as e:
+        raise _fail(_error_text(e)) from None
+    except SpecError as e:
+        raise _fail(f"invalid stack configuration:\n{format_problems(e)}") from None
+    if action == "list":
+        typer.echo(image_pins.render(spec))
+        return
+    if stack_cfg.file is None:
+        raise _fail(f"{stack}: not a stack file of this project; nothing to write")
+    wanted = image_pins.to_pin(spec, all_)
+    if not wanted:
+        typer.echo("every image is pinned already (the catalog's digests and imageDigests); "
+                   "--all reads them all from the registry")
+        return
+    try:
+        source = Registry.parse(registry or spec.image_registry)
+        resolved = image_pins.resolve(source, wanted)
+    except RegistryError as e:
+        raise _fail(str(e)) from None
+    for image, answer in resolved:
+        typer.echo(f"{image.name}  {answer.digest}  ({answer.kind}, {answer.media_type or 'no media type'})")
+    digests = image_pins.pinned_digests(spec, resolved)
+    if digests == spec.image_digests:
+        typer.echo(f"{stack_cfg.path}: imageDigests already holds these digests; not written")
+        return
+    try:
+        text = image_pins.edited_text(stack_cfg.path.read_text(), digests)
+        with tempfile.TemporaryDirectory() as tmp:  # the edited file must read back as a valid stack
+            edited = Path(tmp) / stack_cfg.path.name
+            edited.write_text(text)
+            read(str(edited))
+    except (ProgramError, SpecError, ValueError) as e:
+        raise _fail(f"the edited stack file would not be valid ({e}); not written") from None
+    stack_cfg.path.write_text(text)
+    typer.echo(f"wrote {image_pins.KEY} ({len(digests)} images) to {stack_cfg.path}")
+
+
 def _csv(values: list[str] | None) -> tuple[str, ...]:
     return tuple(v.strip() for item in values or [] for v in item.split(",") if v.strip())
 

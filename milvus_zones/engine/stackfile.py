@@ -398,8 +398,9 @@ def _guess_indent(text: str) -> tuple[int, int, int]:
 
 def edit_stack_text(text: str, changes: Mapping[str, Any]) -> str:
     """Set `config:` keys of a stack file's text with ruamel.yaml's round trip: comments, quoting,
-    key order and the file's own indentation are kept; a key not yet set is added at the end of
-    `config:`. The result is parsed back (duplicate keys refused) before it is returned."""
+    key order and the file's own indentation are kept (a mapping value is updated in place, entry by
+    entry); a key not yet set is added at the end of `config:`. The result is parsed back (duplicate
+    keys refused) before it is returned."""
     import io
 
     from ruamel.yaml.comments import CommentedMap
@@ -425,7 +426,14 @@ def edit_stack_text(text: str, changes: Mapping[str, Any]) -> str:
     if not isinstance(config, CommentedMap):
         raise ValueError("`config:` must be a mapping")
     for key, value in changes.items():
-        config[key] = value
+        current = config.get(key)
+        if isinstance(value, Mapping) and isinstance(current, CommentedMap):
+            # In place, so that the comments of the entries kept stay with them.
+            for gone in [k for k in current if k not in value]:
+                del current[gone]
+            current.update(value)
+        else:
+            config[key] = value
     out = io.StringIO()
     y.dump(doc, out)
     edited = out.getvalue()

@@ -12,6 +12,7 @@ from milvus_zones_policies.model.images import (  # noqa: F401  (re-exported: th
     JOB_IMAGE,
     MILVUS_IMAGES,
     Image,
+    chart_images,
 )
 
 
@@ -83,6 +84,15 @@ CHART_IMAGE_KEYS: dict[str, tuple[ChartImageKey, ...]] = {
     "4.2.58": (_CONFIG_TOOL, *_SUBCHART_KEYS),
     "5.0.19": _SUBCHART_KEYS,
 }
+
+
+def key_image(chart_version: str, key: ChartImageKey) -> Image | None:
+    """The catalog image chart `chart_version` runs from the image block `key` (None: not in the catalog,
+    as 4.2.x's config tool, which no template of the pinned charts renders)."""
+    name = key.repository.rsplit("/", 1)[-1]
+    found = [c.image for c in CHART_IMAGES if c.chart_version == chart_version and c.service == key.service
+             and c.image.repository.rsplit("/", 1)[-1] == name]
+    return found[0] if found else None
 
 
 def with_registry(reference: str, registry: str | None) -> str:

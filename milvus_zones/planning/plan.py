@@ -263,8 +263,14 @@ class TopologyPlan:
     monitoring: MonitoringPlan | None = None
     # Registry (host[/path]) every image is pulled from instead of Docker Hub; None for Docker Hub.
     image_registry: str | None = None
+    # The stack's imageDigests (`repository:tag` -> digest); each overrides the catalog's (see `image`).
+    image_digests: dict[str, str] = field(default_factory=dict)
     # Requests/limits of every workload, fitted to the pools (milvus_zones.planning.sizing); None on the managed backend.
     sizing: SizingPlan | None = None
+
+    def image(self, image: Image) -> Image:
+        """A catalog image as this stack runs it: pinned by the stack's digest for it, else the catalog's."""
+        return image.with_digests(self.image_digests)
 
     def pool(self, key: str) -> NodePoolPlan:
         return next(p for p in self.node_pools if p.key == key)
@@ -458,6 +464,7 @@ def plan(spec: DeploymentSpec, name: str = "milvus") -> TopologyPlan:
             spec.monitoring.grafana.folder if spec.monitoring.grafana else "Milvus",
         ) if spec.monitoring.enabled else None,
         image_registry=spec.image_registry,
+        image_digests=dict(spec.image_digests),
     )
     return with_sizing(topology, spec)
 

@@ -15,13 +15,16 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic.alias_generators import to_camel, to_snake
 
 from milvus_zones.planning.catalog import (
+    BACKUP_IMAGE,
     CHARTS,
     HA_FEATURES_MIN_VERSION,
     INSTANCE_TYPES,
+    JOB_IMAGE,
     MILVUS_IMAGES,
     OSS_ZRS_REGIONS,
     REGION_ZONES,
     Image,
+    chart_images,
     version_tuple,
 )
 
@@ -82,7 +85,7 @@ _ACK_VERSION_RE = re.compile(r"^1\.[0-9]{1,2}\.[0-9]{1,3}-aliyun\.[0-9]{1,3}$")
 # Settings one backend reads and the other ignores: set to anything but their default, they are refused.
 SELF_HOSTED_ONLY = ("compute_instance_type", "quorum_instance_type", "quorum_nodes_per_zone", "message_service",
                     "bucket_name", "bucket_root_path", "bucket_redundancy", "kubernetes_version", "namespace",
-                    "etcd_volume_size_gi", "api_server_public")
+                    "etcd_volume_size_gi", "api_server_public", "image_digests")
 SELF_HOSTED_ONLY_NETWORK = ("pod_cidrs", "service_cidr")
 MANAGED_ONLY = ("managed_query_cu",)
 # host[:port] then optional path segments: an ACR instance (…cr.aliyuncs.com/namespace) or a mirror.
@@ -90,6 +93,8 @@ _REGISTRY_RE = re.compile(
     r"^(?=.{1,255}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[0-9]{1,5})?(/[a-z0-9]+([._-][a-z0-9]+)*)*$"
 )
 _DIGEST_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
+# imageDigests keys: `repository:tag` as Docker Hub names it (official images without `library/`).
+_IMAGE_NAME_RE = re.compile(r"^[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 _FEATURES = "v" + ".".join(map(str, HA_FEATURES_MIN_VERSION))
 
 
@@ -470,6 +475,11 @@ class DeploymentSpec(_Model):
     milvus_image_digest: str | None = Field(
         default=None, description="sha256 digest of milvusImageTag, pinned with it (sha256:<64 hex>)."
     )
+    image_digests: dict[str, str] = Field(
+        default_factory=dict,
+        description="Digests of the images the stack runs, `repository:tag` -> sha256:<64 hex> (`milvus-zones images "
+                    "pin` writes them); each overrides the image catalog's, and an image without one runs by tag.",
+    )
     image_registry: str | None = Field(
         default=None,
         description="Registry every image is pulled from (an ACR instance or mirror with Docker Hub's paths), "
@@ -565,6 +575,18 @@ class DeploymentSpec(_Model):
     def _digest(cls, v: str | None) -> str | None:
         if v is not None and not _DIGEST_RE.match(v):
             raise ValueError("must be sha256: followed by 64 lowercase hex digits")
+        return v
+
+    @field_validator("image_digests")
+    @classmethod
+    def _digests(cls, v: dict[str, str]) -> dict[str, str]:
+        for name, digest in v.items():
+            if not _IMAGE_NAME_RE.match(name):
+                raise ValueError(f"key {name[:80]!r} is not an image name; keys are repository:tag as Docker Hub names "
+                                 "them, e.g. milvusdb/etcd:3.5.25-r1 (`milvus-zones images STACK` lists them)")
+            if not isinstance(digest, str) or not _DIGEST_RE.match(digest):
+                raise ValueError(f"{name}: {str(digest)[:80]!r} is not a digest; allowed: sha256: followed by "
+                                 "64 lowercase hex digits")
         return v
 
     @field_validator("namespace", "monitoring_namespace")
@@ -698,7 +720,8 @@ class DeploymentSpec(_Model):
             return getattr(model, name) != f.get_default(call_default_factory=True)
 
         if self.backend is Backend.MANAGED:
-            why = {"message_service": "the managed service runs its own message service"}
+            why = {"message_service": "the managed service runs its own message service",
+               "image_digests": "the managed backend pulls no images of this stack's"}
             for name in SELF_HOSTED_ONLY:
                 if changed(self, name):
                     reason = why.get(name, "the managed backend does not read it (Alibaba Cloud runs that part)")
@@ -722,6 +745,16 @@ class DeploymentSpec(_Model):
         if self.milvus_image_digest is not None and self.milvus_image_tag is None:
             return [("milvusImageDigest", "pins milvusImageTag; set milvusImageTag too (or leave both unset "
                                           "for the catalog's pin)")]
+        if self.backend is not Backend.MANAGED:
+            runs = [i.name for i in self.images]
+            unknown = sorted(set(self.image_digests) - set(runs))
+            if unknown:
+                return [("imageDigests", f"{', '.join(unknown)}: not an image this stack runs; it runs "
+                                         f"{', '.join(runs)}")]
+            both = self.image_digests.get(self.milvus_image.name)
+            if self.milvus_image_digest is not None and both is not None and both != self.milvus_image_digest:
+                return [("imageDigests", f"{self.milvus_image.name} is pinned twice, differently: by "
+                                         "milvusImageDigest and here; keep one")]
         if self.milvus_image_tag is None:
             return []
         if self.backend is Backend.MANAGED:
@@ -754,11 +787,34 @@ class DeploymentSpec(_Model):
         """The Milvus image this deployment runs: the catalog's pin, or the user's tag (and digest)."""
         pinned = MILVUS_IMAGES[self.milvus_version]
         if self.milvus_image_tag is None:
-            return pinned
+            return pinned.with_digests(self.image_digests)
         # A user's tag carries only the user's digest (a mirror may serve other digests of the same tag).
-        return Image(pinned.repository, self.milvus_image_tag, self.milvus_image_digest,
-                     kind="unknown" if self.milvus_image_digest else None,
-                     source="stack settings milvusImageTag/milvusImageDigest")
+        digest = self.milvus_image_digest or self.image_digests.get(f"{pinned.repository}:{self.milvus_image_tag}")
+        return Image(pinned.repository, self.milvus_image_tag, digest, kind="unknown" if digest else None,
+                     source="stack settings milvusImageTag/milvusImageDigest" if self.milvus_image_digest
+                     else "stack settings milvusImageTag/imageDigests" if digest else "stack setting milvusImageTag")
+
+    @property
+    def images(self) -> list[Image]:
+        """Every image this stack runs, once each, with its digest: the stack's (imageDigests), else the
+        catalog's, else none (pulled by tag). Empty on the managed backend, which runs Alibaba Cloud's.
+        tests/rendering/test_images.py keeps it equal to what the rendered stacks run."""
+        if self.backend is Backend.MANAGED:
+            return []
+        services = {"etcd"}
+        mq = self.effective_message_service
+        if mq is MessageService.PULSAR:
+            services |= {"pulsar", "pulsarv3"}  # v2 in chart 4.2.25, v3 in the others: CHART_IMAGES has one
+        elif mq is MessageService.KAFKA:
+            services.add("kafka")
+        found = [self.milvus_image, *chart_images(self.chart.chart_version, services)]
+        # Our Jobs and controller: 2.5 HA's resource-group Job, 2.6 HA's WAL pinning controller,
+        # cross-region-ha's replication Job.
+        if self.mode in (Mode.MULTI_ZONE_HA, Mode.CROSS_REGION_HA):
+            found.append(JOB_IMAGE)
+        if self.backup.enabled:
+            found.append(BACKUP_IMAGE)  # the backup CronJob (and a restore Job)
+        return [i.with_digests(self.image_digests) for i in found]
 
     def _bring_your_own_problems(self) -> list[tuple[str, str]]:
         problems: list[tuple[str, str]] = []
@@ -827,11 +883,14 @@ class DeploymentSpec(_Model):
 
     def _region_spec(self, overrides: dict) -> DeploymentSpec:
         base = self.model_dump(exclude={"mode", "region_mode", "peer", "primary_region", "force_promote",
-                                        "existing_vpc", "existing_cluster"})
+                                        "existing_vpc", "existing_cluster", "image_digests"})
         base.update(overrides)
         if isinstance(base.get("network"), NetworkSpec):
             base["network"] = base["network"].model_dump()
-        return DeploymentSpec(mode=self.region_mode or Mode.MULTI_ZONE_HA, **base)
+        region = DeploymentSpec(mode=self.region_mode or Mode.MULTI_ZONE_HA, **base)
+        # The stack's digests, checked above against what the whole stack runs (a region of
+        # multi-zone-basic runs no Job image of its own; the replication Job does).
+        return region.model_copy(update={"image_digests": dict(self.image_digests)})
 
     def region_specs(self) -> tuple[DeploymentSpec, ...]:
         """cross-region-ha: one single-region spec per region, in config order (region, then peer)."""

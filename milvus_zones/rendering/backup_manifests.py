@@ -105,6 +105,7 @@ def sts_vpc_env(plan: TopologyPlan) -> list[dict]:
 
 def pod_spec(plan: TopologyPlan, password_secret: str, command: list[str], env: list[dict]) -> dict:
     """The pod both the backup CronJob and a restore Job run: RRSA account, config, non-root, bounded."""
+    backup_image = plan.image(BACKUP_IMAGE)
     return {
         "restartPolicy": "Never",
         "serviceAccountName": SERVICE_ACCOUNT,
@@ -116,7 +117,7 @@ def pod_spec(plan: TopologyPlan, password_secret: str, command: list[str], env: 
         },
         "containers": [{
             "name": "milvus-backup",
-            "image": with_registry(f"{BACKUP_IMAGE.repository}:{BACKUP_IMAGE.reference_tag}", plan.image_registry),
+            "image": with_registry(f"{backup_image.repository}:{backup_image.reference_tag}", plan.image_registry),
             "command": command,
             "env": [
                 {"name": "MILVUS_PASSWORD",

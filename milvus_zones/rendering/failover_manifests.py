@@ -112,7 +112,7 @@ def deployment(plan: TopologyPlan, fo: FailoverPlan, release: str, namespace: An
                                     "seccompProfile": {"type": "RuntimeDefault"}},
                 "containers": [{
                     "name": "failover",
-                    "image": JOB_IMAGE.ref(plan.image_registry),
+                    "image": plan.image(JOB_IMAGE).ref(plan.image_registry),
                     "command": ["python", f"/job/{SCRIPT}"],
                     "env": env(plan, fo, release),
                     "ports": [{"name": "http", "containerPort": PORT, "protocol": "TCP"}],

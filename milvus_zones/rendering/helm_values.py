@@ -23,7 +23,7 @@ import yaml
 # defined once, in the policy pack's model (part of this distribution).
 from milvus_zones_policies.model.names import CLUSTER_LABEL
 
-from milvus_zones.planning.catalog import CHART_IMAGE_KEYS, HA_FEATURES_MIN_VERSION, version_tuple
+from milvus_zones.planning.catalog import CHART_IMAGE_KEYS, HA_FEATURES_MIN_VERSION, key_image, version_tuple
 from milvus_zones.planning.plan import (
     MODE_TAG,
     ZONE_LABEL,
@@ -546,11 +546,16 @@ def _component(
 
 
 def _set_images(plan: TopologyPlan, values: dict) -> None:
-    """The pinned Milvus image on every Milvus container, and every image from the stack's registry.
+    """The pinned Milvus image on every Milvus container, every subchart image pinned by its digest
+    (the stack's imageDigests, else the catalog's) and every image from the stack's registry.
 
     Chart keys (read in each pinned chart's values and templates): `image.all.repository/tag` feed
     every Milvus Deployment (`"{{ repository }}:{{ tag }}"`), so a tag of `v2.6.22@sha256:...` pins the
-    content; subcharts take the registry through their own keys (catalog.CHART_IMAGE_KEYS).
+    content. The subcharts render `repository:tag` too, each its own way (docs/images.md): bitnami's
+    common.images.image `printf "%s/%s:%s"` (etcd 6.3.3, kafka and zookeeper 15.5.1; etcd 8.12.0 prints
+    `repository@digest` from `image.digest`, which drops the tag, so its tag key is used as well),
+    Pulsar's imageFullName and the Pulsar v2 templates `repository:tag`; so `tag: <tag>@<digest>`
+    pins each. They take the registry through their own keys (catalog.CHART_IMAGE_KEYS).
     """
     image = plan.milvus_image
     version = version_tuple(image.tag)
@@ -561,9 +566,8 @@ def _set_images(plan: TopologyPlan, values: dict) -> None:
                              f"image is {image.tag}")
     registry = plan.image_registry
     values["image"] = {"all": {"tag": image.reference_tag}}
-    if registry is None:
-        return
-    values["image"]["all"]["repository"] = f"{registry}/{image.repository}"
+    if registry is not None:
+        values["image"]["all"]["repository"] = f"{registry}/{image.repository}"
     running = {"milvus"}
     if values.get("etcd", {}).get("enabled"):
         running.add("etcd")
@@ -571,9 +575,17 @@ def _set_images(plan: TopologyPlan, values: dict) -> None:
     for key in CHART_IMAGE_KEYS[plan.chart.chart_version]:
         if key.service not in running:
             continue
+        catalog = key_image(plan.chart.chart_version, key)
+        pinned = plan.image(catalog) if catalog is not None else None
+        if registry is None and (pinned is None or pinned.digest is None):
+            continue
         block = values
         for step in key.path:
             block = block.setdefault(step, {})
+        if pinned is not None and pinned.digest is not None:
+            block["tag"] = pinned.reference_tag
+        if registry is None:
+            continue
         if key.style == "registry":
             block["registry"] = registry
         else:

@@ -117,7 +117,7 @@ def resource_group_job(plan: TopologyPlan, service: str) -> dict[str, Any]:
             {"name": "RESOURCE_GROUPS", "value": json.dumps(resource_group_configs(plan), sort_keys=True)},
         ],
         "requirement": RESOURCE_GROUP_PYMILVUS,
-        "image": JOB_IMAGE.ref(plan.image_registry),
+        "image": plan.image(JOB_IMAGE).ref(plan.image_registry),
         "deadline_seconds": RESOURCE_GROUP_JOB_DEADLINE_S,
         "node_selector": plan.component("proxy").node_selector,
     }

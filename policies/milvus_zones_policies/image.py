@@ -70,7 +70,8 @@ def _subchart_blocks(service: str, repository: str) -> list[tuple[str, ...]]:
         return [("etcd", "image")]
     if service == "kafka":
         return [("kafka", "zookeeper", "image")] if "zookeeper" in repository else [("kafka", "image")]
-    return [(service, "images", c) for c in ("zookeeper", "bookie", "autorecovery", "broker", "proxy")]
+    return [*((service, "images", c) for c in ("zookeeper", "bookie", "autorecovery", "broker", "proxy")),
+            (service, "pulsar_metadata", "image")]
 
 
 def release_images(rel: Any) -> list[tuple[str, str, bool]]:
@@ -110,8 +111,8 @@ def _tag_only_allows(image: str, allowed: set[str]) -> bool:
                 "Opt-in: hand-written programs commonly run a chart's default images, by tag.",
     level=OPT_IN,
     remediation="Reference the image as repository:tag@sha256:<digest> (read the digest with `docker buildx "
-                "imagetools inspect`), set milvusImageDigest with milvusImageTag, or list the image in the "
-                "policy's `tagOnly` config.",
+                "imagetools inspect`, or `milvus-zones images pin STACK` for a milvus-zones stack, which writes the "
+                "stack setting imageDigests), or list the image in the policy's `tagOnly` config.",
     tags=["security", "supply-chain"],
     config_schema=PolicyConfigSchema(properties={
         "tagOnly": {"type": "array", "items": {"type": "string"}, "default": tag_only(),

@@ -44,3 +44,19 @@ def test_edit_keeps_quotes_and_nested_layout():
 def test_duplicate_keys_refused():
     with pytest.raises(ValueError, match="duplicate"):
         edit_stack_text("config:\n  a:b: 1\n  a:b: 2\n", {})
+
+
+def test_a_mapping_value_is_updated_in_place_keeping_its_entries_comments():
+    text = ("config:\n"
+            "  ns:digests:\n"
+            "    # read from the ACR mirror on 2026-12-01\n"
+            "    a:1: sha256:old  # kept with its entry\n"
+            "    b:1: sha256:gone\n"
+            "  ns:other: x\n")
+    out = edit_stack_text(text, {"ns:digests": {"a:1": "sha256:new", "c:1": "sha256:added"}})
+    assert out == ("config:\n"
+                   "  ns:digests:\n"
+                   "    # read from the ACR mirror on 2026-12-01\n"
+                   "    a:1: sha256:new  # kept with its entry\n"
+                   "    c:1: sha256:added\n"
+                   "  ns:other: x\n")

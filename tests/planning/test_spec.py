@@ -206,7 +206,67 @@ def test_user_digest_and_registry_reach_the_plan():
         f"acme-registry-vpc.cn-hangzhou.cr.aliyuncs.com/mirror/milvusdb/milvus:v2.6.20@{digest}")
 
 
+DIGEST_B = "sha256:" + "b" * 64
+
+
+def test_image_digests_pin_every_image_the_stack_runs_over_the_catalogs():
+    from milvus_zones.planning.catalog import JOB_IMAGE, MILVUS_IMAGES
+
+    spec = spec_from_config(config(messageService="pulsar"))
+    names = [i.name for i in spec.images]
+    assert names == ["milvusdb/milvus:v2.6.22", "milvusdb/etcd:3.5.25-r1", "apachepulsar/pulsar:3.0.7",
+                     "python:3.11.11-slim-bookworm", "milvusdb/milvus-backup:v0.5.16"]
+    pinned = spec_from_config(config(messageService="pulsar",
+                                     imageDigests=json.dumps(dict.fromkeys(names, DIGEST_B)))).images
+    assert {i.digest for i in pinned} == {DIGEST_B}
+    assert all(i.source == "stack setting imageDigests" for i in pinned)
+    # Unset: the catalog's digest where it has one, else by tag.
+    assert [i.digest for i in spec.images] == [MILVUS_IMAGES["2.6"].digest, None, None, JOB_IMAGE.digest, None]
+
+
+def test_image_digests_take_a_user_milvus_tag():
+    spec = spec_from_config(config(milvusImageTag="v2.6.20", imageDigests=json.dumps({"milvusdb/milvus:v2.6.20": DIGEST_B})))
+    assert spec.milvus_image.reference_tag == f"v2.6.20@{DIGEST_B}"
+
+
+@pytest.mark.parametrize("digests, message", [
+    ({"milvusdb/etcd:3.5.18-r1": DIGEST_B},  # chart 4.2.58's etcd: not what a 2.6 stack runs
+     "milvusdb/etcd:3.5.18-r1: not an image this stack runs; it runs milvusdb/milvus:v2.6.22, milvusdb/etcd:3.5.25-r1, "
+     "python:3.11.11-slim-bookworm, milvusdb/milvus-backup:v0.5.16"),
+    ({"milvusdb/etcd:3.5.25-r1": "sha256:abc"}, "milvusdb/etcd:3.5.25-r1: 'sha256:abc' is not a digest; allowed: sha256:"),
+    ({"milvusdb/etcd:3.5.25-r1": "SHA256:" + "B" * 64}, "is not a digest"),
+    ({"docker.io/milvusdb/etcd": DIGEST_B}, "is not an image name; keys are repository:tag"),
+    ({"milvusdb/milvus:v2.6.22": DIGEST_B, "x": 1}, "imageDigests"),
+])
+def test_bad_image_digests_name_the_setting(digests, message):
+    with pytest.raises(SpecError) as e:
+        spec_from_config(config(imageDigests=json.dumps(digests)))
+    text = format_problems(e.value)
+    assert "imageDigests" in text and message in text, text
+
+
+def test_milvus_pinned_twice_differently_is_refused():
+    (problem,) = problems(milvusImageTag="v2.6.22", milvusImageDigest="sha256:" + "a" * 64,
+                          imageDigests=json.dumps({"milvusdb/milvus:v2.6.22": DIGEST_B}))
+    assert problem[0] == "imageDigests" and "pinned twice" in problem[1]
+
+
+def test_cross_region_digests_reach_both_regions_plans():
+    from milvus_zones.planning.catalog import JOB_IMAGE
+    from milvus_zones.planning.plan import plan_cross_region
+
+    peer = {"region": "cn-shanghai", "zones": ["cn-shanghai-l", "cn-shanghai-m", "cn-shanghai-n"],
+            "bucketName": "acme-milvus-sh", "network": {"vpcCidr": "10.1.0.0/16"}}
+    # multi-zone-basic regions run no Job image of their own; the stack's replication Job does.
+    spec = spec_from_config(config(mode="cross-region-ha", regionMode="multi-zone-basic", peer=json.dumps(peer), computeInstanceType="ecs.g7.4xlarge",
+                                   imageDigests=json.dumps({"python:3.11.11-slim-bookworm": DIGEST_B})))
+    p = plan_cross_region(spec)
+    assert {r.image(JOB_IMAGE).digest for r in p.regions} == {DIGEST_B}
+
+
 def test_managed_backend_takes_no_image_settings():
+    (problem,) = problems(backend="managed", bucketName="", imageDigests=json.dumps({"milvusdb/milvus:v2.6.22": DIGEST_B}))
+    assert problem[0] == "imageDigests" and "managed backend" in problem[1]
     for key, value in (("milvusImageTag", "v2.6.22"), ("imageRegistry", "registry.example.com")):
         (problem,) = problems(backend="managed", bucketName="", **{key: value})
         assert problem[0] == key and "managed backend" in problem[1]

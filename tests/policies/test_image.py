@@ -120,3 +120,19 @@ def test_a_workload_image_by_digest_passes(tmp_path):
     g = edited(_library("multi-zone-ha"), "milvus-backup-cron",
                _backup_image(f"{BACKUP_TAG_ONLY}@sha256:{'0' * 64}"), "CronJob")
     assert IMAGES not in violated(check(g, _on(tmp_path)), None)
+
+
+def test_stack_digests_reach_what_the_releases_and_pods_carry(tmp_path):
+    """With imageDigests naming every image a stack runs, nothing runs by tag, whatever tagOnly allows."""
+    import hashlib
+
+    from support.chart import stack_graph, stack_spec
+
+    for stack, changes in (("single-zone", {"milvusVersion": "2.4"}),  # chart 4.2.25: etcd 6.3.3, Pulsar v2
+                           ("multi-zone-basic", {"messageService": "kafka"})):  # 5.0.19: bitnamilegacy Kafka
+        names = [i.name for i in stack_spec(stack, **changes).images]
+        digests = {n: "sha256:" + hashlib.sha256(n.encode()).hexdigest() for n in names}
+        strict = _on(tmp_path, "mandatory", tagOnly=[])
+        assert IMAGES in violated(check(stack_graph(stack, **changes), strict))  # etcd, Pulsar/Kafka by tag
+        report = check(stack_graph(stack, **changes, imageDigests=digests), strict)
+        assert IMAGES not in violated(report, None), messages(report, IMAGES)

@@ -515,3 +515,18 @@ def test_image_registry_keys_exist_in_the_pinned_chart(combo):
                    if not _commented_ok(p.chart.chart_version, k) and k not in IMAGE_KEYS_IN_ARCHIVES]
         assert not missing, f"{release.name}: keys not in chart {p.chart.chart_version}: {missing}"
         assert release.values["image"]["all"]["repository"] == "registry.example.com/mirror/milvusdb/milvus"
+
+
+@needs_reference
+@pytest.mark.parametrize("combo", COMBOS, ids=IDS)
+def test_image_digest_keys_exist_in_the_pinned_chart(combo):
+    # imageDigests pins every image through the chart's (or subchart's) own `tag` keys.
+    spec = _spec(*combo)
+    digests = {i.name: "sha256:" + "c" * 64 for i in spec.images}
+    p = plan(spec.model_copy(update={"image_digests": digests}))
+    ref, _ = _reference(p.chart.chart_version)
+    for release in releases(p, CTX):
+        missing = [k for k in _unknown(release.values, ref)
+                   if not _commented_ok(p.chart.chart_version, k) and k not in IMAGE_KEYS_IN_ARCHIVES]
+        assert not missing, f"{release.name}: keys not in chart {p.chart.chart_version}: {missing}"
+        assert release.values["image"]["all"]["tag"].endswith("@sha256:" + "c" * 64)

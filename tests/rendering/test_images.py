@@ -3,15 +3,18 @@
 Every container and init container of the rendered releases and of the program's own workloads, for
 each chart version and message service, runs an image of the catalog, from `imageRegistry`, by the
 catalog's tag and (where it has one) digest; every catalog image runs somewhere; docs/images.md lists
-each with its digest or as unverified.
+each with its digest or as unverified. With `imageDigests` set, every one of them runs pinned by the
+stack's digest, through the chart's own image keys, and the spec lists exactly what the stack runs.
 """
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
 from milvus_zones_policies.model.images import all_images
+from support.chart import stack_spec
 
 ROOT = Path(__file__).resolve().parents[2]
 REGISTRY = "acme-registry-vpc.cn-hangzhou.cr.aliyuncs.com/mirror"
@@ -62,3 +65,37 @@ def test_docs_list_every_image_with_its_digest_or_as_unverified():
             assert f"`{image.digest}`" in rows[0] and image.kind in rows[0], rows[0]
         else:
             assert "unverified" in rows[0] and "sha256:" not in rows[0], rows[0]
+
+
+def _name(image: str) -> str:
+    """repository:tag as the catalog names it, from a reference as a container carries it."""
+    return image.removeprefix(f"{REGISTRY}/").removeprefix("docker.io/").removeprefix("library/").split("@")[0]
+
+
+@pytest.mark.parametrize("stack,changes", VARIANTS, ids=IDS)
+def test_the_spec_lists_exactly_the_images_the_stack_runs(rendered, graph, stack, changes):
+    # `imageDigests` accepts these names and no other, and `milvus-zones images` lists them.
+    listed = {i.name for i in stack_spec(stack, **changes).images}
+    assert {_name(image) for _, image in _images(rendered, graph, stack, changes)} == listed
+
+
+def _digest(name: str) -> str:
+    return "sha256:" + hashlib.sha256(name.encode()).hexdigest()  # one digest per image, distinct
+
+
+# Without imageRegistry (the Docker Hub path of _set_images), the same chart versions and services.
+PINNED = [(stack, {k: v for k, v in changes.items() if k != "imageRegistry"}) for stack, changes in VARIANTS]
+
+
+@pytest.mark.parametrize("stack,changes", PINNED, ids=IDS)
+def test_image_digests_pin_every_container_through_the_charts_keys(rendered, graph, stack, changes):
+    names = [i.name for i in stack_spec(stack, **changes).images]
+    pinned = {**changes, "imageDigests": {n: _digest(n) for n in names}}
+    seen = set()
+    for workload, image in _images(rendered, graph, stack, pinned):
+        name = _name(image)
+        # The tag stays in the reference (readable in `kubectl get pods`); the digest decides what runs.
+        assert image.endswith(f"{name.split(':', 1)[1]}@{_digest(name)}"), f"{workload}: {image} is not pinned by the stack's digest"
+        seen.add(name)
+    assert seen == set(names)
+

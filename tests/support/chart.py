@@ -167,6 +167,18 @@ def _graph(stack: str, changes: tuple[tuple[str, str], ...]) -> Graph:
     return run_program(PROJECT_DIR, resolve_stack(str(path), PROJECT_DIR))
 
 
+def stack_spec(stack: str, **changes: Any):
+    """The validated spec of a stack with some `milvus-zones:` settings changed, as its program reads it."""
+    from milvus_zones.engine.offline import config_for_program, read_project
+    from milvus_zones.planning.stackconfig import spec_from_config
+
+    data = yaml.safe_load(resolve_stack(stack, PROJECT_DIR).path.read_text())
+    data["config"].update({f"milvus-zones:{k}": v for k, v in changes.items()})
+    path = Path(tempfile.mkdtemp(prefix="spec-")) / f"Pulumi.{stack}-variant.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return spec_from_config(config_for_program(read_project(PROJECT_DIR), resolve_stack(str(path), PROJECT_DIR))[0])
+
+
 def stack_graph(stack: str, **changes: Any) -> Graph:
     """The stack's program run under the recording mock engine (once per session and variant)."""
     return _graph(stack, tuple(sorted((k, _freeze(v)) for k, v in changes.items())))

@@ -15,7 +15,8 @@ An image without one runs by tag, and `searched` says where a digest was looked 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 
 DOCKER_HUB = "docker.io"
 _DIGEST_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
@@ -54,6 +55,13 @@ class Image:
     def ref(self, registry: str | None = None) -> str:
         """Full reference, e.g. docker.io/milvusdb/milvus:v2.6.22@sha256:..."""
         return f"{registry or DOCKER_HUB}/{self.repository}:{self.reference_tag}"
+
+    def with_digests(self, digests: Mapping[str, str]) -> Image:
+        """This image pinned by a stack's `imageDigests` entry for its name, which overrides the catalog's."""
+        digest = digests.get(self.name)
+        if digest is None or digest == self.digest:
+            return self
+        return replace(self, digest=digest, kind="unknown", source="stack setting imageDigests", searched="")
 
 
 _NOT_FOUND = ("no digest tied to this tag in the code, issue or page corpora (find_string "
@@ -128,6 +136,11 @@ CHART_IMAGES: tuple[ChartImage, ...] = (
     _chart("4.2.25", "kafka", "bitnami/kafka", "3.1.0-debian-10-r52"),
     _chart("4.2.25", "kafka", "bitnami/zookeeper", "3.7.0-debian-10-r320"),
 )
+
+
+def chart_images(chart_version: str, services: set[str]) -> list[Image]:
+    """The images chart `chart_version` runs for the enabled `services` (etcd, pulsar, pulsarv3, kafka)."""
+    return [c.image for c in CHART_IMAGES if c.chart_version == chart_version and c.service in services]
 
 
 def all_images() -> list[Image]:
