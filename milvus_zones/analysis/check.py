@@ -29,7 +29,7 @@ from milvus_zones_policies import (
     PACK_NAME,
     PACK_VERSION,
 )
-from milvus_zones_policies.model.resources import in_listed_order
+from milvus_zones_policies.model.resources import in_listed_order, read_links
 from pulumi.runtime import proto
 from pulumi_policy import EnforcementLevel, Policy, ResourceValidationPolicy
 from pulumi_policy.policy import _PolicyAnalyzerServicer
@@ -277,6 +277,7 @@ class _Requests:
     def analyze_stack(self) -> proto.AnalyzeStackRequest:
         resources = []
         g = self.graph
+        by_id = {i: u for u, i in self.ids.items()}
         if g.stack_urn:
             resources.append(proto.AnalyzerResource(
                 type="pulumi:pulumi:Stack", properties=self.struct(g.outputs_wire), urn=g.stack_urn,
@@ -287,7 +288,9 @@ class _Requests:
                 parent=r.parent, dependencies=list(r.dependencies),
             )
             outputs = r.outputs
-            for key, urns in r.property_dependencies.items():
+            # A read (`Resource.get`) has no property dependencies: link it by the ids its state lists.
+            links = r.property_dependencies or (read_links(outputs, by_id, r.urn) if r.external else {})
+            for key, urns in links.items():
                 ar.propertyDependencies[key].urns.extend(in_listed_order(urns, outputs.get(key), self.ids))
             prov = self.provider(r)
             if prov is not None:
