@@ -49,6 +49,8 @@ class ClusterArgs(TypedDict):
     """Tags for every taggable resource."""
     cluster_id: NotRequired[pulumi.Input[str]]
     """An existing ACK managed cluster (RRSA enabled) to add the node pools to instead of a new cluster."""
+    existing_pool_ids: NotRequired[dict[str, pulumi.Input[str]]]
+    """Existing cluster: NodePoolPlan.key -> node pool id, for pools whose plan holds only the deploy-time marker."""
     kubeconfig: NotRequired[pulumi.Input[str]]
     """Existing cluster: its kubeconfig (a secret); without it, a Kubernetes provider passed in `opts.providers`
     is used, else the kubeconfig is read with cs.get_cluster_credential."""
@@ -130,7 +132,8 @@ class Cluster(pulumi.ComponentResource):
         self.node_pools = []
         for pool in args["node_pools"]:
             if pool.existing_id is not None:
-                self.node_pools.append(self._existing_pool(name, cluster_id, pool, in_order(node_ids, pool.zones),
+                pool_id = (args.get("existing_pool_ids") or {}).get(pool.key, pool.existing_id)
+                self.node_pools.append(self._existing_pool(name, cluster_id, pool, pool_id, in_order(node_ids, pool.zones),
                                                            security.node_disk_encryption))
                 continue
             self.node_pools.append(
@@ -204,7 +207,7 @@ class Cluster(pulumi.ComponentResource):
             }
         )
 
-    def _existing_pool(self, name: str, cluster_id: pulumi.Output[str], pool: NodePoolPlan,
+    def _existing_pool(self, name: str, cluster_id: pulumi.Output[str], pool: NodePoolPlan, pool_id: pulumi.Input[str],
                        vswitch_ids: list[pulumi.Input[str]], encrypted: bool) -> pulumi.Output[pulumi.Resource]:
         """The existing node pool named for `pool` (existingCluster.nodePools), once it is what the plan needs.
 
@@ -217,13 +220,12 @@ class Cluster(pulumi.ComponentResource):
         least the nodes they count on, auto repair (the recovery times assume it) and, unless
         security.nodeDiskEncryption is off, encrypted disks.
         """
-        assert pool.existing_id is not None
         setting = f"existingCluster.nodePools.{pool.key}"
         read = alicloud.cs.NodePool.get(
             f"{name}-{pool.key}",
-            pulumi.Output.concat(cluster_id, ":", pool.existing_id),
+            pulumi.Output.concat(cluster_id, ":", pool_id),
             cluster_id=cluster_id,
-            node_pool_id=pool.existing_id,
+            node_pool_id=pool_id,
             vswitch_ids=vswitch_ids,
             instance_types=[pool.instance_type],
             desired_size=str(pool.desired_size),
@@ -237,7 +239,7 @@ class Cluster(pulumi.ComponentResource):
         )
 
         def check(values: list) -> pulumi.Resource:
-            listed, labels, taints, types, desired, scaling, management, disk, data_disks, want = values
+            listed, labels, taints, types, desired, scaling, management, disk, data_disks, want, given = values
             problems = existing_pool_problems(pool, list(want), listed or [], _pairs(labels, "key", "value"),
                                               _taints(taints), list(types or []), desired, scaling)
             if not (_field(management, "enable") and _field(management, "auto_repair")):
@@ -248,7 +250,7 @@ class Cluster(pulumi.ComponentResource):
                                 "security.nodeDiskEncryption is on")
             if problems:
                 raise pulumi.RunError(
-                    f"{self._name}: {setting}: node pool {pool.existing_id} is not what the plan needs for "
+                    f"{self._name}: {setting}: node pool {given} is not what the plan needs for "
                     f"{pool.key}: " + "; ".join(problems) + ". Fix the pool, name another, or leave "
                     f"{pool.key} out of {setting.rsplit('.', 1)[0]} to have it created"
                 )
@@ -256,7 +258,7 @@ class Cluster(pulumi.ComponentResource):
 
         return pulumi.Output.all(read.vswitch_ids, read.labels, read.taints, read.instance_types, read.desired_size,
                                  read.scaling_config, read.management, read.system_disk_encrypted, read.data_disks,
-                                 pulumi.Output.all(*vswitch_ids)).apply(check)
+                                 pulumi.Output.all(*vswitch_ids), read.node_pool_id).apply(check)
 
     def _existing_rrsa(self, cluster_id: pulumi.Output[str]) -> pulumi.Output:
         """The existing cluster's RRSA OIDC provider, which the OSS role trusts; refused when RRSA is off."""

@@ -267,8 +267,9 @@ class _Requests:
         )
 
     def analyze(self, r: Resource) -> proto.AnalyzeRequest:
-        req = proto.AnalyzeRequest(type=r.type, properties=self.struct(r.inputs_wire), urn=r.urn, name=r.name,
-                                   options=_options(r))
+        # A read (`Resource.get`) is judged by the state read, not by the hints its reading was given.
+        req = proto.AnalyzeRequest(type=r.type, properties=self.struct(r.outputs_wire if r.external else r.inputs_wire),
+                                   urn=r.urn, name=r.name, options=_options(r))
         prov = self.provider(r)
         if prov is not None:
             req.provider.CopyFrom(prov)
