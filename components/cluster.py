@@ -28,6 +28,12 @@ ADDONS = [
 ]
 
 
+# Upgrades one node at a time, a new node first (surge), so a pool's zone never runs short; no automatic
+# upgrade, so zones are upgraded one after another (docs/operations.md); auto repair, which the zone-loss
+# recovery times assume. Pools created get it; pools of the team's must have it.
+MANAGEMENT = {"enable": True, "auto_repair": True, "auto_upgrade": False, "max_unavailable": 1, "surge": 1}
+
+
 class ClusterArgs(TypedDict):
     control_plane_zones: Sequence[str]
     """Zones whose node vSwitches the control plane uses, in order."""
@@ -152,10 +158,7 @@ class Cluster(pulumi.ComponentResource):
                        if security.node_disk_encryption else {}),
                     labels=[{"key": k, "value": v} for k, v in sorted(pool.labels.items())],
                     taints=[{"key": t.key, "value": t.value, "effect": t.effect} for t in pool.taints],
-                    # Upgrades one node at a time, a new node first (surge), so a pool's zone never runs
-                    # short; no automatic upgrade, so zones are upgraded one after another (docs/operations.md).
-                    management={"enable": True, "auto_repair": True, "auto_upgrade": False, "max_unavailable": 1,
-                                "surge": 1},
+                    management=dict(MANAGEMENT),
                     # Needs node autoscaling enabled on the cluster (ACK console/API); see docs/failures.md.
                     scaling_config=(
                         {"enable": True, "min_size": pool.desired_size, "max_size": pool.max_size}
@@ -233,7 +236,7 @@ class Cluster(pulumi.ComponentResource):
             taints=[{"key": t.key, "value": t.value, "effect": t.effect} for t in pool.taints],
             scaling_config=({"enable": True, "min_size": pool.desired_size, "max_size": pool.max_size}
                             if pool.max_size else None),
-            management={"enable": True, "auto_repair": True},
+            management=dict(MANAGEMENT),
             **({"system_disk_encrypted": True} if encrypted else {}),
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -242,9 +245,7 @@ class Cluster(pulumi.ComponentResource):
             listed, labels, taints, types, desired, scaling, management, disk, data_disks, want, given = values
             problems = existing_pool_problems(pool, list(want), listed or [], _pairs(labels, "key", "value"),
                                               _taints(taints), list(types or []), desired, scaling)
-            if not (_field(management, "enable") and _field(management, "auto_repair")):
-                problems.append("it has no auto repair (management.enable and management.auto_repair), which the "
-                                "zone-loss recovery times assume")
+            problems += _management_problems(management)
             if encrypted and (not disk or not all(_field(d, "encrypted") in (True, "true") for d in data_disks or [])):
                 problems.append("its disks are not all encrypted (system_disk_encrypted, data_disks[].encrypted); "
                                 "security.nodeDiskEncryption is on")
@@ -297,6 +298,20 @@ def _pairs(items: object, key: str, value: str) -> dict[str, str]:
 def _taints(items: object) -> set[tuple[str, str, str]]:
     return {(str(_field(t, "key")), str(_field(t, "value") or ""), str(_field(t, "effect") or "NoSchedule"))
             for t in (items or [])}  # type: ignore[attr-defined]
+
+
+def _management_problems(management: object) -> list[str]:
+    problems = []
+    if not (_field(management, "enable") and _field(management, "auto_repair")):
+        problems.append("it has no auto repair (management.enable and management.auto_repair), which the zone-loss "
+                        "recovery times assume")
+    unavailable = _field(management, "max_unavailable")
+    surge = _field(management, "surge") or _field(management, "surge_percentage")
+    if _field(management, "auto_upgrade") or str(unavailable) != "1" or not surge:
+        problems.append(f"it does not upgrade one node at a time, a new one first: management.auto_upgrade "
+                        f"{bool(_field(management, 'auto_upgrade'))} (allowed: false, zones are upgraded one after "
+                        f"another), max_unavailable {unavailable} (allowed: 1), surge {surge or 0} (at least 1)")
+    return problems
 
 
 def existing_pool_problems(pool: NodePoolPlan, want_vswitches: list[str], vswitches: list[str],

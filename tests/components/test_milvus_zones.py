@@ -166,7 +166,7 @@ def test_named_pools_are_read_and_checked_not_created_and_milvus_waits_for_them(
     # Read under the provider's import id <cluster_id>:<node_pool_id>.
     assert read["milvus-k8s-compute-h"].id == "c9b2c3d4e5f60718293a4b5c6d7e8f9a0:np1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6"
     # The plan sized compute-h's workloads to the type named in the setting.
-    assert read["milvus-k8s-compute-h"].outputs["instanceTypes"] == ["ecs.g7.4xlarge"]
+    assert read["milvus-k8s-compute-h"].outputs["instanceTypes"] == ["ecs.g7.2xlarge"]
     release = g.of_type("kubernetes:helm.sh/v3:Release")[0]
     assert {r.urn for r in read.values()} <= set(release.dependencies)
     assert not g.of_type(CLUSTER)
@@ -176,10 +176,12 @@ def test_named_pools_are_read_and_checked_not_created_and_milvus_waits_for_them(
     ("labels", [{"key": "milvus-zones/role", "value": "compute"}],
      "lacks the node labels milvus-zones/pool=compute-h the workloads select"),
     ("taints", [{"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}], "its taints are"),
-    ("instanceTypes", ["ecs.g7.2xlarge"], "do not include ecs.g7.4xlarge"),
+    ("instanceTypes", ["ecs.g7.xlarge"], "do not include ecs.g7.2xlarge"),
     ("desiredSize", "1", "it runs 1 node(s); the plan counts on 2"),
     ("vswitchIds", ["vsw-bp1poolsi000000001"], "the plan puts compute-h in zone(s) cn-hangzhou-h"),
     ("management", {"enable": False}, "it has no auto repair"),
+    ("management", {"enable": True, "autoRepair": True, "autoUpgrade": True, "maxUnavailable": 1, "surge": 1},
+     "management.auto_upgrade True (allowed: false"),
     ("systemDiskEncrypted", False, "its disks are not all encrypted"),
 ])
 def test_a_named_pool_unlike_the_plans_stops_the_program_naming_the_setting(monkeypatch, field, state, fragment):
