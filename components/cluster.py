@@ -286,7 +286,8 @@ class Cluster(pulumi.ComponentResource):
 def _field(obj: object, name: str) -> object:
     # Output types are read by attribute; a mocked or raw state arrives as a dict in camelCase.
     if isinstance(obj, dict):
-        camel = name.split("_")[0] + "".join(w.capitalize() for w in name.split("_")[1:])
+        head, *rest = name.split("_")
+        camel = head + "".join(w.capitalize() for w in rest)
         return obj.get(name, obj.get(camel))
     return getattr(obj, name, None)
 
