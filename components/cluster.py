@@ -42,7 +42,8 @@ class ClusterArgs(TypedDict):
     pod_vswitch_ids: dict[str, pulumi.Input[str]]
     """Zone -> Terway pod vSwitch id."""
     node_pools: Sequence[NodePoolPlan]
-    """Node pools from the plan: zones, size, instance type, labels and taints."""
+    """Node pools from the plan: zones, size, instance type, labels and taints (an existing one, `existing_id`,
+    is read and checked instead of created)."""
     service_cidr: str
     """Kubernetes service CIDR (outside the VPC)."""
     kubernetes_version: str | None
@@ -220,8 +221,8 @@ class Cluster(pulumi.ComponentResource):
         read with the plan: its vSwitches must be the plan's node vSwitches of its zones (checked in
         their zone by the Network), in order (PRIORITY relaunches in the next), and it must carry the
         labels and taints the workloads select and tolerate, the instance type they are sized to, at
-        least the nodes they count on, auto repair (the recovery times assume it) and, unless
-        security.nodeDiskEncryption is off, encrypted disks.
+        least the nodes they count on, the created pools' MANAGEMENT (auto repair, one node at a time,
+        no auto upgrade) and, unless security.nodeDiskEncryption is off, encrypted disks.
         """
         setting = f"existingCluster.nodePools.{pool.key}"
         read = alicloud.cs.NodePool.get(
