@@ -3,7 +3,8 @@
 A policy sees only the proposed resources (pulumi-policy passes no prior state to `validate`: its
 ResourceValidationArgs and StackValidationArgs carry props, options, config and the stack's tags). The
 deployed state therefore comes from the `milvus-zones:deployed` stack tag, which the pipeline sets after
-each successful `pulumi up` (`milvus-zones deployed-tag STACK`, docs/upgrades.md). Without the tag the
+each successful `pulumi up` (`milvus-zones deployed-tag STACK`, docs/upgrades.md), or, in a stack of several
+deployments, one `milvus-zones:deployed:<name>` tag per deployment. Without the tag the
 policy is not applicable; offline, `milvus-zones diff` and `check --base` apply the same rules to the
 deployed stack file.
 """
@@ -55,7 +56,8 @@ def proposed(topology, bucket: str | None = None, deployment=None) -> Running:
                 "place, another backend.",
     level=MANDATORY,
     remediation="Follow the supported path the message names (docs/upgrades.md); after each successful "
-                "`pulumi up`, record the deployed state with `milvus-zones deployed-tag STACK`.",
+                "`pulumi up`, record the deployed state with `milvus-zones deployed-tag STACK` (several "
+                "deployments in one stack: a `milvus-zones:deployed:<name>` tag each).",
     tags=["data-safety", "upgrades"],
 )
 def upgrade_from_deployed(args, report, topology):
