@@ -37,6 +37,8 @@ class MilvusDeploymentArgs(TypedDict):
     """An existing ACK managed cluster in that VPC (RRSA enabled): only node pools and Milvus are added."""
     kubeconfig: NotRequired[pulumi.Input[str]]
     """Existing cluster: its kubeconfig (secret); or pass a Kubernetes provider in `opts.providers`."""
+    existing_pool_ids: NotRequired[dict[str, pulumi.Input[str]]]
+    """Existing cluster: NodePoolPlan.key -> the node pool id to use, where the plan's is known only at deploy time."""
     helm_values: NotRequired[dict[str, Any]]
     """Extra chart values merged under ours (milvus_zones.rendering.extra_values checks them)."""
 
@@ -103,6 +105,7 @@ class MilvusDeployment(pulumi.ComponentResource):
                 "tags": plan.tags,
                 **({"cluster_id": args["cluster_id"]} if existing_cluster else {}),
                 **({"kubeconfig": args["kubeconfig"]} if args.get("kubeconfig") is not None else {}),
+                **({"existing_pool_ids": dict(args["existing_pool_ids"])} if args.get("existing_pool_ids") else {}),
             },
             opts=in_region,
         )

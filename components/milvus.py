@@ -46,8 +46,8 @@ class MilvusArgs(TypedDict):
     """Zone -> node vSwitch id, for the proxy load balancer's zone mappings."""
     provider: k8s.Provider
     """Kubernetes provider of the target cluster."""
-    wait_for: Sequence[pulumi.Resource]
-    """What must exist before Helm installs: node pools, the RAM role and its policy."""
+    wait_for: Sequence[pulumi.Input[pulumi.Resource]]
+    """What must exist before Helm installs: node pools (an existing one once checked), the RAM role and its policy."""
     load_balancer_id: NotRequired[pulumi.Input[str]]
     """cross-region-ha: the NLB (created by Pulumi) the proxies' Service reuses."""
     peer_cidrs: NotRequired[Sequence[str]]

@@ -147,11 +147,22 @@ class ExistingVpcArgs(TypedDict):
     """Zone -> existing Terway pod vSwitch id (not used with existingCluster)."""
 
 
+class ExistingNodePoolArgs(TypedDict):
+    """A node pool of the existing cluster used instead of one the plan would create."""
+
+    pool_id: pulumi.Input[str]
+    """Id of the ACK node pool (np...); labelled and tainted as the plan's pool (checked at deploy time)."""
+    instance_type: str
+    """An ECS instance type of the pool's: the workloads are sized to it (checked against its instance_types)."""
+
+
 class ExistingClusterArgs(TypedDict):
     """An ACK managed cluster the team already has, in existingVpc, with RRSA enabled."""
 
     cluster_id: pulumi.Input[str]
     """Id of the cluster; milvus-zones adds its node pools, the OSS role and Milvus, nothing else."""
+    node_pools: NotRequired[dict[str, ExistingNodePoolArgs]]
+    """Plan pool key (compute-h, quorum-j, ...) -> a pool of the cluster to use instead; pools left out are created."""
     kubeconfig: NotRequired[pulumi.Input[str]]
     """Its kubeconfig (a secret). Without it, a Kubernetes provider given in opts.providers is used,
     else the kubeconfig is read with cs.get_cluster_credential."""
@@ -471,6 +482,9 @@ def _bring_your_own(args: Mapping[str, Any]) -> dict[str, Any]:
     cluster = args.get("existing_cluster")
     if cluster:
         out["cluster_id"] = cluster["cluster_id"]
+        pools = cluster.get("node_pools") or {}
+        if pools:  # the ids as given (they may be Outputs); the spec only saw where they go
+            out["existing_pool_ids"] = {key: p.get("pool_id", p.get("poolId")) for key, p in pools.items()}
         if cluster.get("kubeconfig") is not None:
             out["kubeconfig"] = cluster["kubeconfig"]
     return out

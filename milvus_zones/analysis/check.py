@@ -29,7 +29,7 @@ from milvus_zones_policies import (
     PACK_NAME,
     PACK_VERSION,
 )
-from milvus_zones_policies.model.resources import in_listed_order
+from milvus_zones_policies.model.resources import in_listed_order, read_links
 from pulumi.runtime import proto
 from pulumi_policy import EnforcementLevel, Policy, ResourceValidationPolicy
 from pulumi_policy.policy import _PolicyAnalyzerServicer
@@ -267,8 +267,9 @@ class _Requests:
         )
 
     def analyze(self, r: Resource) -> proto.AnalyzeRequest:
-        req = proto.AnalyzeRequest(type=r.type, properties=self.struct(r.inputs_wire), urn=r.urn, name=r.name,
-                                   options=_options(r))
+        # A read (`Resource.get`) is judged by the state read, not by the hints its reading was given.
+        req = proto.AnalyzeRequest(type=r.type, properties=self.struct(r.outputs_wire if r.external else r.inputs_wire),
+                                   urn=r.urn, name=r.name, options=_options(r))
         prov = self.provider(r)
         if prov is not None:
             req.provider.CopyFrom(prov)
@@ -277,6 +278,7 @@ class _Requests:
     def analyze_stack(self) -> proto.AnalyzeStackRequest:
         resources = []
         g = self.graph
+        by_id = {i: u for u, i in self.ids.items()}
         if g.stack_urn:
             resources.append(proto.AnalyzerResource(
                 type="pulumi:pulumi:Stack", properties=self.struct(g.outputs_wire), urn=g.stack_urn,
@@ -287,7 +289,9 @@ class _Requests:
                 parent=r.parent, dependencies=list(r.dependencies),
             )
             outputs = r.outputs
-            for key, urns in r.property_dependencies.items():
+            # A read (`Resource.get`) has no property dependencies: link it by the ids its state lists.
+            links = r.property_dependencies or (read_links(outputs, by_id, r.urn) if r.external else {})
+            for key, urns in links.items():
                 ar.propertyDependencies[key].urns.extend(in_listed_order(urns, outputs.get(key), self.ids))
             prov = self.provider(r)
             if prov is not None:

@@ -33,15 +33,20 @@ class Location:
     group: str  # a zone id, "regional" or "in the cluster"
 
 
+def _props(r: Resource) -> dict:
+    """What a resource is: its inputs, or for a read (`Resource.get`) the state read."""
+    return r.outputs if r.external else r.inputs
+
+
 def _zones_via(graph: Graph, r: Resource, prop: str, switch_zone: dict[str, str]) -> tuple[str, ...]:
     """Zones of the vSwitches a property names, in the order given.
 
     Ids are matched against the recorded switches; where ids are unknown (a real preview), the
     property's dependencies on switch resources are used instead.
     """
-    ids = r.inputs.get(prop) or []
+    ids = _props(r).get(prop) or []
     ids = ids if isinstance(ids, list) else [ids]
-    by_id = {s.id: s.inputs.get("zoneId", "") for s in graph.of_type(SWITCH)}
+    by_id = {s.id: _props(s).get("zoneId", "") for s in graph.of_type(SWITCH)}
     zones = [by_id[i] for i in ids if i in by_id]
     if len(zones) != len(ids):
         zones = [switch_zone[u] for u in r.property_dependencies.get(prop, []) if u in switch_zone]
@@ -49,7 +54,7 @@ def _zones_via(graph: Graph, r: Resource, prop: str, switch_zone: dict[str, str]
 
 
 def placements(graph: Graph) -> dict[str, Location]:
-    switch_zone = {s.urn: s.inputs.get("zoneId", "") for s in graph.of_type(SWITCH)}
+    switch_zone = {s.urn: _props(s).get("zoneId", "") for s in graph.of_type(SWITCH)}
     by_urn = {r.urn: r for r in graph.resources}
     regions: dict[str, str] = {}
 
@@ -76,7 +81,7 @@ def placements(graph: Graph) -> dict[str, Location]:
     for r in graph.resources:
         zones: tuple[str, ...] = ()
         if r.type == SWITCH:
-            zones = (r.inputs.get("zoneId", ""),)
+            zones = (_props(r).get("zoneId", ""),)
         elif r.type in (NODE_POOL, CLUSTER):
             zones = _zones_via(graph, r, "vswitchIds", switch_zone)
         elif r.type == NAT:
@@ -93,8 +98,8 @@ def placements(graph: Graph) -> dict[str, Location]:
 
 def summary(r: Resource, place: Location) -> str:
     """One line of the facts that matter for zone placement and data safety."""
-    i = r.inputs
-    facts: list[str] = []
+    i = _props(r)
+    facts: list[str] = ["existing, read"] if r.external else []
     if r.type == NODE_POOL:
         facts.append(f"{i.get('desiredSize')} x {','.join(i.get('instanceTypes') or [])}")
         if place.zones:

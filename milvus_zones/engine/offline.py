@@ -9,6 +9,7 @@ adds the few computed outputs the programs here read (cluster ids, RRSA metadata
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import json
 import os
@@ -122,10 +123,31 @@ def plain(value: Any, reveal: bool = False) -> Any:
 class OfflineMocks(pulumi.runtime.Mocks):
     """Provider stand-ins: outputs echo inputs, plus what a real provider would compute."""
 
+    def __init__(self) -> None:
+        self.state: dict[tuple[str, str], dict[str, Any]] = {}  # (type, id) -> outputs of what this run created
+
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
+        if args.resource_id and (args.typ, args.resource_id) in self.state:
+            # A read of what this program created answers with that resource's state, not the read's hints.
+            return args.resource_id, dict(self.state[(args.typ, args.resource_id)])
+        rid, outputs = self._new(args)
+        if not args.resource_id:
+            self.state[(args.typ, rid)] = outputs
+        return rid, outputs
+
+    def _new(self, args: pulumi.runtime.MockResourceArgs):
         outputs = dict(args.inputs)
         rid = f"{args.name}-id"
-        if args.typ == "alicloud:cs/managedKubernetes:ManagedKubernetes":
+        if args.resource_id:  # a read: the cloud holds what was asked for, under the id asked for
+            rid = args.resource_id
+            if args.typ == "alicloud:cs/nodePool:NodePool" and ":" in rid:
+                outputs.update(clusterId=rid.split(":", 1)[0], nodePoolId=rid.split(":", 1)[1])
+            return rid, outputs
+        if args.typ == "alicloud:cs/nodePool:NodePool":
+            # The provider's id is <cluster_id>:<node_pool_id> (its import id); node_pool_id is np + hex.
+            outputs["nodePoolId"] = "np" + hashlib.sha256(args.name.encode()).hexdigest()[:24]
+            rid = f"{args.inputs.get('clusterId', 'c-offline')}:{outputs['nodePoolId']}"
+        elif args.typ == "alicloud:cs/managedKubernetes:ManagedKubernetes":
             outputs["rrsaMetadata"] = {
                 "enabled": bool(args.inputs.get("enableRrsa")),
                 "ramOidcProviderArn": f"acs:ram::1234567890123456:oidc-provider/ack-rrsa-{rid}",

@@ -21,7 +21,7 @@ from milvus_zones_policies.model.names import REGION_MODE_KEY as REGION_MODE_TAG
 from milvus_zones_policies.model.names import REGION_ROLE_KEY as REGION_ROLE_TAG
 
 from milvus_zones.planning.catalog import CHARTS, ChartPin, Image
-from milvus_zones.planning.spec import Backend, DeploymentSpec, MessageService, Mode, Redundancy
+from milvus_zones.planning.spec import Backend, DeploymentSpec, MessageService, Mode, Redundancy, SpecError
 
 if TYPE_CHECKING:
     from milvus_zones.planning.sizing import SizingPlan
@@ -62,6 +62,9 @@ class NodePoolPlan:
     taints: tuple[Taint, ...] = ()
     # Autoscaler upper bound (min is desired_size); set where compute must be relaunched elsewhere.
     max_size: int | None = None
+    # An ACK node pool of an existing cluster used instead of creating this one (existingCluster.nodePools):
+    # read, never created; its vSwitches, labels, taints, instance types and size are checked at deploy time.
+    existing_id: str | None = None
 
     @property
     def selector(self) -> dict[str, str]:
@@ -359,6 +362,7 @@ def plan(spec: DeploymentSpec, name: str = "milvus") -> TopologyPlan:
                 NodePoolPlan(key, Role.COMPUTE, (z,), per_zone, spec.compute_instance_type, None,
                              {ROLE_LABEL: Role.COMPUTE.value, POOL_LABEL: key})
             )
+    pools = _with_existing_pools(pools, spec)
     compute_selector = {ROLE_LABEL: Role.COMPUTE.value}
     quorum_selector = {ROLE_LABEL: Role.QUORUM.value}
 
@@ -467,6 +471,43 @@ def plan(spec: DeploymentSpec, name: str = "milvus") -> TopologyPlan:
         image_digests=dict(spec.image_digests),
     )
     return with_sizing(topology, spec)
+
+
+def _with_existing_pools(pools: list[NodePoolPlan], spec: DeploymentSpec) -> list[NodePoolPlan]:
+    """Pools of the existing cluster named in existingCluster.nodePools take the place of planned ones.
+
+    A named pool keeps the plan's zones, labels, taints and size (what the workloads select and count
+    on), with the user's instance type, which sizes the workloads. Its zones are known only through
+    its vSwitches, so each of them must be a node vSwitch given in existingVpc.nodeVswitches (checked
+    there to be in its zone); the pool's own vswitch_ids are checked against them at deploy time.
+    """
+    named = spec.existing_cluster.node_pools if spec.existing_cluster is not None else {}
+    if not named:
+        return pools
+    keys = [p.key for p in pools]
+    problems: list[tuple[str, str]] = []
+    for key in named:
+        if key not in keys:
+            problems.append((f"existingCluster.nodePools.{key}",
+                             f"not a pool mode {spec.mode} plans in zones {', '.join(spec.zones)}; "
+                             f"its pools: {', '.join(keys)}"))
+    given = spec.existing_vpc.node_vswitches if spec.existing_vpc is not None else {}
+    out: list[NodePoolPlan] = []
+    for pool in pools:
+        existing = named.get(pool.key)
+        if existing is None:
+            out.append(pool)
+            continue
+        missing = [z for z in pool.zones if z not in given]
+        if missing:
+            problems.append((f"existingCluster.nodePools.{pool.key}",
+                             f"the plan puts {pool.key} in zone(s) {', '.join(pool.zones)}: give the vSwitch the node "
+                             f"pool uses there in existingVpc.nodeVswitches ({', '.join(missing)} missing), so its zone "
+                             "can be checked"))
+        out.append(dataclasses.replace(pool, instance_type=existing.instance_type, existing_id=existing.pool_id))
+    if problems:
+        raise SpecError(problems)
+    return out
 
 
 def with_sizing(topology: TopologyPlan, spec: DeploymentSpec) -> TopologyPlan:

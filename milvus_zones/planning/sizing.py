@@ -329,6 +329,8 @@ def _key(pool: NodePoolPlan, overrides: dict, names: list[str]) -> str:
         return f"resources.{overridden[0]}"
     from milvus_zones.planning.plan import Role
 
+    if pool.existing_id is not None:  # a pool of the team's: its type is the one named in the setting
+        return f"existingCluster.nodePools.{pool.key}.instanceType"
     return "computeInstanceType" if pool.role is Role.COMPUTE else "quorumInstanceType"
 
 

@@ -339,6 +339,15 @@ class MonitoringSpec(_Model):
             raise ValueError("grafana needs enabled: true (the dashboard reads the series the monitors collect)")
         return self
 
+def _catalog_instance_type(v: str) -> str:
+    if not _INSTANCE_TYPE_RE.match(v):
+        raise ValueError(f"{v[:60]!r} is not an ECS instance type name (ecs.<family>.<size>); "
+                         f"allowed: {', '.join(sorted(INSTANCE_TYPES))}")
+    if v not in INSTANCE_TYPES:
+        raise ValueError(f"{v!r} is not in the instance catalog; allowed: {', '.join(sorted(INSTANCE_TYPES))}")
+    return v
+
+
 # Where a component is given a value that only exists at deploy time (a pulumi.Output), the spec sees
 # this marker instead: the rules check where an id is used, never its value, so they still apply.
 DEPLOY_TIME_VALUE = "(known at deploy time)"
@@ -376,10 +385,48 @@ class ExistingVpcSpec(_Model):
         return v
 
 
+_NODE_POOL_ID_RE = re.compile(r"^np[0-9a-z]{8,}$")
+
+
+class ExistingNodePoolSpec(_Model):
+    """A node pool of the existing cluster that takes the place of one the plan would create."""
+
+    pool_id: str = Field(description="Id of the ACK node pool (np...), in the existing cluster.")
+    instance_type: str = Field(
+        description="An ECS instance type of the pool's (workloads are sized to it; checked against the pool's "
+                    "instance_types at deploy time)."
+    )
+
+    @field_validator("pool_id")
+    @classmethod
+    def _pool(cls, v: str) -> str:
+        if v != DEPLOY_TIME_VALUE and not _NODE_POOL_ID_RE.match(v):
+            raise ValueError(f"{v[:60]!r} is not an ACK node pool id (np followed by lowercase letters and digits)")
+        return v
+
+    @field_validator("instance_type")
+    @classmethod
+    def _type(cls, v: str) -> str:
+        return _catalog_instance_type(v)
+
+
 class ExistingClusterSpec(_Model):
     """An ACK cluster the team already has (RRSA enabled): milvus-zones adds its node pools and Milvus."""
 
     cluster_id: str = Field(description="Id of the existing ACK managed cluster; RRSA must be enabled on it.")
+    node_pools: dict[str, ExistingNodePoolSpec] = Field(
+        default_factory=dict,
+        description="Plan pool key (e.g. compute-h, quorum-j) -> {poolId, instanceType}: a pool of the cluster used "
+                    "instead of creating that one; pools left out are created.",
+    )
+
+    @field_validator("node_pools")
+    @classmethod
+    def _distinct(cls, v: dict[str, ExistingNodePoolSpec]) -> dict[str, ExistingNodePoolSpec]:
+        ids = [p.pool_id for p in v.values() if p.pool_id != DEPLOY_TIME_VALUE]
+        if len(set(ids)) != len(ids):
+            raise ValueError("one plan pool per node pool: the same poolId is given for two pools")
+        return v
 
     @field_validator("cluster_id")
     @classmethod
@@ -495,7 +542,8 @@ class DeploymentSpec(_Model):
         default=None, description="Bring your own VPC: {vpcId, nodeVswitches, podVswitches}; only missing vSwitches are created."
     )
     existing_cluster: ExistingClusterSpec | None = Field(
-        default=None, description="Bring your own ACK cluster: {clusterId}; needs existingVpc (the cluster's VPC)."
+        default=None,
+        description="Bring your own ACK cluster: {clusterId, nodePools}; needs existingVpc (the cluster's VPC).",
     )
     helm_values: dict[str, Any] = Field(
         default_factory=dict,
@@ -517,14 +565,7 @@ class DeploymentSpec(_Model):
     @field_validator("compute_instance_type", "quorum_instance_type")
     @classmethod
     def _known_instance_type(cls, v: str | None) -> str | None:
-        if v is None:
-            return v
-        if not _INSTANCE_TYPE_RE.match(v):
-            raise ValueError(f"{v[:60]!r} is not an ECS instance type name (ecs.<family>.<size>); "
-                             f"allowed: {', '.join(sorted(INSTANCE_TYPES))}")
-        if v not in INSTANCE_TYPES:
-            raise ValueError(f"{v!r} is not in the instance catalog; allowed: {', '.join(sorted(INSTANCE_TYPES))}")
-        return v
+        return v if v is None else _catalog_instance_type(v)
 
     @field_validator("resources")
     @classmethod

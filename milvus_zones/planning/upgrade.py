@@ -8,7 +8,7 @@ same changes (`upgrade-from-deployed`) against the state recorded in the `milvus
 
 from __future__ import annotations
 
-from milvus_zones_policies.model.upgrade_rules import DEPLOYED_TAG, Running, refusals
+from milvus_zones_policies.model.upgrade_rules import DEPLOYED_TAG, TAG_VALUE_MAX, Running, deployment_tag, refusals
 
 from milvus_zones.planning.spec import DeploymentSpec
 
@@ -29,3 +29,13 @@ def upgrade_problems(base: DeploymentSpec, new: DeploymentSpec) -> list[tuple[st
 def deployed_tag(spec: DeploymentSpec) -> tuple[str, str]:
     """(name, value) of the stack tag that records what a successful `pulumi up` of this spec deployed."""
     return DEPLOYED_TAG, running(spec).to_tag()
+
+
+def deployed_tags(specs: dict[str, DeploymentSpec]) -> dict[str, str]:
+    """The tags for a stack of several deployments: `milvus-zones:deployed:<name>` per MilvusZones `<name>`
+    (ValueError when Pulumi would refuse the tag name)."""
+    tags = {deployment_tag(name): running(spec).to_tag() for name, spec in specs.items()}
+    for tag, value in tags.items():
+        if len(value) > TAG_VALUE_MAX:
+            raise ValueError(f"{tag}: {len(value)} characters; Pulumi allows {TAG_VALUE_MAX} in a tag value")
+    return tags

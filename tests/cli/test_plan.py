@@ -99,3 +99,12 @@ def test_installed_command_refuses_bad_input_without_traceback(tmp_path):
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert proc.stderr.strip().splitlines()[-1].startswith("milvus-zones:computeNodeCount:")
+
+
+def test_the_plan_shows_named_pools_as_read_in_their_zones():
+    result = CliRunner().invoke(app, ["plan", "existing-pools"])
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.output.splitlines() if "NodePool" in line]
+    read = [line for line in lines if "existing, read" in line]
+    assert len(read) == 4 and len(lines) == 5  # quorum-j, left out of nodePools, is created
+    assert any("milvus-k8s-compute-h" in line and "zones cn-hangzhou-h" in line for line in read)

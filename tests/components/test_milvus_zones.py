@@ -126,14 +126,14 @@ def test_two_instances_in_one_program_do_not_collide():
     assert g.outputs == {"search": "search-milvus.milvus.svc:19530", "staging": "staging-milvus.milvus.svc:19530"}
 
 
-@pytest.mark.parametrize("stack", ["existing-vpc", "existing-cluster"])
+@pytest.mark.parametrize("stack", ["existing-vpc", "existing-cluster", "existing-pools"])
 def test_the_policy_pack_passes_each_embedding(stack):
     result = CliRunner().invoke(app, ["check", stack, "--program", str(EMBED)])
     assert result.exit_code == 0, result.output
     assert "PASSED" in result.output
 
 
-@pytest.mark.parametrize("stack", ["existing-vpc", "existing-cluster"])
+@pytest.mark.parametrize("stack", ["existing-vpc", "existing-cluster", "existing-pools"])
 def test_the_projects_own_byo_stacks_pass_the_pack(stack):
     result = CliRunner().invoke(app, ["check", stack, "--program", str(REPO)])
     assert result.exit_code == 0, result.output
@@ -151,3 +151,68 @@ def test_milvus_version_output_is_the_image_the_release_runs():
     tag = release.inputs["values"]["image"]["all"]["tag"].split("@")[0].removeprefix("v")
     assert g.outputs["milvusVersion"] == f"{tag} (chart 5.0.19)"
     assert tuple(map(int, tag.split("."))) >= (2, 6, 16)
+
+
+def _stack(name: str):
+    return run_program(REPO, resolve_stack(str(REPO / "stacks" / f"Pulumi.{name}.yaml")))
+
+
+def test_named_pools_are_read_and_checked_not_created_and_milvus_waits_for_them():
+    g = _stack("existing-pools")
+    created = sorted(p.name for p in g.of_type(NODE_POOL) if not p.external)
+    read = {p.name: p for p in g.of_type(NODE_POOL) if p.external}
+    assert created == ["milvus-k8s-quorum-j"]  # the one pool left out of existingCluster.nodePools
+    assert sorted(read) == ["milvus-k8s-compute-h", "milvus-k8s-compute-i", "milvus-k8s-quorum-h", "milvus-k8s-quorum-i"]
+    # Read under the provider's import id <cluster_id>:<node_pool_id>.
+    assert read["milvus-k8s-compute-h"].id == "c9b2c3d4e5f60718293a4b5c6d7e8f9a0:np1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6"
+    # The plan sized compute-h's workloads to the type named in the setting.
+    assert read["milvus-k8s-compute-h"].outputs["instanceTypes"] == ["ecs.g7.2xlarge"]
+    release = g.of_type("kubernetes:helm.sh/v3:Release")[0]
+    assert {r.urn for r in read.values()} <= set(release.dependencies)
+    assert not g.of_type(CLUSTER)
+
+
+@pytest.mark.parametrize(("field", "state", "fragment"), [
+    ("labels", [{"key": "milvus-zones/role", "value": "compute"}],
+     "lacks the node labels milvus-zones/pool=compute-h the workloads select"),
+    ("taints", [{"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}], "its taints are"),
+    ("instanceTypes", ["ecs.g7.xlarge"], "do not include ecs.g7.2xlarge"),
+    ("desiredSize", "1", "it runs 1 node(s); the plan counts on 2"),
+    ("vswitchIds", ["vsw-bp1poolsi000000001"], "the plan puts compute-h in zone(s) cn-hangzhou-h"),
+    ("management", {"enable": False}, "it has no auto repair"),
+    ("management", {"enable": True, "autoRepair": True, "autoUpgrade": True, "maxUnavailable": 1, "surge": 1},
+     "management.auto_upgrade True (allowed: false"),
+    ("systemDiskEncrypted", False, "its disks are not all encrypted"),
+])
+def test_a_named_pool_unlike_the_plans_stops_the_program_naming_the_setting(monkeypatch, field, state, fragment):
+    real = offline.OfflineMocks.new_resource
+
+    def cloud(self, args):
+        rid, outputs = real(self, args)
+        if args.typ == NODE_POOL and args.resource_id and args.resource_id.endswith(":np1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6"):
+            outputs[field] = state  # the cloud's pool differs from what the plan needs
+        return rid, outputs
+
+    monkeypatch.setattr(offline.OfflineMocks, "new_resource", cloud)
+    with pytest.raises(ProgramError) as e:
+        _stack("existing-pools")
+    message = str(e.value)
+    assert "existingCluster.nodePools.compute-h: node pool np1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6" in message
+    assert fragment in message and "Traceback" not in message
+
+
+def test_the_teams_own_pools_are_read_and_none_is_created():
+    g = embed("existing-pools")
+    ours = [p for p in g.of_type(NODE_POOL) if p.name.startswith("search-")]
+    assert ours and all(p.external for p in ours)
+    team = {p.outputs["nodePoolId"]: p for p in g.of_type(NODE_POOL) if p.name.startswith("platform-")}
+    # Each read is the team's pool, its state as the team's program created it.
+    for p in ours:
+        assert p.outputs["nodePoolId"] in team
+        assert p.outputs["management"] == team[p.outputs["nodePoolId"]].outputs["management"]
+
+
+def test_a_team_pool_in_another_zone_exits_2_naming_the_pool_setting():
+    result = CliRunner().invoke(app, ["check", "pool-wrong-zone", "--program", str(EMBED)])
+    assert result.exit_code == 2
+    assert "existingCluster.nodePools.compute-h" in result.output and "cn-hangzhou-h" in result.output

@@ -78,3 +78,85 @@ def test_each_rule_against_the_tag(tag, key):
 def test_an_unreadable_tag_is_a_violation():
     messages = [v.message for v in run("single-zone", "milvus=two").violations]
     assert len(messages) == 1 and "cannot be read" in messages[0]
+
+
+# -- several deployments in one stack: one tag each ------------------------------------------------------
+
+EMBED = REPO / "tests" / "programs" / "team-embed"
+
+
+@functools.cache
+def two_instances():
+    return run_program(EMBED, resolve_stack("two-instances", EMBED))
+
+
+def _settings(mode, zones, bucket):
+    from milvus_zones.planning.stackconfig import spec_from_settings
+
+    return spec_from_settings({"mode": mode, "region": "cn-hangzhou", "zones": zones, "bucketName": bucket,
+                               "computeNodeCount": 2})
+
+
+TWO = {"search": _settings("multi-zone-ha", ["cn-hangzhou-h", "cn-hangzhou-i", "cn-hangzhou-j"], "team-search-vectors"),
+       "staging": _settings("single-zone", ["cn-hangzhou-h"], "team-staging-vectors")}
+
+
+def run_two(tags):
+    return check_graph(two_instances(), policies=[upgrade_from_deployed], stack_tags=tags)
+
+
+def test_each_deployment_is_held_to_its_own_tag():
+    from milvus_zones.planning.upgrade import deployed_tags
+
+    tags = deployed_tags(TWO)
+    assert sorted(tags) == ["milvus-zones:deployed:search", "milvus-zones:deployed:staging"]
+    # Within Pulumi's limits (ValidateStackTags: names of 40 characters at most, values of 256).
+    assert all(len(k) <= 40 and len(v) <= 256 for k, v in tags.items())
+    assert [v.message for v in run_two(tags).violations] == []
+
+
+def test_one_deployments_tag_refuses_only_that_deployment():
+    from milvus_zones.planning.upgrade import deployed_tags
+
+    tags = deployed_tags(TWO)
+    moved = Running(**{**running(TWO["staging"]).__dict__, "bucket_name": "team-old-vectors"})
+    tags["milvus-zones:deployed:staging"] = moved.to_tag()
+    messages = [v.message for v in run_two(tags).violations]
+    assert len(messages) == 1, messages
+    assert messages[0].startswith("milvus-zones:bucketName: from the deployed state (milvus-zones:deployed:staging=")
+
+
+def test_a_deployment_without_a_tag_is_new_and_not_judged():
+    from milvus_zones.planning.upgrade import deployed_tags
+
+    tags = deployed_tags({"search": TWO["search"]})
+    assert [v.message for v in run_two(tags).violations] == []
+
+
+def test_the_stacks_one_tag_still_describes_a_one_deployment_stack():
+    spec, _ = stack("single-zone")
+    name, value = deployed_tag(spec)
+    assert name == DEPLOYED_TAG  # the format recorded before
+    assert [v.message for v in run("single-zone", value).violations] == []
+    spec_graph = check_graph(stack("single-zone")[1], policies=[upgrade_from_deployed],
+                             stack_tags={f"{DEPLOYED_TAG}:milvus": value})  # the same state, by deployment name
+    assert [v.message for v in spec_graph.violations] == []
+
+
+def test_a_tag_for_no_deployment_and_both_forms_are_refused():
+    from milvus_zones.planning.upgrade import deployed_tags
+
+    tags = {**deployed_tags(TWO), "milvus-zones:deployed:gone": running(TWO["staging"]).to_tag()}
+    messages = [v.message for v in run_two(tags).violations]
+    assert len(messages) == 1 and "milvus-zones:deployed:gone names no deployment" in messages[0]
+    assert "search, staging" in messages[0]
+    both = {**deployed_tags(TWO), DEPLOYED_TAG: running(TWO["search"]).to_tag()}
+    messages = [v.message for v in run_two(both).violations]
+    assert len(messages) == 1 and "keep one form" in messages[0]
+
+
+def test_a_name_pulumi_would_refuse_as_a_tag_is_refused():
+    from milvus_zones.planning.upgrade import deployed_tags
+
+    with pytest.raises(ValueError, match="not a stack tag name Pulumi accepts"):
+        deployed_tags({"a-rather-long-deployment-name": TWO["search"]})

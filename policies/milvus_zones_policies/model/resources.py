@@ -14,7 +14,7 @@ from typing import Any
 
 from pulumi_policy import PolicyCustomTimeouts, PolicyProviderResource, PolicyResource, PolicyResourceOptions
 
-__all__ = ["from_graph", "in_listed_order"]
+__all__ = ["from_graph", "in_listed_order", "read_links"]
 
 
 def _options(r: Any) -> PolicyResourceOptions:
@@ -33,12 +33,15 @@ def from_graph(graph: Any) -> list[PolicyResource]:
     ids = {r.urn: r.id for r in records if getattr(r, "id", None)}
     for r in records:
         by_urn[r.urn] = PolicyResource(r.type, r.outputs, r.urn, r.name, _options(r), None, None, [], {})
+    by_id = {i: u for u, i in ids.items()}
     for r in records:
         res = by_urn[r.urn]
         res.dependencies = [by_urn[u] for u in r.dependencies if u in by_urn]
+        prop_deps = r.property_dependencies or (read_links(r.outputs, by_id, r.urn) if getattr(r, "external", False)
+                                                else {})
         res.property_dependencies = {k: _in_listed_order([by_urn[u] for u in urns if u in by_urn], r.outputs.get(k),
                                                          ids)
-                                     for k, urns in r.property_dependencies.items()}
+                                     for k, urns in prop_deps.items()}
         if r.parent in by_urn:
             res.parent = by_urn[r.parent]
         provider = by_urn.get((r.provider or "").rsplit("::", 1)[0]) if r.provider else None
@@ -50,6 +53,23 @@ def from_graph(graph: Any) -> list[PolicyResource]:
         out.insert(0, PolicyResource("pulumi:pulumi:Stack", graph.outputs, stack_urn,
                                      f"{graph.project}-{graph.stack}", _options(graph), None, None, [], {}))
     return out
+
+
+def read_links(outputs: dict[str, Any], by_id: dict[str, str], own: str) -> dict[str, list[str]]:
+    """A read resource's (`Resource.get`) links to the stack's resources, by the ids its state lists.
+
+    The engine records no property dependencies for a read, and what its reading was given is only a
+    hint: the state read is the truth, so a node pool read from the cloud is linked to the Switch
+    resources whose ids its own `vswitchIds` lists (and so judged in their zones), nothing else.
+    `by_id`: resource id -> URN of the stack's resources whose ids are known (reads have theirs at preview).
+    """
+    links: dict[str, list[str]] = {}
+    for key, value in outputs.items():
+        listed = value if isinstance(value, list) else [value]
+        urns = [by_id[v] for v in listed if isinstance(v, str) and v in by_id and by_id[v] != own]
+        if urns:
+            links[key] = urns
+    return links
 
 
 def _in_listed_order(deps: list[PolicyResource], listed: Any, ids: dict[str, str]) -> list[PolicyResource]:

@@ -16,6 +16,7 @@ A field that is None is not known (e.g. not in the tag) and its rules are skippe
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, fields
 
 MINORS = ("2.4", "2.5", "2.6")
@@ -62,6 +63,34 @@ class Running:
         if values.get("milvus_version") not in (None, *MINORS):
             raise ValueError(f"milvus={values['milvus_version']}: one of {', '.join(MINORS)} is expected")
         return Running(**values)  # type: ignore[arg-type]
+
+
+# Pulumi's stack tags (pulumi/pulumi pkg/util/validation/stack.go, ValidateStackTags): names match ^[a-zA-Z0-9-_.:]{1,40}$,
+# values are at most 256 characters, so one Running (~130) per tag: a stack of several deployments gets
+# one tag per deployment, `milvus-zones:deployed:<deployment>`, next to (or instead of) the stack's one.
+TAG_NAME_MAX, TAG_VALUE_MAX = 40, 256
+_TAG_NAME_RE = re.compile(r"^[a-zA-Z0-9._:-]{1,40}$")
+
+
+def deployment_tag(name: str) -> str:
+    """The tag that records deployment `name`'s state; ValueError when Pulumi would refuse the name."""
+    tag = f"{DEPLOYED_TAG}:{name}"
+    if not _TAG_NAME_RE.match(tag):
+        raise ValueError(f"{tag!r} is not a stack tag name Pulumi accepts (at most {TAG_NAME_MAX} letters, digits, "
+                         f"'-', '_', '.', ':'): deployment names up to {TAG_NAME_MAX - len(DEPLOYED_TAG) - 1} characters")
+    return tag
+
+
+def deployed_states(stack_tags: dict[str, str]) -> dict[str | None, str]:
+    """The deployed-state tags of a stack: None -> the stack's one (`milvus-zones:deployed`, a stack of one
+    deployment, the format recorded before), name -> that deployment's (`milvus-zones:deployed:<name>`)."""
+    out: dict[str | None, str] = {}
+    for tag, value in (stack_tags or {}).items():
+        if tag == DEPLOYED_TAG:
+            out[None] = value
+        elif tag.startswith(DEPLOYED_TAG + ":") and len(tag) > len(DEPLOYED_TAG) + 1:
+            out[tag[len(DEPLOYED_TAG) + 1:]] = value
+    return out
 
 
 def refusals(base: Running, new: Running) -> list[tuple[str, str]]:

@@ -56,6 +56,44 @@ elif scenario == "existing-cluster":
     )
     pulumi.export("endpoint", search.milvus_endpoint)
     pulumi.export("clusterId", search.cluster_id)
+elif scenario == "existing-pools":
+    # The platform team's program runs the cluster's node pools (labelled for milvus-zones) and hands
+    # them to MilvusZones, which reads and checks each one and creates none of them.
+    vpc = cfg.require_object("vpc")
+    cluster_id = cfg.require("clusterId")
+    team = team_provider()
+    switches = {z: alicloud.vpc.Switch.get(f"platform-node-{z}", vsw, zone_id=z, opts=pulumi.ResourceOptions(provider=team))
+                for z, vsw in vpc["nodeVswitches"].items()}
+    pools = {}
+    for key, placement in cfg.require_object("pools").items():  # {key: {zone, instanceType, nodes}}
+        role = key.split("-")[0]
+        pools[key] = alicloud.cs.NodePool(
+            f"platform-{key}", cluster_id=cluster_id, node_pool_name=f"platform-{key}",
+            vswitch_ids=[switches[placement["zone"]].id], instance_types=[placement["instanceType"]],
+            desired_size=str(placement["nodes"]), system_disk_category="cloud_essd", system_disk_encrypted=True,
+            labels=[{"key": "milvus-zones/pool", "value": key}, {"key": "milvus-zones/role", "value": role}],
+            taints=[{"key": "milvus-zones/role", "value": "quorum", "effect": "NoSchedule"}] if role == "quorum" else [],
+            management={"enable": True, "auto_repair": True, "auto_upgrade": False, "max_unavailable": 1, "surge": 1},
+            opts=pulumi.ResourceOptions(provider=team),
+        )
+    search = MilvusZones(
+        "search",
+        {
+            "mode": "multi-zone-ha",
+            "region": "cn-hangzhou",
+            "zones": zones,
+            "compute_node_count": 2,
+            "bucket_name": "team-search-vectors",
+            "network": {"vpc_cidr": "10.64.0.0/16"},
+            "existing_vpc": {"vpc_id": vpc["id"], "node_vswitches": vpc["nodeVswitches"]},
+            "existing_cluster": {"cluster_id": cluster_id, "node_pools": {
+                key: {"pool_id": pool.node_pool_id, "instance_type": cfg.require_object("pools")[key]["instanceType"]}
+                for key, pool in pools.items()}},
+            "root_password": password,
+        },
+        opts=pulumi.ResourceOptions(providers=[team, k8s.Provider("team-cluster", kubeconfig=cfg.require_secret("kubeconfig"))]),
+    )
+    pulumi.export("endpoint", search.milvus_endpoint)
 elif scenario == "two-instances":
     # Two independent deployments in one program: names, providers, roles and buckets never collide.
     common = {"region": "cn-hangzhou", "zones": zones, "root_password": password}
