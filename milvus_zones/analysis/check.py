@@ -29,7 +29,8 @@ from milvus_zones_policies import (
     PACK_NAME,
     PACK_VERSION,
 )
-from milvus_zones_policies.model.resources import in_listed_order, read_links
+from milvus_zones_policies.model import external
+from milvus_zones_policies.model.resources import in_listed_order
 from pulumi.runtime import proto
 from pulumi_policy import EnforcementLevel, Policy, ResourceValidationPolicy
 from pulumi_policy.policy import _PolicyAnalyzerServicer
@@ -190,6 +191,8 @@ def resolve_config(raw: Mapping[str, Any], policies: list[Policy] = ALL_POLICIES
                 elif k not in schema:
                     allowed = ", ".join(["enforcementLevel", *schema]) or "enforcementLevel"
                     raise ProgramError(f"{where}: {p.name} has no setting {k!r}; allowed: {allowed}")
+                elif k == external.KEY and (bad := external.problems(v)):
+                    raise ProgramError(f"{where}: {p.name}: " + "; ".join(bad))
                 elif not _check_type(v, schema[k]):
                     raise ProgramError(f"{where}: {p.name}.{k} must be of type {schema[k].get('type')}; got {v!r}")
                 else:
@@ -200,6 +203,32 @@ def resolve_config(raw: Mapping[str, Any], policies: list[Policy] = ALL_POLICIES
             if req not in props:
                 raise ProgramError(f"{where}: {p.name} needs setting {req!r}")
         out[p.name] = (level, props)
+    return out
+
+
+def _merged(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = _merged(out[k], v) if isinstance(v, Mapping) and isinstance(out.get(k), Mapping) else v
+    return out
+
+
+def with_external_resources(raw: Mapping[str, Any], facts: Mapping[str, Any] | None,
+                            policies: list[Policy] = ALL_POLICIES) -> dict[str, Any]:
+    """A pack config with `facts` as every stack policy's `externalResources`, under what `raw` already
+    gives (a user's own entries win). Pack config is per policy: there is no pack-wide property."""
+    out = dict(raw)
+    if not facts:
+        return out
+    for p in policies:
+        if isinstance(p, ResourceValidationPolicy):
+            continue
+        entry = out.get(p.name)
+        entry = {"enforcementLevel": entry} if isinstance(entry, str) else dict(entry or {})
+        given = entry.get(external.KEY)
+        entry[external.KEY] = _merged(facts, given) if isinstance(given, Mapping) else (
+            dict(facts) if given is None else given)
+        out[p.name] = entry
     return out
 
 
@@ -237,6 +266,16 @@ def _options(r: Resource) -> proto.AnalyzerResourceOptions:
     )
 
 
+def sent(graph: Graph) -> list[Resource]:
+    """The resources the engine hands analyzers: not the reads (`Resource.get`). A read is a read step,
+    whose state pulumi/pulumi keeps in `deployment.reads` (pkg/resource/deploy/step_executor.go, the
+    OpRead/OpReadReplacement branch), never analyzed (step_generator.go `GenerateReadSteps` calls no
+    analyzer) nor sent to `AnalyzeStack` (`AnalyzeResources` sends only `deployment.news`; issue
+    pulumi/pulumi#3950). Dependencies on a read still go out; pulumi-policy drops those on URNs it was
+    not sent. What the policies need from reads comes in the pack config's `externalResources`."""
+    return [r for r in graph.resources if not r.external]
+
+
 class _Requests:
     def __init__(self, graph: Graph, config: Mapping[str, Any] | None):
         self.graph = graph
@@ -267,8 +306,7 @@ class _Requests:
         )
 
     def analyze(self, r: Resource) -> proto.AnalyzeRequest:
-        # A read (`Resource.get`) is judged by the state read, not by the hints its reading was given.
-        req = proto.AnalyzeRequest(type=r.type, properties=self.struct(r.outputs_wire if r.external else r.inputs_wire),
+        req = proto.AnalyzeRequest(type=r.type, properties=self.struct(r.inputs_wire),
                                    urn=r.urn, name=r.name, options=_options(r))
         prov = self.provider(r)
         if prov is not None:
@@ -278,20 +316,17 @@ class _Requests:
     def analyze_stack(self) -> proto.AnalyzeStackRequest:
         resources = []
         g = self.graph
-        by_id = {i: u for u, i in self.ids.items()}
         if g.stack_urn:
             resources.append(proto.AnalyzerResource(
                 type="pulumi:pulumi:Stack", properties=self.struct(g.outputs_wire), urn=g.stack_urn,
                 name=f"{g.project}-{g.stack}", options=proto.AnalyzerResourceOptions()))
-        for r in g.resources:
+        for r in sent(g):
             ar = proto.AnalyzerResource(
                 type=r.type, properties=self.struct(r.outputs_wire), urn=r.urn, name=r.name, options=_options(r),
                 parent=r.parent, dependencies=list(r.dependencies),
             )
             outputs = r.outputs
-            # A read (`Resource.get`) has no property dependencies: link it by the ids its state lists.
-            links = r.property_dependencies or (read_links(outputs, by_id, r.urn) if r.external else {})
-            for key, urns in links.items():
+            for key, urns in (r.property_dependencies or {}).items():
                 ar.propertyDependencies[key].urns.extend(in_listed_order(urns, outputs.get(key), self.ids))
             prov = self.provider(r)
             if prov is not None:
@@ -312,12 +347,15 @@ def _configure_request(resolved: Mapping[str, tuple[str, dict[str, Any]]]) -> pr
 def check_graph(graph: Graph, policy_config_path: Path | None = None, *, source: Path | None = None,
                 config: Mapping[str, Any] | None = None, policies: list[Policy] | None = None,
                 stack_file: Any = None, program_dir: Path | None = None,
-                stack_tags: Mapping[str, str] | None = None) -> Report:
+                stack_tags: Mapping[str, str] | None = None,
+                external_resources: Mapping[str, Any] | None = None) -> Report:
     """Run the pack on a recorded graph. `source`: the stack config file (for SARIF locations);
     `config`: the stack's config values (for default providers' properties, e.g. alicloud:region);
-    `stack_tags`: the stack's tags, as `pulumi preview` passes them (e.g. milvus-zones:deployed)."""
+    `stack_tags`: the stack's tags, as `pulumi preview` passes them (e.g. milvus-zones:deployed);
+    `external_resources`: the facts about the stack's reads, given to every stack policy
+    (`milvus-zones policy-config` writes the same for `pulumi preview --policy-pack-config`)."""
     policies = list(ALL_POLICIES if policies is None else policies)
-    raw = load_policy_config(policy_config_path)
+    raw = with_external_resources(load_policy_config(policy_config_path), external_resources, policies)
     resolved = resolve_config(raw, policies, where=f"policy config {policy_config_path}")
     servicer = _PolicyAnalyzerServicer(PACK_NAME, PACK_VERSION, policies, DEFAULT_ENFORCEMENT_LEVEL,
                                        None, PACK_DESCRIPTION)
@@ -340,7 +378,7 @@ def check_graph(graph: Graph, policy_config_path: Path | None = None, *, source:
         for na in response.not_applicable:
             not_applicable.append(NotApplicable(na.policy_name, na.reason, default_urn))
 
-    for r in graph.resources:
+    for r in sent(graph):
         collect(servicer.Analyze(requests.analyze(r), None), r.urn)
     collect(servicer.AnalyzeStack(requests.analyze_stack(), None), "")
 

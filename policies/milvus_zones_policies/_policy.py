@@ -12,6 +12,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from .model import external
 from .model.deployment import Topology
 
 MANDATORY = EnforcementLevel.MANDATORY
@@ -53,15 +54,28 @@ def peer_rules(policy) -> dict[str, str]:
 
 def stack_policy(name: str, description: str, level: EnforcementLevel, remediation: str, tags: list[str],
                  config_schema: PolicyConfigSchema | None = None, peers: dict[str, str] | None = None):
-    """Decorator: a StackValidationPolicy around `fn(args, report, topology)`."""
+    """Decorator: a StackValidationPolicy around `fn(args, report, topology)`.
+
+    Every stack policy takes `externalResources` (model/external.py): the pre-existing resources the
+    stack reads, which the engine never sends to policies, join the topology as resources of their types.
+    """
+    schema = PolicyConfigSchema(
+        properties={**(config_schema.properties if config_schema else {}), external.KEY: external.SCHEMA},
+        required=config_schema.required if config_schema else None,
+    )
 
     def wrap(fn) -> StackValidationPolicy:
         def validate(args: StackValidationArgs, report: ReportViolation) -> None:
-            fn(args, report, Topology.of(args.resources))
+            facts = args.get_config().get(external.KEY)
+            problems = external.problems(facts)
+            if problems:
+                report("the pack config is invalid: " + "; ".join(problems))
+                return
+            fn(args, report, Topology.of(external.with_external(list(args.resources), facts)))
 
         return _with_peers(StackValidationPolicy(
             name=name, description=description, validate=validate, enforcement_level=level,
-            remediation_steps=remediation, tags=tags, config_schema=config_schema,
+            remediation_steps=remediation, tags=tags, config_schema=schema,
         ), peers)
 
     return wrap

@@ -8,6 +8,7 @@ from collections import defaultdict
 from ._policy import MANDATORY, mode_or_skip, stack_policy
 from .mode import instance_mode
 from .model.deployment import MULTI_ZONE_HA, parse_version
+from .model.external import HINT as EXTERNAL_HINT
 from .model.values import as_int, dig, is_list
 
 
@@ -44,7 +45,8 @@ def ha_compute_node_count_even(args, report, topology):
         pools = sorted(dep.compute_pools(), key=lambda p: p.res.name)
         if not pools:
             report(f"{dep.name}: no node pool can host the Milvus query nodes (none matches their "
-                   "nodeSelector and tolerations); add one compute pool per compute zone.",
+                   "nodeSelector and tolerations); add one compute pool per compute zone, or, for a pre-existing one, "
+                   f"{EXTERNAL_HINT} (externalResources.nodePools).",
                    dep.cluster.urn if dep.cluster is not None else None)
             continue
         total = sum(p.size for p in pools)

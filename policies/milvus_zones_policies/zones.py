@@ -23,6 +23,7 @@ from .model.deployment import (
     cluster_zones,
     hard_zone_spread,
 )
+from .model.external import HINT as EXTERNAL_HINT
 from .model.values import as_int, dig, region_of_zone, truthy
 
 EXPECTED_COMPUTE_ZONES = {SINGLE_ZONE: 1, MULTI_ZONE_BASIC: 2, MULTI_ZONE_HA: 2}  # per region in cross-region-ha
@@ -81,7 +82,8 @@ def compute_zone_count(args, report, topology):
         pools = sorted(dep.compute_pools(), key=lambda p: p.res.name)
         if not pools:
             report(f"{dep.name}: no node pool can host the Milvus query nodes (none matches their nodeSelector "
-                   f"and tolerations); {mode} needs compute in {want} zone(s).",
+                   f"and tolerations); {mode} needs compute in {want} zone(s). For a pre-existing pool, {EXTERNAL_HINT} "
+                   "(externalResources.nodePools).",
                    dep.cluster.urn if dep.cluster is not None else None)
             continue
         zones = {z for p in pools for z in p.zones}

@@ -61,6 +61,7 @@ from .names import (  # noqa: F401  (re-exported: the policies read the names th
     VSWITCH,
     ZONE_KEYS,
 )
+from .external import HINT as EXTERNAL_HINT
 from .values import as_int, dig, is_list, is_map, labels_of, region_of_zone, truthy
 
 HARD_AFFINITY = "requiredDuringSchedulingIgnoredDuringExecution"
@@ -126,7 +127,8 @@ def vswitch_zone_order(res: PolicyResource, prop: str) -> tuple[tuple[str, ...],
     if count > len(switches):
         problems.append(
             f"{count - len(switches)} of the {count} vSwitches in {prop} are not Switch resources of this "
-            "stack, so their zones cannot be checked; create the vSwitches in the stack"
+            "stack, so their zones cannot be checked; create the vSwitches in the stack, or, for a pre-existing "
+            f"one, {EXTERNAL_HINT} (externalResources.vswitches: id -> zoneId)"
         )
     return tuple(zones), problems
 
