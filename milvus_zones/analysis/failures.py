@@ -55,9 +55,11 @@ __all__ = [
 ]
 
 
-def topology(graph) -> Topology:
-    """The deployment model of a recorded graph (the same one the pack builds from its resources)."""
-    return Topology(from_graph(graph))
+def topology(graph, external_resources=None, *, reads: bool = True) -> Topology:
+    """The deployment model of a recorded graph (the same one the pack builds from its resources).
+    By default the recording as it is, reads (`Resource.get`) included: the plan's view. `reads=False`
+    with the pack config's `externalResources`: exactly what the pack sees under `pulumi preview`."""
+    return Topology(from_graph(graph, external_resources, reads=reads))
 
 
 def backup_rpo(graph) -> str:

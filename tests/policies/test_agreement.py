@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 from milvus_zones_policies.model.deployment import Topology, workload
 from milvus_zones_policies.model.recovery import fmt_s, report
+from milvus_zones_policies._policy import stack_policy
 from pulumi_policy import EnforcementLevel, StackValidationPolicy
-from support.policytest import PROGRAMS, REPO, _run, check
+from support.policytest import PROGRAMS, REPO, _run, check, external_resources
 
 from milvus_zones.analysis import failures
 
@@ -58,11 +59,14 @@ def summary(topology: Topology) -> dict:
 
 
 def _probe(seen: list) -> StackValidationPolicy:
-    def validate(args, report_violation):
-        seen.append(summary(Topology(args.resources)))
+    """A stack policy like the pack's (the decorator adds the reads' facts, externalResources)."""
 
-    return StackValidationPolicy(name="agreement-probe", description="records the pack's view of the model",
-                                 validate=validate, enforcement_level=EnforcementLevel.ADVISORY)
+    @stack_policy(name="agreement-probe", description="records the pack's view of the model",
+                  level=EnforcementLevel.ADVISORY, remediation="", tags=[])
+    def probe(args, report_violation, topology):
+        seen.append(summary(topology))
+
+    return probe
 
 
 def _json(x):
@@ -72,10 +76,12 @@ def _json(x):
 @pytest.mark.parametrize("program,stack", CASES, ids=[f"{p.name}/{s.name[7:-5]}" for p, s in CASES])
 def test_failures_and_check_read_the_same_deployment(program: Path, stack: Path):
     graph = _run(program.resolve(), stack.resolve(), False)
+    facts = external_resources(program, stack)
     seen: list = []
-    check(graph, policies=[_probe(seen)])
+    check(graph, policies=[_probe(seen)], external_resources=facts)
     (pack,) = seen
-    assert _json(summary(failures.topology(graph))) == _json(pack)
+    # What `pulumi preview` hands the pack: no reads, their facts from the pack config.
+    assert _json(summary(failures.topology(graph, facts, reads=False))) == _json(pack)
 
 
 @pytest.mark.parametrize("program,stack", [c for c in CASES if "ha" in c[1].name and "managed" not in str(c[0])],
@@ -89,7 +95,8 @@ def test_the_rto_policy_reports_the_figures_failures_shows(tmp_path, program: Pa
     config.write_text(json.dumps({"ha-failover-within-rto": {"readRtoSeconds": 0, "writeRtoSeconds": 0}}))
     from milvus_zones_policies.rto import ha_failover_within_rto
 
-    msgs = [v.message for v in check(graph, config, policies=[ha_failover_within_rto]).violations]
+    msgs = [v.message for v in check(graph, config, policies=[ha_failover_within_rto],
+                                     external_resources=external_resources(program, stack)).violations]
     for s in r.scenarios:
         if s.scope != "zone" or s.etcd.get("quorum_kept") is False:
             continue

@@ -44,8 +44,30 @@ def graph(stack: str, program: Path = ON_ACK) -> Graph:
 
 
 @functools.cache
+def _facts(program: Path, stack_path: Path) -> str:
+    """JSON of the `externalResources` a stack's reads need: this project's from its config (as
+    `milvus-zones check` builds them), a hand-written program's from external-resources.<stack>.json."""
+    import json
+
+    from milvus_zones.analysis.policy_facts import facts_of_config
+    from milvus_zones.engine.offline import config_for_program, read_project
+
+    if program.resolve() == REPO.resolve():
+        cfg = read_stack_config(stack_path)
+        return json.dumps(facts_of_config(config_for_program(read_project(program), cfg)[0]))
+    given = program / f"external-resources.{stack_path.name[len('Pulumi.'):-len('.yaml')]}.json"
+    return given.read_text() if given.exists() else "{}"
+
+
+def external_resources(program: Path, stack_path: Path) -> dict[str, Any]:
+    import json
+
+    return json.loads(_facts(Path(program).resolve(), Path(stack_path).resolve()))
+
+
+@functools.cache
 def _pristine_report(program: Path, stack_path: Path) -> Report:
-    return check_graph(_run(program, stack_path, False))
+    return check_graph(_run(program, stack_path, False), external_resources=external_resources(program, stack_path))
 
 
 def check(g: Graph, policy_config: Path | None = None, **kw) -> Report:

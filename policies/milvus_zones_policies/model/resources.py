@@ -17,7 +17,7 @@ from pulumi_policy import PolicyCustomTimeouts, PolicyProviderResource, PolicyRe
 
 from .external import with_external
 
-__all__ = ["from_graph", "in_listed_order"]
+__all__ = ["from_graph", "in_listed_order", "read_links"]
 
 
 def _options(r: Any) -> PolicyResourceOptions:
@@ -29,21 +29,25 @@ def _options(r: Any) -> PolicyResourceOptions:
     )
 
 
-def from_graph(graph: Any, external_resources: Mapping[str, Any] | None = None) -> list[PolicyResource]:
+def from_graph(graph: Any, external_resources: Mapping[str, Any] | None = None, *,
+               reads: bool = False) -> list[PolicyResource]:
     """The recorded graph's resources as stack policies see them (outputs, links as resources): without
     the reads (`Resource.get`, `external`), which `pulumi preview` never sends to policies (pulumi/pulumi
     pkg/resource/deploy/step_executor.go keeps OpRead states in `deployment.reads`; step_generator.go
     `AnalyzeResources` sends only `deployment.news`), and with the pack config's `externalResources`
-    in their place, as the stack policies add them (model/external.py)."""
+    in their place, as the stack policies add them (model/external.py). `reads=True`: the recording as
+    it is, reads included (linked by the ids their state lists), for views of the graph itself."""
     by_urn: dict[str, PolicyResource] = {}
-    records = [r for r in graph.resources if not getattr(r, "external", False)]
+    records = [r for r in graph.resources if reads or not getattr(r, "external", False)]
     ids = {r.urn: r.id for r in records if getattr(r, "id", None)}
     for r in records:
         by_urn[r.urn] = PolicyResource(r.type, r.outputs, r.urn, r.name, _options(r), None, None, [], {})
+    by_id = {i: u for u, i in ids.items()}
     for r in records:
         res = by_urn[r.urn]
         res.dependencies = [by_urn[u] for u in r.dependencies if u in by_urn]
-        prop_deps = r.property_dependencies or {}
+        prop_deps = r.property_dependencies or (read_links(r.outputs, by_id, r.urn) if getattr(r, "external", False)
+                                                else {})
         res.property_dependencies = {k: _in_listed_order([by_urn[u] for u in urns if u in by_urn], r.outputs.get(k),
                                                          ids)
                                      for k, urns in prop_deps.items()}
@@ -58,6 +62,23 @@ def from_graph(graph: Any, external_resources: Mapping[str, Any] | None = None) 
         out.insert(0, PolicyResource("pulumi:pulumi:Stack", graph.outputs, stack_urn,
                                      f"{graph.project}-{graph.stack}", _options(graph), None, None, [], {}))
     return with_external(out, external_resources)
+
+
+def read_links(outputs: dict[str, Any], by_id: dict[str, str], own: str) -> dict[str, list[str]]:
+    """A read resource's (`Resource.get`) links to the stack's resources, by the ids its state lists.
+
+    The engine records no property dependencies for a read, and what its reading was given is only a
+    hint: the state read is the truth, so a node pool read from the cloud is linked to the Switch
+    resources whose ids its own `vswitchIds` lists (and so judged in their zones), nothing else.
+    `by_id`: resource id -> URN of the stack's resources whose ids are known (reads have theirs at preview).
+    """
+    links: dict[str, list[str]] = {}
+    for key, value in outputs.items():
+        listed = value if isinstance(value, list) else [value]
+        urns = [by_id[v] for v in listed if isinstance(v, str) and v in by_id and by_id[v] != own]
+        if urns:
+            links[key] = urns
+    return links
 
 
 def _in_listed_order(deps: list[PolicyResource], listed: Any, ids: dict[str, str]) -> list[PolicyResource]:
