@@ -272,15 +272,74 @@ def check(
             stack_cfg, graph = _load(name, program)
             if base is not None:
                 _check_upgrade(base, stack_cfg, program)
+            facts = _external_resources(stack_cfg, program)
         except ProgramError as e:
             typer.echo(f"error: {name}: {_error_text(e)}", err=True)
             results.append(check_reports.ConfigFailure(_stack_label(name), e.path or _stack_path(name, program),
                                                        e.problems, "" if e.problems else str(e)))
             continue
+        # The pack never sees the stack's reads (as under `pulumi preview`): their facts go in as pack config.
         results.append(checker.check_graph(graph, policy_config, source=stack_cfg.path, config=stack_cfg.values,
-                                           stack_file=stack_cfg.file, program_dir=program))
+                                           stack_file=stack_cfg.file, program_dir=program, external_resources=facts))
     _emit(check_reports.render(results, format.value), output)
     raise typer.Exit(check_reports.exit_code(results))
+
+
+def _external_resources(stack_cfg, program: Path) -> dict[str, Any]:
+    """The pack config's externalResources for a stack of this project (the facts about what it reads
+    with `.get`, from its plan); nothing for other programs, whose authors write their own."""
+    from milvus_zones.analysis.policy_facts import facts_of_config
+    from milvus_zones.engine.offline import config_for_program, read_project
+    from milvus_zones.planning.spec import SpecError
+    from milvus_zones.planning.stackconfig import NAMESPACE
+
+    project = read_project(program)
+    if project.get("name") != NAMESPACE:
+        return {}
+    try:
+        return facts_of_config(config_for_program(project, stack_cfg)[0])
+    except SpecError as e:
+        raise ProgramError("invalid stack configuration", path=stack_cfg.path,
+                           problems=spec_problems(stack_cfg.file, config_for_program(project, stack_cfg)[0])
+                           if stack_cfg.file is not None else []) from None
+
+
+@app.command("policy-config")
+def policy_config(
+    stack: StackArg,
+    program: ProgramOpt = None,
+    policy_config: Annotated[
+        Path | None,
+        typer.Option("--policy-config", help="A pack config (JSON) of your own to merge in; its entries win."),
+    ] = None,
+    output: OutputOpt = None,
+) -> None:
+    """The pack config (JSON) for `pulumi preview --policy-pack policies --policy-pack-config FILE`: every stack
+    policy gets externalResources, the facts about the vSwitches and node pools the stack reads with `.get`
+    (which `pulumi preview` never sends to policies). `milvus-zones check` adds the same by itself."""
+    _check_output(output)
+    program = _project(program)
+    from milvus_zones.analysis import check as checker
+    from milvus_zones.analysis import policy_facts
+    from milvus_zones.engine.offline import config_for_program, read_project
+    from milvus_zones.planning.stackconfig import NAMESPACE
+
+    try:
+        raw = checker.load_policy_config(policy_config)
+        checker.resolve_config(raw, where=f"policy config {policy_config}")
+        stack_cfg = resolve_stack(stack, program)
+        project = read_project(program)
+        if project.get("name") != NAMESPACE:
+            raise ProgramError(f"{program}: not the milvus-zones project; a program of your own declares its reads "
+                               "in a pack config you write (docs/policies.md, externalResources)")
+        if stack_cfg.file is not None:
+            problems = spec_problems(stack_cfg.file, config_for_program(project, stack_cfg)[0])
+            if problems:
+                raise ProgramError("invalid stack configuration", problems=problems, path=stack_cfg.path)
+        facts = _external_resources(stack_cfg, program)
+    except ProgramError as e:
+        raise _fail(_error_text(e)) from None
+    _emit(policy_facts.render(facts, raw), output)
 
 
 def _upgrade_problems(base_cfg, stack_cfg, program: Path, base_label: str) -> list:
