@@ -127,10 +127,20 @@ def test_two_instances_in_one_program_do_not_collide():
 
 
 @pytest.mark.parametrize("stack", ["existing-vpc", "existing-cluster", "existing-pools"])
-def test_the_policy_pack_passes_each_embedding(stack):
-    result = CliRunner().invoke(app, ["check", stack, "--program", str(EMBED)])
+def test_the_policy_pack_passes_each_embedding(tmp_path, stack):
+    # A hand-written program declares what it reads with `.get` in its pack config (externalResources),
+    # as it would for `pulumi preview --policy-pack-config`; without it the zones of those are unknown.
+    import json
+
+    from milvus_zones.analysis.policy_facts import render
+
+    config = tmp_path / "pack.json"
+    config.write_text(render(json.loads((EMBED / f"external-resources.{stack}.json").read_text())))
+    result = CliRunner().invoke(app, ["check", stack, "--program", str(EMBED), "--policy-config", str(config)])
     assert result.exit_code == 0, result.output
     assert "PASSED" in result.output
+    bare = CliRunner().invoke(app, ["check", stack, "--program", str(EMBED)])
+    assert bare.exit_code == 1 and "externalResources" in bare.output
 
 
 @pytest.mark.parametrize("stack", ["existing-vpc", "existing-cluster", "existing-pools"])
@@ -216,3 +226,21 @@ def test_a_team_pool_in_another_zone_exits_2_naming_the_pool_setting():
     result = CliRunner().invoke(app, ["check", "pool-wrong-zone", "--program", str(EMBED)])
     assert result.exit_code == 2
     assert "existingCluster.nodePools.compute-h" in result.output and "cn-hangzhou-h" in result.output
+
+
+def test_a_given_pod_vswitch_in_another_zone_stops_the_projects_program(monkeypatch):
+    # The pack takes an existing vSwitch's zone from the pack config (externalResources, written from
+    # the plan by `milvus-zones policy-config`): the program is what checks the cloud agrees (components/network.py _verified).
+    real = offline.OfflineMocks.new_resource
+
+    def cloud(self, args):
+        rid, outputs = real(self, args)
+        if args.typ == SWITCH and args.resource_id == "vsw-bp1podh00000000001":
+            outputs["zoneId"] = "cn-hangzhou-j"
+        return rid, outputs
+
+    monkeypatch.setattr(offline.OfflineMocks, "new_resource", cloud)
+    repo = Path(__file__).resolve().parents[2]
+    with pytest.raises(ProgramError, match=r"vSwitch vsw-bp1podh00000000001 \(given for the pod vSwitch of zone "
+                                           r"cn-hangzhou-h\) is in zone cn-hangzhou-j"):
+        run_program(repo, resolve_stack(str(repo / "stacks" / "Pulumi.existing-vpc.yaml")))

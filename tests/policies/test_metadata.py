@@ -113,6 +113,19 @@ def test_config_schema_defaults():
     assert set(schema) == {"all", *EXPECTED}
 
 
+def test_every_stack_policy_takes_external_resources_and_only_they():
+    from milvus_zones_policies.model.external import KEY, SCHEMA
+    from pulumi_policy import StackValidationPolicy
+
+    schema = pack.config_schema()
+    for name, p in POLICIES.items():
+        props = schema[name]["oneOf"][1]["properties"]
+        if isinstance(p, StackValidationPolicy):
+            assert props[KEY] == SCHEMA, name
+        else:
+            assert KEY not in props, name  # the engine analyzes no read: nothing to declare
+
+
 def test_docs_describe_every_policy():
     doc = (REPO / "docs" / "policies.md").read_text()
     for name, level in EXPECTED.items():
