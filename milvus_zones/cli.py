@@ -298,7 +298,7 @@ def _external_resources(stack_cfg, program: Path) -> dict[str, Any]:
         return {}
     try:
         return facts_of_config(config_for_program(project, stack_cfg)[0])
-    except SpecError as e:
+    except SpecError:
         raise ProgramError("invalid stack configuration", path=stack_cfg.path,
                            problems=spec_problems(stack_cfg.file, config_for_program(project, stack_cfg)[0])
                            if stack_cfg.file is not None else []) from None

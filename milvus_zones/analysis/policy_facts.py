@@ -21,7 +21,6 @@ from milvus_zones.planning.spec import Backend, DeploymentSpec, Mode
 from milvus_zones.planning.stackconfig import NAMESPACE, spec_from_config
 
 
-
 def _camel(key: str) -> str:
     head, *rest = key.split("_")
     return head + "".join(w.title() for w in rest)
@@ -90,4 +89,4 @@ def render(facts: Mapping[str, Any], raw: Mapping[str, Any] | None = None) -> st
     return json.dumps(pack_config(facts, raw), indent=2, sort_keys=True) + "\n"
 
 
-__all__ = ["KEY", "management", "facts_of_config", "facts_of_spec", "pack_config", "render"]
+__all__ = ["KEY", "facts_of_config", "facts_of_spec", "management", "pack_config", "render"]

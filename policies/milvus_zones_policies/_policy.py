@@ -69,7 +69,7 @@ def stack_policy(name: str, description: str, level: EnforcementLevel, remediati
             facts = args.get_config().get(external.KEY)
             problems = external.problems(facts)
             if problems:
-                report("the pack config is invalid: " + "; ".join(problems))
+                report("the pack config is invalid: " + "; ".join(problems), None)
                 return
             fn(args, report, Topology.of(external.with_external(list(args.resources), facts)))
 

@@ -14,9 +14,9 @@ import json
 from pathlib import Path
 
 import pytest
+from milvus_zones_policies._policy import stack_policy
 from milvus_zones_policies.model.deployment import Topology, workload
 from milvus_zones_policies.model.recovery import fmt_s, report
-from milvus_zones_policies._policy import stack_policy
 from pulumi_policy import EnforcementLevel, StackValidationPolicy
 from support.policytest import PROGRAMS, REPO, _run, check, external_resources
 

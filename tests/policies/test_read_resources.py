@@ -10,9 +10,9 @@ import json
 from pathlib import Path
 
 import pytest
-from milvus_zones_policies.zones import compute_zone_count
 from milvus_zones_policies._policy import stack_policy
 from milvus_zones_policies.model.external import problems, with_external
+from milvus_zones_policies.zones import compute_zone_count
 from pulumi_policy import EnforcementLevel, StackValidationArgs
 from support.policytest import PROGRAMS, REPO, _run, check, external_resources, violated
 

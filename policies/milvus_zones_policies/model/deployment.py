@@ -28,6 +28,7 @@ import yaml
 from pulumi_policy import PolicyResource
 from pulumi_policy.proxy import UnknownValueError
 
+from .external import HINT as EXTERNAL_HINT
 from .names import (  # noqa: F401  (re-exported: the policies read the names through this module)
     ANN_RG_SELECTORS,
     ANN_WORKLOAD_PATCHES,
@@ -61,7 +62,6 @@ from .names import (  # noqa: F401  (re-exported: the policies read the names th
     VSWITCH,
     ZONE_KEYS,
 )
-from .external import HINT as EXTERNAL_HINT
 from .values import as_int, dig, is_list, is_map, labels_of, region_of_zone, truthy
 
 HARD_AFFINITY = "requiredDuringSchedulingIgnoredDuringExecution"
