@@ -9,7 +9,7 @@ import pulumi_alicloud as alicloud
 import pulumi_kubernetes as k8s
 from milvus_zones.components.keys import protected_key
 
-from milvus_zones.planning.plan import NodePoolPlan
+from milvus_zones.planning.plan import POOL_MANAGEMENT, NodePoolPlan
 from milvus_zones.planning.spec import SecuritySpec
 
 # Terway gives pods VPC addresses from the pod vSwitches; the CSI plugins provision zonal disks for
@@ -31,7 +31,7 @@ ADDONS = [
 # Upgrades one node at a time, a new node first (surge), so a pool's zone never runs short; no automatic
 # upgrade, so zones are upgraded one after another (docs/operations.md); auto repair, which the zone-loss
 # recovery times assume. Pools created get it; pools of the team's must have it.
-MANAGEMENT = {"enable": True, "auto_repair": True, "auto_upgrade": False, "max_unavailable": 1, "surge": 1}
+MANAGEMENT = POOL_MANAGEMENT
 
 
 class ClusterArgs(TypedDict):

@@ -16,7 +16,7 @@ from typing import Any
 
 from milvus_zones_policies.model.external import KEY
 
-from milvus_zones.planning.plan import TopologyPlan, plan
+from milvus_zones.planning.plan import POOL_MANAGEMENT, TopologyPlan, plan
 from milvus_zones.planning.spec import Backend, DeploymentSpec, Mode
 from milvus_zones.planning.stackconfig import NAMESPACE, spec_from_config
 
@@ -27,11 +27,9 @@ def _camel(key: str) -> str:
 
 
 def management() -> dict[str, Any]:
-    """The created pools' management (components/cluster.py MANAGEMENT), which a named pool is checked to
-    have, as the provider's outputs spell it."""
-    from milvus_zones.components.cluster import MANAGEMENT
-
-    return {_camel(k): v for k, v in MANAGEMENT.items()}
+    """The pools' management (plan.POOL_MANAGEMENT), which a named pool is checked to have, as the
+    provider's outputs spell it."""
+    return {_camel(k): v for k, v in POOL_MANAGEMENT.items()}
 
 
 def facts_of_spec(spec: DeploymentSpec, name: str = "milvus") -> dict[str, Any]:

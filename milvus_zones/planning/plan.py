@@ -50,6 +50,11 @@ class VSwitchPlan:
     cidr: str
 
 
+# Every node pool's management (a named existing pool is checked to have it): auto repair, no auto upgrade
+# (zones are upgraded one after another), one node at a time with a new one first (docs/operations.md).
+POOL_MANAGEMENT = {"enable": True, "auto_repair": True, "auto_upgrade": False, "max_unavailable": 1, "surge": 1}
+
+
 @dataclass(frozen=True)
 class NodePoolPlan:
     key: str  # e.g. "compute-h", "quorum-i", "compute-hi"
