@@ -83,10 +83,11 @@ class Network(pulumi.ComponentResource):
                   given: pulumi.Input[str]) -> pulumi.Output[str]:
         """The given vSwitch's id, once its real zone and VPC are known to be the ones the plan needs.
 
-        The vSwitch is read into the stack (`Switch.get`: a read, never created, updated or deleted),
-        which runs under `pulumi preview` too and puts its real `zoneId` where the policy pack finds
-        it, through the property dependencies of whatever lists the id. Dependents take the id from
-        this Output, so a vSwitch in the wrong zone or VPC stops them before anything uses it.
+        The vSwitch is read into the stack (`Switch.get`: a read, never created, updated or deleted).
+        Dependents take the id from this Output, so a vSwitch in the wrong zone or VPC stops them before
+        anything uses it. The policy pack never sees the read (the engine sends no read to policies): it
+        takes the zone from the pack config's externalResources, written from the plan, which this check
+        holds the cloud to.
         """
         read = alicloud.vpc.Switch.get(
             f"{name}-{vsw.key}", given, vpc_id=vpc_id, zone_id=vsw.zone, opts=pulumi.ResourceOptions(parent=self)

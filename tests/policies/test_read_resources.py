@@ -21,6 +21,8 @@ from milvus_zones.analysis.check import check_graph
 from milvus_zones.engine.offline import ProgramError, read_stack_config, run_program
 
 NODE_POOL = "alicloud:cs/nodePool:NodePool"
+VSWITCH = "alicloud:vpc/switch:Switch"
+CLUSTER = "alicloud:cs/managedKubernetes:ManagedKubernetes"
 EXISTING = ["existing-vpc", "existing-pools", "existing-cluster"]
 TEAM = PROGRAMS / "team-embed"
 
@@ -75,11 +77,24 @@ def test_without_the_facts_they_fail_naming_external_resources(name):
         [(v.policy, v.message) for v in report.mandatory_violations]
 
 
-def test_the_facts_of_a_preview_resolve_the_reads_next_to_unknown_ids():
-    # Under preview the created vSwitch's id is unknown; the read ones' ids are known and listed.
-    g = run_program(REPO, read_stack_config(stack("existing-vpc")), preview=True)
-    report = check_graph(g, external_resources=external_resources(REPO, stack("existing-vpc")))
-    assert not report.mandatory_violations, [(v.policy, v.message) for v in report.mandatory_violations]
+def test_a_read_id_listed_next_to_an_unknown_one_is_linked_in_its_place():
+    # At a real preview a read's id is known (the engine reads it then) while a vSwitch being created has
+    # none yet: the cluster lists [read h, read i, unknown j] and depends on j's Switch only.
+    from pulumi_policy import PolicyResource
+    from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
+
+    j = PolicyResource(VSWITCH, unknown_checking_proxy({"zoneId": "cn-hangzhou-j"}), "urn:j", "node-j", None, None,
+                       None, [], {})
+    props = unknown_checking_proxy({"vswitchIds": ["vsw-h", "vsw-i", UNKNOWN_STRING_VALUE]})
+    cluster = PolicyResource(CLUSTER, props, "urn:c", "ack", None, None, None, [], {"vswitchIds": [j]})
+    facts = {"vswitches": {"vsw-h": {"zoneId": "cn-hangzhou-h"}, "vsw-i": {"zoneId": "cn-hangzhou-i"}}}
+    with_external([cluster, j], facts)
+    assert [d.props["zoneId"] for d in cluster.property_dependencies["vswitchIds"]] == [
+        "cn-hangzhou-h", "cn-hangzhou-i", "cn-hangzhou-j"]
+    from milvus_zones_policies.model.deployment import cluster_zones
+
+    zones, problems_, _ = cluster_zones(cluster)
+    assert zones == {"cn-hangzhou-h", "cn-hangzhou-i", "cn-hangzhou-j"} and not problems_
 
 
 def test_a_pool_whose_vswitch_is_in_another_zone_gets_the_zone_violation():
