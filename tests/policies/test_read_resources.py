@@ -18,7 +18,7 @@ from support.policytest import PROGRAMS, REPO, _run, check, external_resources, 
 
 from milvus_zones.analysis import policy_facts
 from milvus_zones.analysis.check import check_graph
-from milvus_zones.engine.offline import ProgramError, read_stack_config, run_program
+from milvus_zones.engine.offline import ProgramError
 
 NODE_POOL = "alicloud:cs/nodePool:NodePool"
 VSWITCH = "alicloud:vpc/switch:Switch"
