@@ -250,6 +250,11 @@ def check(
         typer.Option("--base", help="The deployed stack file: refuse changes a running cluster cannot take in one step.",
                      exists=True, dir_okay=False),
     ] = None,
+    external: Annotated[
+        Path | None,
+        typer.Option("--external", help="externalResources facts (JSON: {vswitches, nodePools}) about what your own "
+                                        "program reads with `.get`; merged over what this project's plan gives."),
+    ] = None,
     output: OutputOpt = None,
 ) -> None:
     """Run the policy pack offline on each stack's resource graph; one combined report.
@@ -262,6 +267,7 @@ def check(
 
     try:  # a broken pack config is the run's bad input, found before any stack runs
         checker.resolve_config(checker.load_policy_config(policy_config), where=f"policy config {policy_config}")
+        given = _given_external(external)
     except ProgramError as e:
         raise _fail(str(e)) from None
     if base is not None and len(names) != 1:
@@ -272,7 +278,7 @@ def check(
             stack_cfg, graph = _load(name, program)
             if base is not None:
                 _check_upgrade(base, stack_cfg, program)
-            facts = _external_resources(stack_cfg, program)
+            facts = checker.merged(_external_resources(stack_cfg, program), given)
         except ProgramError as e:
             typer.echo(f"error: {name}: {_error_text(e)}", err=True)
             results.append(check_reports.ConfigFailure(_stack_label(name), e.path or _stack_path(name, program),
@@ -283,6 +289,26 @@ def check(
                                            stack_file=stack_cfg.file, program_dir=program, external_resources=facts))
     _emit(check_reports.render(results, format.value), output)
     raise typer.Exit(check_reports.exit_code(results))
+
+
+def _given_external(path: Path | None) -> dict[str, Any]:
+    """The externalResources facts of --external (JSON), validated; empty without the option."""
+    import json
+
+    from milvus_zones_policies.model import external
+
+    if path is None:
+        return {}
+    try:
+        facts = json.loads(path.read_text())
+    except OSError as e:
+        raise ProgramError(f"--external {path}: cannot read it ({e.strerror})") from None
+    except ValueError as e:
+        raise ProgramError(f"--external {path}: not JSON ({e})") from None
+    bad = external.problems(facts)
+    if bad:
+        raise ProgramError(f"--external {path}: " + "; ".join(bad))
+    return facts
 
 
 def _external_resources(stack_cfg, program: Path) -> dict[str, Any]:
@@ -312,6 +338,11 @@ def policy_config(
         Path | None,
         typer.Option("--policy-config", help="A pack config (JSON) of your own to merge in; its entries win."),
     ] = None,
+    external: Annotated[
+        Path | None,
+        typer.Option("--external", help="externalResources facts (JSON: {vswitches, nodePools}) about what your own "
+                                        "program reads with `.get`; merged over what this project's plan gives."),
+    ] = None,
     output: OutputOpt = None,
 ) -> None:
     """The pack config (JSON) for `pulumi preview --policy-pack policies --policy-pack-config FILE`: every stack
@@ -327,16 +358,20 @@ def policy_config(
     try:
         raw = checker.load_policy_config(policy_config)
         checker.resolve_config(raw, where=f"policy config {policy_config}")
+        given = _given_external(external)
         stack_cfg = resolve_stack(stack, program)
         project = read_project(program)
         if project.get("name") != NAMESPACE:
-            raise ProgramError(f"{program}: not the milvus-zones project; a program of your own declares its reads "
-                               "in a pack config you write (docs/policies.md, externalResources)")
+            if external is None:
+                raise ProgramError(f"{program}: not the milvus-zones project; give the facts about what your program "
+                                   "reads with `.get` with --external FILE (docs/policies.md, externalResources)")
+            _emit(policy_facts.render(given, raw), output)
+            return
         if stack_cfg.file is not None:
             problems = spec_problems(stack_cfg.file, config_for_program(project, stack_cfg)[0])
             if problems:
                 raise ProgramError("invalid stack configuration", problems=problems, path=stack_cfg.path)
-        facts = _external_resources(stack_cfg, program)
+        facts = checker.merged(_external_resources(stack_cfg, program), given)
     except ProgramError as e:
         raise _fail(_error_text(e)) from None
     _emit(policy_facts.render(facts, raw), output)

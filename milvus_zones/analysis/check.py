@@ -206,10 +206,11 @@ def resolve_config(raw: Mapping[str, Any], policies: list[Policy] = ALL_POLICIES
     return out
 
 
-def _merged(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+def merged(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    """`base` with `over` merged in, mapping by mapping; `over` wins."""
     out = dict(base)
     for k, v in over.items():
-        out[k] = _merged(out[k], v) if isinstance(v, Mapping) and isinstance(out.get(k), Mapping) else v
+        out[k] = merged(out[k], v) if isinstance(v, Mapping) and isinstance(out.get(k), Mapping) else v
     return out
 
 
@@ -226,7 +227,7 @@ def with_external_resources(raw: Mapping[str, Any], facts: Mapping[str, Any] | N
         entry = out.get(p.name)
         entry = {"enforcementLevel": entry} if isinstance(entry, str) else dict(entry or {})
         given = entry.get(external.KEY)
-        entry[external.KEY] = _merged(facts, given) if isinstance(given, Mapping) else (
+        entry[external.KEY] = merged(facts, given) if isinstance(given, Mapping) else (
             dict(facts) if given is None else given)
         out[p.name] = entry
     return out

@@ -78,3 +78,48 @@ def test_check_adds_the_facts_itself():
     result = CliRunner().invoke(app, ["check", "existing-vpc", "existing-pools", "existing-cluster", "--program",
                                       str(REPO)])
     assert result.exit_code == 0, result.output
+
+
+EMBED = REPO / "tests" / "programs" / "team-embed"
+
+
+def _invoke(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+def test_a_program_of_your_own_passes_with_external_facts_it_declares(tmp_path):
+    facts = EMBED / "external-resources.existing-vpc.json"
+    code, output = _invoke("check", "existing-vpc", "--program", str(EMBED))
+    assert code == 1 and "externalResources" in output
+    code, output = _invoke("check", "existing-vpc", "--program", str(EMBED), "--external", str(facts))
+    assert code == 0, output
+    out = tmp_path / "pack.json"
+    code, output = _invoke("policy-config", "existing-vpc", "--program", str(EMBED), "--external", str(facts),
+                           "-o", str(out))
+    assert code == 0, output
+    data = json.loads(out.read_text())
+    assert set(data) == STACK_POLICIES
+    assert all(e["externalResources"] == json.loads(facts.read_text()) for e in data.values())
+    # The file it wrote is what `pulumi preview --policy-pack-config` takes: check reads it the same way.
+    code, output = _invoke("check", "existing-vpc", "--program", str(EMBED), "--policy-config", str(out))
+    assert code == 0, output
+
+
+def test_a_program_of_your_own_without_facts_is_told_how(tmp_path):
+    code, output = _invoke("policy-config", "existing-vpc", "--program", str(EMBED))
+    assert code == 2 and "--external" in output
+
+
+@pytest.mark.parametrize("content, fragment", [
+    ("{not json", "not JSON"),
+    ('{"switches": {}}', "has no key 'switches'"),
+    ('{"vswitches": {"vsw-1": {}}}', "needs zoneId"),
+])
+def test_bad_external_facts_exit_2_naming_the_file(tmp_path, content, fragment):
+    bad = tmp_path / "facts.json"
+    bad.write_text(content)
+    for command in ("check", "policy-config"):
+        code, output = _invoke(command, "existing-vpc", "--program", str(EMBED), "--external", str(bad))
+        assert code == 2, output
+        assert f"--external {bad}" in output and fragment in output, output
