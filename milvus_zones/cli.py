@@ -32,6 +32,11 @@ ProgramOpt = Annotated[
                  exists=True, file_okay=False, resolve_path=True),
 ]
 OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to this file.")]
+ExternalOpt = Annotated[
+    Path | None,
+    typer.Option("--external", help="externalResources facts (JSON: {vswitches, nodePools}) about what your own "
+                                    "program reads with `.get`; merged over what this project's plan gives."),
+]
 
 
 class PlanFormat(StrEnum):
@@ -250,11 +255,7 @@ def check(
         typer.Option("--base", help="The deployed stack file: refuse changes a running cluster cannot take in one step.",
                      exists=True, dir_okay=False),
     ] = None,
-    external: Annotated[
-        Path | None,
-        typer.Option("--external", help="externalResources facts (JSON: {vswitches, nodePools}) about what your own "
-                                        "program reads with `.get`; merged over what this project's plan gives."),
-    ] = None,
+    external: ExternalOpt = None,
     output: OutputOpt = None,
 ) -> None:
     """Run the policy pack offline on each stack's resource graph; one combined report.
@@ -338,11 +339,7 @@ def policy_config(
         Path | None,
         typer.Option("--policy-config", help="A pack config (JSON) of your own to merge in; its entries win."),
     ] = None,
-    external: Annotated[
-        Path | None,
-        typer.Option("--external", help="externalResources facts (JSON: {vswitches, nodePools}) about what your own "
-                                        "program reads with `.get`; merged over what this project's plan gives."),
-    ] = None,
+    external: ExternalOpt = None,
     output: OutputOpt = None,
 ) -> None:
     """The pack config (JSON) for `pulumi preview --policy-pack policies --policy-pack-config FILE`: every stack
