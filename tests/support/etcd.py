@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -18,17 +17,11 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pytest
-
-ETCD = shutil.which("etcd")
+from support.binaries import require_binary
 
 
 def require_etcd() -> str:
-    if ETCD:
-        return ETCD
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail("etcd binary not found; CI must install Debian's etcd-server (.ci/run does)")
-    pytest.skip("etcd binary not found (apt-get install -y etcd-server)")
+    return require_binary("etcd", "etcd-server")
 
 
 def _free_ports(n: int) -> list[int]:

@@ -14,7 +14,6 @@ import hashlib
 import io
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -29,10 +28,10 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import pytest
 import yaml
 
-REGISTRY = shutil.which("docker-registry")
+from support.binaries import require_binary
+
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
@@ -44,11 +43,7 @@ LAYER_TYPES = {OCI_MANIFEST: "application/vnd.oci.image.layer.v1.tar+gzip",
 
 
 def require_registry() -> str:
-    if REGISTRY:
-        return REGISTRY
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail("docker-registry binary not found; CI must install Debian's docker-registry (.ci/run does)")
-    pytest.skip("docker-registry binary not found (apt-get install -y docker-registry)")
+    return require_binary("docker-registry", "docker-registry")
 
 
 def _digest(data: bytes) -> str:
